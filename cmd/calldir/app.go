@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/calldir/calldir/compiler"
+	"github.com/urfave/cli/v2"
+)
+
+// Version is calldir's version. It is recorded in every manifest, so it is a
+// constant rather than a build stamp: the same inputs give the same bytes.
+const Version = "0.1.0"
+
+// Exit codes: one table for the whole CLI, decided in exitCode only.
+const (
+	exitOK          = 0   // success
+	exitFindings    = 1   // findings, or rejects over --max-rejects
+	exitUsage       = 2   // usage or I/O error
+	exitInterrupted = 130 // SIGINT/SIGTERM
+)
+
+const exitTable = `EXIT STATUS:
+   0    success
+   1    findings, or rejected lines over --max-rejects
+   2    usage error, unreadable input or I/O error
+   130  interrupted
+`
+
+// usageError marks a problem with how calldir was called.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
+
+// findingsError is a run that completed but found problems (exit 1). The
+// details were already printed.
+type findingsError struct{ msg string }
+
+func (e findingsError) Error() string { return e.msg }
+
+// exitCode maps an error to the exit-status table.
+func exitCode(err error) int {
+	var fe findingsError
+	var ue usageError
+	var cu *compiler.UsageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, context.Canceled):
+		return exitInterrupted
+	case errors.As(err, &fe):
+		return exitFindings
+	case errors.As(err, &ue), errors.As(err, &cu):
+		return exitUsage
+	}
+	return exitUsage // I/O and input errors
+}
+
+// env is what a command may touch of the outside world, injected so tests
+// drive the real CLI in-process.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+// run builds the app, runs it on args and returns the exit code.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	app := newApp(e)
+	if len(args) > 0 {
+		args = append(args[:1:1], permuteArgs(app, args[1:])...)
+	}
+	err := app.RunContext(ctx, args)
+	if err != nil {
+		var fe findingsError
+		if !errors.As(err, &fe) {
+			msg := err.Error()
+			if errors.Is(err, context.Canceled) {
+				msg = "interrupted"
+			}
+			fmt.Fprintf(stderr, "calldir: %s\n", msg)
+		}
+	}
+	return exitCode(err)
+}
+
+func newApp(e *env) *cli.App {
+	return &cli.App{
+		Name:                   "calldir",
+		Usage:                  "compile, validate and replay iOS Call Directory blocklists",
+		Version:                Version,
+		Writer:                 e.stdout,
+		ErrWriter:              e.stderr,
+		Reader:                 e.stdin,
+		HideHelpCommand:        true,
+		UseShortOptionHandling: true,
+		Suggest:                true,
+		ExitErrHandler:         func(*cli.Context, error) {}, // run decides the exit code
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return usageError{err}
+		},
+		CustomAppHelpTemplate: cli.AppHelpTemplate + "\n" + exitTable,
+		Commands: []*cli.Command{
+			compileCommand(e),
+			inspectCommand(e),
+			versionCommand(e),
+		},
+		Action: func(c *cli.Context) error {
+			if c.Args().Len() > 0 {
+				return usagef("unknown command %q (see calldir --help)", c.Args().First())
+			}
+			return cli.ShowAppHelp(c)
+		},
+	}
+}
+
+// withExamples appends examples and the exit table to a command's help.
+func withExamples(examples string) string {
+	return strings.TrimSpace(examples) + "\n\n" + exitTable
+}
+
+// permuteArgs moves a subcommand's flags in front of its arguments, so that
+// "calldir compile list.txt --out build" works: urfave/cli v2 stops parsing
+// flags at the first argument. "--" ends the flags as usual.
+func permuteArgs(app *cli.App, args []string) []string {
+	if len(args) == 0 {
+		return args
+	}
+	var cmd *cli.Command
+	for _, c := range app.Commands {
+		for _, n := range c.Names() {
+			if n == args[0] {
+				cmd = c
+			}
+		}
+	}
+	if cmd == nil {
+		return args
+	}
+	takesValue := map[string]bool{}
+	for _, f := range cmd.Flags {
+		_, isBool := f.(*cli.BoolFlag)
+		for _, n := range f.Names() {
+			takesValue[n] = !isBool
+		}
+	}
+	flags := []string{args[0]}
+	var rest []string
+	for i := 1; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			rest = append(rest, args[i:]...)
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
+			rest = append(rest, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimLeft(a, "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		if takesValue[name] && i+1 < len(args) {
+			i++
+			flags = append(flags, args[i])
+		}
+	}
+	if len(rest) > 0 && rest[0] != "--" {
+		flags = append(flags, "--")
+	}
+	return append(flags, rest...)
+}

@@ -1,0 +1,292 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/calldir/calldir/compiler"
+	"github.com/calldir/calldir/e164"
+	"github.com/calldir/calldir/shard"
+	"github.com/urfave/cli/v2"
+)
+
+type compileOpts struct {
+	inputs      []string
+	allow       []string
+	out         string
+	region      string
+	accept      string
+	kind        string
+	format      string
+	column      string
+	labelColumn string
+	label       string
+	maxPerShard int
+	rejects     string
+	conflicts   string
+	maxRejects  string
+	allowEmpty  bool
+	quiet       bool
+}
+
+func compileCommand(e *env) *cli.Command {
+	var o compileOpts
+	return &cli.Command{
+		Name:      "compile",
+		Usage:     "turn raw number lists into sorted, deduplicated shards with a manifest",
+		ArgsUsage: "FILE... (- for stdin)",
+		Description: withExamples(`
+Reads plain text (one number per line, '#' comments), CSV or TSV (header
+detected; --column picks the number column) and gzip (detected by content).
+Every number is normalized to E.164 with --region as the default region and
+checked with --accept; rejected lines are counted and, with --rejects, listed.
+The output directory holds fixed-width shard files and manifest.json, and is
+replaced atomically: a failed compile leaves the previous build untouched.
+
+REJECT REASONS:
+` + reasonTable() + `
+EXAMPLES:
+   calldir compile --out build fixtures/sample/*.txt fixtures/sample/*.csv
+   calldir compile --region GB --accept valid --rejects rejects.csv -o build uk.csv.gz
+   calldir compile --kind identify --label-column name -o ids vendor.csv
+   zcat feed.gz | calldir compile --max-rejects 1% -o build -`),
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output build `DIR` (replaced atomically)", Destination: &o.out, Required: true},
+			&cli.StringFlag{Name: "region", Value: "US", Usage: "default `REGION` for national numbers (ISO 3166, e.g. US, GB, FR)", Destination: &o.region},
+			&cli.StringFlag{Name: "accept", Value: "possible", Usage: "accept `POLICY`: valid, possible or any", Destination: &o.accept},
+			&cli.StringFlag{Name: "kind", Value: "block", Usage: "`KIND` of entries: block or identify", Destination: &o.kind},
+			&cli.StringFlag{Name: "format", Value: "auto", Usage: "input `FORMAT`: auto (by file name), text, csv or tsv", Destination: &o.format},
+			&cli.StringFlag{Name: "column", Usage: "CSV/TSV number column: header `NAME` or 1-based index (default: detected)", Destination: &o.column},
+			&cli.StringFlag{Name: "label-column", Usage: "identify: CSV/TSV label column, header `NAME` or 1-based index", Destination: &o.labelColumn},
+			&cli.StringFlag{Name: "label", Usage: "identify: one `LABEL` for every number", Destination: &o.label},
+			&cli.StringSliceFlag{Name: "allow", Usage: "allowlist `FILE`: its numbers are removed from the output (repeatable)"},
+			&cli.IntFlag{Name: "max-per-shard", Value: shard.DefaultMaxPerShard, Usage: fmt.Sprintf("entries per shard, at most %d (CallKit error %d above)", shard.MaxEntriesPerRequest, shard.ErrorMaximumEntriesExceeded), Destination: &o.maxPerShard},
+			&cli.StringFlag{Name: "rejects", Usage: "write every rejected line to `FILE` as CSV (source,line,reason,raw)", Destination: &o.rejects},
+			&cli.StringFlag{Name: "conflicts", Usage: "identify: write label conflicts to `FILE` as CSV", Destination: &o.conflicts},
+			&cli.StringFlag{Name: "max-rejects", Usage: "fail (exit 1, no build) above `N` rejected lines or P% of lines", Destination: &o.maxRejects},
+			&cli.BoolFlag{Name: "allow-empty", Usage: "accept empty input files", Destination: &o.allowEmpty},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no summary, no progress", Destination: &o.quiet},
+		},
+		Action: func(c *cli.Context) error {
+			o.inputs = c.Args().Slice()
+			o.allow = c.StringSlice("allow")
+			return runCompile(c.Context, o, e)
+		},
+	}
+}
+
+func reasonTable() string {
+	var b bytes.Buffer
+	for _, r := range e164.Reasons() {
+		fmt.Fprintf(&b, "   %-21s %s\n", r, r.Help())
+	}
+	return b.String()
+}
+
+func runCompile(ctx context.Context, o compileOpts, e *env) error {
+	start := time.Now()
+	if len(o.inputs) == 0 {
+		return usagef("compile: no input files (give one or more paths, or - for stdin)")
+	}
+	if err := shard.CheckMaxPerShard(o.maxPerShard); err != nil {
+		return usageError{err}
+	}
+	policy, err := e164.ParsePolicy(o.accept)
+	if err != nil {
+		return usageError{err}
+	}
+	norm, err := e164.New(o.region, policy)
+	if err != nil {
+		return usageError{err}
+	}
+	kind, err := shard.ParseKind(o.kind)
+	if err != nil {
+		return usageError{err}
+	}
+	format, err := compiler.ParseFormat(o.format)
+	if err != nil {
+		return usageError{err}
+	}
+	threshold, err := compiler.ParseThreshold(o.maxRejects)
+	if err != nil {
+		return usageError{err}
+	}
+	if kind == shard.KindBlock && (o.label != "" || o.labelColumn != "") {
+		return usagef("--label and --label-column need --kind identify")
+	}
+	src := func(p string) compiler.Source {
+		return compiler.Source{Path: p, Format: format, Column: o.column, LabelColumn: o.labelColumn, Label: o.label}
+	}
+	opts := compiler.Options{
+		Kind: kind, Normalizer: norm, MaxPerShard: o.maxPerShard,
+		AllowEmpty: o.allowEmpty, Stdin: e.stdin,
+	}
+	for _, p := range o.inputs {
+		opts.Sources = append(opts.Sources, src(p))
+	}
+	for _, p := range o.allow {
+		a := src(p)
+		a.LabelColumn, a.Label = "", ""
+		opts.Allow = append(opts.Allow, a)
+	}
+
+	var rejects, conflicts *csvReport
+	defer func() { rejects.discard(); conflicts.discard() }() // no-ops after commit
+	if o.rejects != "" {
+		if rejects, err = newCSVReport(o.rejects, "source", "line", "reason", "raw"); err != nil {
+			return err
+		}
+		opts.OnReject = func(r compiler.Reject) {
+			rejects.add(r.Source, strconv.FormatInt(r.Line, 10), r.Reason.String(), r.Raw)
+		}
+	}
+	if o.conflicts != "" {
+		if conflicts, err = newCSVReport(o.conflicts, "number", "source", "line", "label", "kept_source", "kept_line", "kept_label"); err != nil {
+			return err
+		}
+		opts.OnConflict = func(c compiler.Conflict) {
+			conflicts.add(e164.Format(c.Number), c.Source, strconv.FormatInt(c.Line, 10), c.Label,
+				c.KeptSource, strconv.FormatInt(c.KeptLine, 10), c.KeptLabel)
+		}
+	}
+	prog := newProgress(e.stderr, o.quiet)
+	opts.Progress = prog.update
+	res, err := compiler.Compile(ctx, opts)
+	prog.done()
+	if err != nil {
+		return err
+	}
+	// The reports are written even when the build is refused: they say why.
+	if rejects != nil {
+		if err := rejects.commit(); err != nil {
+			return err
+		}
+	}
+	if conflicts != nil {
+		if err := conflicts.commit(); err != nil {
+			return err
+		}
+	}
+	t := res.Totals
+	if threshold.Exceeded(t.Rejected, t.Lines) {
+		fmt.Fprintf(e.stderr, "calldir: %d of %d lines rejected, over --max-rejects %s; build not written\n", t.Rejected, t.Lines, threshold)
+		return findingsError{"too many rejects"}
+	}
+	m := &shard.Manifest{
+		Format: shard.ManifestFormat, FormatVersion: shard.ManifestVersion, ToolVersion: Version,
+		Created: sourceDateEpoch(e),
+		Options: shard.BuildOptions{
+			Kind: kind.String(), Region: norm.Region(), Accept: policy.String(), MaxPerShard: o.maxPerShard,
+			Format: string(format), Column: o.column, LabelColumn: o.labelColumn, Label: o.label,
+		},
+		Inputs: res.Inputs,
+	}
+	if err := compiler.WriteBuild(ctx, o.out, res, m, o.maxPerShard); err != nil {
+		return err
+	}
+	if !o.quiet {
+		fmt.Fprintf(e.stderr, "calldir: %s lines from %d file(s): %s accepted, %s rejected, %s duplicates, %s allowlisted",
+			group(t.Lines), len(o.inputs), group(t.Accepted), group(t.Rejected), group(t.Duplicates), group(t.Allowlisted))
+		if t.LabelConflicts > 0 {
+			fmt.Fprintf(e.stderr, ", %s label conflicts", group(t.LabelConflicts))
+		}
+		fmt.Fprintf(e.stderr, " -> %s entries in %d shard(s) in %s (%s)\n",
+			group(t.Entries), len(m.Shards), o.out, time.Since(start).Round(time.Millisecond))
+	}
+	return nil
+}
+
+// sourceDateEpoch returns SOURCE_DATE_EPOCH as RFC 3339, or "" so that
+// builds carry no timestamp by default (reproducible-builds.org).
+func sourceDateEpoch(e *env) string {
+	s := e.getenv("SOURCE_DATE_EPOCH")
+	if s == "" {
+		return ""
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return ""
+	}
+	return time.Unix(n, 0).UTC().Format(time.RFC3339)
+}
+
+// csvReport streams CSV rows to a temporary file beside path; commit
+// syncs it and renames it into place, discard removes it.
+type csvReport struct {
+	path string
+	f    *os.File
+	bw   *bufio.Writer
+	w    *csv.Writer
+}
+
+func newCSVReport(path string, header ...string) (*csvReport, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
+	r := &csvReport{path: path, f: f, bw: bufio.NewWriterSize(f, 64<<10)}
+	r.w = csv.NewWriter(r.bw)
+	r.w.Write(header)
+	return r, nil
+}
+
+func (r *csvReport) add(fields ...string) { r.w.Write(fields) }
+
+func (r *csvReport) commit() error {
+	r.w.Flush()
+	err := r.w.Error()
+	if err == nil {
+		err = r.bw.Flush()
+	}
+	if err == nil {
+		err = r.f.Chmod(0o644)
+	}
+	if err == nil {
+		err = r.f.Sync()
+	}
+	if cerr := r.f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(r.f.Name(), r.path)
+	}
+	if err != nil {
+		os.Remove(r.f.Name())
+		return fmt.Errorf("write %s: %w", r.path, err)
+	}
+	return nil
+}
+
+func (r *csvReport) discard() {
+	if r != nil {
+		r.f.Close()
+		os.Remove(r.f.Name())
+	}
+}
+
+// group formats n with thousands separators: 1234567 -> "1,234,567".
+func group(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := n < 0
+	if neg {
+		s = s[1:]
+	}
+	var b []byte
+	for i := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b = append(b, ',')
+		}
+		b = append(b, s[i])
+	}
+	if neg {
+		return "-" + string(b)
+	}
+	return string(b)
+}

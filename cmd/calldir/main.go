@@ -1,0 +1,17 @@
+// Command calldir compiles raw phone-number lists into sorted, deduplicated
+// shards for an iOS Call Directory extension, inspects and validates them.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}

@@ -1,0 +1,373 @@
+// Package compiler turns raw number lists into the sorted, deduplicated
+// entries of a build, and writes builds atomically.
+//
+//	sources ──▶ open (gzip by content, binary refused, SHA-256)
+//	        ──▶ lines (text: '#' comments; CSV/TSV: header, --column)
+//	        ──▶ e164.Normalize ──▶ reject report (source, line, raw, reason)
+//	        ──▶ collect ──▶ sort + dedupe (labels: first occurrence wins)
+//	        ──▶ minus allowlist ──▶ split into shards ──▶ WriteBuild
+//
+// The package never prints: progress, rejects and conflicts reach the caller
+// through callbacks in Options.
+package compiler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/calldir/calldir/e164"
+	"github.com/calldir/calldir/shard"
+)
+
+// Source is one input list.
+type Source struct {
+	Path        string // file path, or "-" for stdin
+	Format      Format // auto, text, csv, tsv
+	Column      string // number column: header name or 1-based index; empty = detect
+	LabelColumn string // identify: label column, header name or 1-based index
+	Label       string // identify: fixed label for every number of this source
+}
+
+// Options controls a compilation.
+type Options struct {
+	Sources     []Source
+	Allow       []Source // allowlists: numbers removed from the output
+	Kind        shard.Kind
+	Normalizer  *e164.Normalizer
+	MaxPerShard int
+	AllowEmpty  bool      // an empty input file is not an error
+	Stdin       io.Reader // read for the path "-"; os.Stdin when nil
+
+	OnReject   func(Reject)   // every rejected line, in input order
+	OnConflict func(Conflict) // every label conflict (identify)
+	Progress   func(Progress) // called every few thousand lines
+}
+
+// Reject is one rejected line.
+type Reject struct {
+	Source string
+	Line   int64
+	Raw    string // the line (or the number field), valid UTF-8, at most MaxRawBytes
+	Reason e164.Reason
+}
+
+// MaxRawBytes bounds the raw text kept in a reject record.
+const MaxRawBytes = 256
+
+// Conflict is a number given two different labels; the first occurrence (in
+// source order, then line order) wins.
+type Conflict struct {
+	Number     int64
+	Source     string
+	Line       int64
+	Label      string // the label that lost
+	KeptSource string
+	KeptLine   int64
+	KeptLabel  string
+}
+
+// Progress reports reading progress.
+type Progress struct {
+	Source     string
+	Lines      int64
+	Bytes      int64 // raw (compressed) bytes read of this source
+	TotalBytes int64 // size of this source, or -1 if unknown
+}
+
+// Result is a compiled build in memory.
+type Result struct {
+	Kind    shard.Kind
+	Numbers []int64  // strictly ascending, allowlist removed
+	Labels  []uint32 // identify: index into LabelTable for each number
+	Table   []string // identify: every distinct label
+	Inputs  []shard.InputStats
+	Totals  shard.Totals
+}
+
+// UsageError is a problem with the options rather than with the data.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+// identEntry is an accepted identification line before dedupe.
+type identEntry struct {
+	num   int64
+	label uint32
+	src   uint32
+	line  int64
+}
+
+type compilation struct {
+	opts    Options
+	ctx     context.Context
+	nums    []int64
+	idents  []identEntry
+	labelID map[string]uint32
+	table   []string
+	fields  []string
+}
+
+// Compile reads every source and allowlist and returns the build's entries.
+func Compile(ctx context.Context, opts Options) (*Result, error) {
+	if opts.Normalizer == nil {
+		return nil, &UsageError{"compiler: no normalizer"}
+	}
+	if opts.Kind != shard.KindBlock && opts.Kind != shard.KindIdentify {
+		return nil, &UsageError{fmt.Sprintf("compiler: unknown kind %d", opts.Kind)}
+	}
+	if len(opts.Sources) == 0 {
+		return nil, &UsageError{"no input files (give one or more paths, or - for stdin)"}
+	}
+	stdin := 0
+	for _, s := range append(slices.Clone(opts.Sources), opts.Allow...) {
+		if s.Path == "-" {
+			stdin++
+		}
+	}
+	if stdin > 1 {
+		return nil, &UsageError{"stdin (-) given more than once"}
+	}
+	c := &compilation{opts: opts, ctx: ctx, labelID: map[string]uint32{}}
+	res := &Result{Kind: opts.Kind}
+	for i, src := range opts.Sources {
+		st, err := c.read(src, uint32(i), "source", c.accept)
+		if err != nil {
+			return nil, err
+		}
+		res.Inputs = append(res.Inputs, st)
+	}
+	var allow []int64
+	for _, src := range opts.Allow {
+		st, err := c.read(src, 0, "allow", func(n int64, _ string, _ uint32, _ int64) { allow = append(allow, n) })
+		if err != nil {
+			return nil, err
+		}
+		res.Inputs = append(res.Inputs, st)
+	}
+	slices.Sort(allow)
+	allow = slices.Compact(allow)
+
+	for _, in := range res.Inputs {
+		if in.Role != "source" {
+			continue
+		}
+		res.Totals.Lines += in.Lines
+		res.Totals.Accepted += in.Accepted
+		res.Totals.Rejected += in.Rejected
+	}
+	if opts.Kind == shard.KindBlock {
+		slices.Sort(c.nums)
+		c.nums = slices.Compact(c.nums)
+		res.Totals.Duplicates = res.Totals.Accepted - int64(len(c.nums))
+		res.Numbers, res.Totals.Allowlisted = subtract(c.nums, allow, nil)
+	} else {
+		c.dedupeIdent(res)
+		var keep []bool
+		res.Numbers, res.Totals.Allowlisted = subtract(res.Numbers, allow, &keep)
+		labels := res.Labels[:0]
+		for i, k := range keep {
+			if k {
+				labels = append(labels, res.Labels[i])
+			}
+		}
+		res.Labels = labels
+		res.Table = c.table
+	}
+	res.Totals.Entries = int64(len(res.Numbers))
+	return res, nil
+}
+
+// subtract removes the sorted set allow from the sorted set nums, in place.
+// When keep is non-nil it records which entries of nums survived.
+func subtract(nums, allow []int64, keep *[]bool) ([]int64, int64) {
+	if keep != nil {
+		*keep = make([]bool, len(nums))
+	}
+	out := nums[:0]
+	j := 0
+	var removed int64
+	for i, n := range nums {
+		for j < len(allow) && allow[j] < n {
+			j++
+		}
+		if j < len(allow) && allow[j] == n {
+			removed++
+			continue
+		}
+		if keep != nil {
+			(*keep)[i] = true
+		}
+		out = append(out, n)
+	}
+	return out, removed
+}
+
+// dedupeIdent sorts identification entries by number, keeping input order
+// among equal numbers, and keeps the first label of each number.
+func (c *compilation) dedupeIdent(res *Result) {
+	slices.SortStableFunc(c.idents, func(a, b identEntry) int {
+		switch {
+		case a.num < b.num:
+			return -1
+		case a.num > b.num:
+			return 1
+		}
+		return 0
+	})
+	for i := 0; i < len(c.idents); {
+		first := c.idents[i]
+		j := i + 1
+		for ; j < len(c.idents) && c.idents[j].num == first.num; j++ {
+			e := c.idents[j]
+			if e.label == first.label {
+				continue
+			}
+			res.Totals.LabelConflicts++
+			if c.opts.OnConflict != nil {
+				c.opts.OnConflict(Conflict{
+					Number: e.num, Source: c.opts.Sources[e.src].Path, Line: e.line, Label: c.table[e.label],
+					KeptSource: c.opts.Sources[first.src].Path, KeptLine: first.line, KeptLabel: c.table[first.label],
+				})
+			}
+		}
+		res.Numbers = append(res.Numbers, first.num)
+		res.Labels = append(res.Labels, first.label)
+		i = j
+	}
+	res.Totals.Duplicates = res.Totals.Accepted - int64(len(res.Numbers))
+	c.idents = nil
+}
+
+func (c *compilation) accept(n int64, label string, src uint32, line int64) {
+	if c.opts.Kind == shard.KindBlock {
+		c.nums = append(c.nums, n)
+		return
+	}
+	id, ok := c.labelID[label]
+	if !ok {
+		id = uint32(len(c.table))
+		c.labelID[label] = id
+		c.table = append(c.table, label)
+	}
+	c.idents = append(c.idents, identEntry{num: n, label: id, src: src, line: line})
+}
+
+type emitFunc func(n int64, label string, src uint32, line int64)
+
+// read streams one source through normalization.
+func (c *compilation) read(src Source, idx uint32, role string, emit emitFunc) (shard.InputStats, error) {
+	st := shard.InputStats{Path: src.Path, Role: role}
+	in, err := openInput(src.Path, src.Format, c.opts.Stdin)
+	if err != nil {
+		if c.opts.AllowEmpty && IsEmptyInput(err) {
+			st.Format = string(detectFormat(src.Path, src.Format))
+			st.SHA256 = emptySHA256
+			if src.Path != "-" {
+				if fi, err := os.Stat(src.Path); err == nil {
+					st.Bytes = fi.Size() // a gzip of nothing is not 0 bytes
+				}
+			}
+			return st, nil
+		}
+		return st, err
+	}
+	defer in.close()
+	st.Format = string(in.format)
+	if in.gzip {
+		st.Format += "+gzip"
+	}
+	total := int64(-1)
+	if f, ok := in.closer.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil {
+			total = fi.Size()
+		}
+	}
+	reasons := make([]int64, e164.NumReasons)
+	p := lineParser{c: c, src: src, role: role}
+	if err := p.init(in.format); err != nil {
+		return st, &InputError{Path: src.Path, Err: err}
+	}
+	for {
+		line, tooLong, err := in.lines.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return st, &InputError{Path: src.Path, Line: in.lines.line + 1, Err: readErr(err, in.gzip)}
+		}
+		ln := in.lines.line
+		if ln&4095 == 0 {
+			if err := c.ctx.Err(); err != nil {
+				return st, err
+			}
+			if c.opts.Progress != nil {
+				c.opts.Progress(Progress{Source: src.Path, Lines: ln, Bytes: in.raw.n, TotalBytes: total})
+			}
+		}
+		var number, label string
+		var why e164.Reason
+		if tooLong {
+			why = e164.ReasonLineTooLong
+		} else {
+			var skip bool
+			number, label, skip, why, err = p.parse(line, ln)
+			if err != nil {
+				return st, &InputError{Path: src.Path, Line: ln, Err: err}
+			}
+			if skip {
+				continue
+			}
+		}
+		st.Lines++
+		if why == e164.ReasonNone {
+			var res e164.Result
+			res, why = c.opts.Normalizer.Normalize(number)
+			if why == e164.ReasonNone {
+				if res.HadExtension {
+					st.Extensions++
+				}
+				st.Accepted++
+				emit(res.Number, label, idx, ln)
+				continue
+			}
+		}
+		st.Rejected++
+		reasons[why]++
+		if c.opts.OnReject != nil {
+			c.opts.OnReject(Reject{Source: src.Path, Line: ln, Raw: rawText(line), Reason: why})
+		}
+	}
+	if st.Lines == 0 && p.header != nil && !c.opts.AllowEmpty {
+		return st, &InputError{Path: src.Path, Err: errors.New("a header line and no data lines; pass --allow-empty if that is expected")}
+	}
+	sum, n, err := in.finish()
+	if err != nil {
+		return st, &InputError{Path: src.Path, Err: readErr(err, in.gzip)}
+	}
+	st.SHA256, st.Bytes = sum, n
+	for r, k := range reasons {
+		if k > 0 {
+			if st.Reasons == nil {
+				st.Reasons = map[string]int64{}
+			}
+			st.Reasons[e164.Reason(r).String()] = k
+		}
+	}
+	return st, nil
+}
+
+const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+// rawText makes a line safe to report: valid UTF-8, at most MaxRawBytes
+// (a rune cut at the limit becomes U+FFFD).
+func rawText(b []byte) string {
+	if len(b) > MaxRawBytes {
+		return strings.ToValidUTF8(string(b[:MaxRawBytes]), "\uFFFD") + "…"
+	}
+	return strings.ToValidUTF8(string(b), "\uFFFD")
+}

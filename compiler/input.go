@@ -1,0 +1,245 @@
+package compiler
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Format is how an input's lines are laid out.
+type Format string
+
+const (
+	FormatAuto Format = "auto" // by file name (.csv, .tsv, optionally .gz), else text
+	FormatText Format = "text" // one number per line, '#' comments
+	FormatCSV  Format = "csv"  // comma- or semicolon-separated, header detected
+	FormatTSV  Format = "tsv"  // tab-separated, header detected
+)
+
+// ParseFormat parses auto, text, csv or tsv.
+func ParseFormat(s string) (Format, error) {
+	switch f := Format(strings.ToLower(s)); f {
+	case FormatAuto, FormatText, FormatCSV, FormatTSV:
+		return f, nil
+	case "":
+		return FormatAuto, nil
+	}
+	return "", fmt.Errorf("unknown input format %q (want auto, text, csv or tsv)", s)
+}
+
+// MaxLineBytes is the longest line the reader keeps. A longer line is
+// consumed to its end and rejected as line-too-long, so a 10 MB line costs
+// no more memory than this.
+const MaxLineBytes = 64 << 10
+
+// sniffBytes is how much of the (decompressed) input is inspected for NUL
+// bytes to tell text from binary data, as grep and git do.
+const sniffBytes = 8000
+
+// InputError is an input that cannot be read at all (as opposed to a line
+// that is rejected). Line is 0 when the problem is not tied to a line.
+type InputError struct {
+	Path string
+	Line int64
+	Err  error
+}
+
+func (e *InputError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %v", e.Path, e.Line, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", e.Path, e.Err)
+}
+
+func (e *InputError) Unwrap() error { return e.Err }
+
+// input is an open source: decompressed, sniffed, hashed as it is read.
+type input struct {
+	path   string
+	format Format
+	gzip   bool
+	closer io.Closer
+	hash   hash.Hash
+	raw    *countingReader
+	lines  *lineReader
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// openInput opens path ("-" is stdin), detects gzip by content and refuses
+// binary data and UTF-16 with a message that says what the file looks like.
+func openInput(path string, format Format, stdin io.Reader) (*input, error) {
+	in := &input{path: path, hash: sha256.New()}
+	var r io.Reader
+	if path == "-" {
+		if stdin == nil {
+			stdin = os.Stdin
+		}
+		r = stdin
+		in.path = "-"
+	} else {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, &InputError{Path: path, Err: unwrapPathError(err)}
+		}
+		if st, err := f.Stat(); err == nil && st.IsDir() {
+			f.Close()
+			return nil, &InputError{Path: path, Err: errors.New("is a directory, not a list file")}
+		}
+		in.closer = f
+		r = f
+	}
+	in.raw = &countingReader{r: io.TeeReader(r, in.hash)}
+	br := bufio.NewReaderSize(in.raw, 256<<10)
+	var body io.Reader = br
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			in.close()
+			return nil, &InputError{Path: path, Err: fmt.Errorf("gzip: %w", err)}
+		}
+		in.gzip = true
+		body = zr
+	}
+	lr := newLineReader(body)
+	head, err := lr.br.Peek(sniffBytes)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		in.close()
+		return nil, &InputError{Path: path, Err: readErr(err, in.gzip)}
+	}
+	if len(head) == 0 {
+		in.close()
+		return nil, &InputError{Path: path, Err: errEmpty}
+	}
+	if why := binaryKind(head); why != "" {
+		in.close()
+		return nil, &InputError{Path: path, Err: errors.New(why)}
+	}
+	in.lines = lr
+	in.format = detectFormat(path, format)
+	return in, nil
+}
+
+var errEmpty = errors.New("empty input (0 bytes); pass --allow-empty if an empty list is expected")
+
+// IsEmptyInput reports whether err is an empty-input error.
+func IsEmptyInput(err error) bool { return errors.Is(err, errEmpty) }
+
+func binaryKind(head []byte) string {
+	if bytes.HasPrefix(head, []byte{0xFF, 0xFE}) || bytes.HasPrefix(head, []byte{0xFE, 0xFF}) {
+		return "looks like UTF-16 text (byte-order mark " + hex.EncodeToString(head[:2]) + "); save it as UTF-8"
+	}
+	if i := bytes.IndexByte(head, 0); i >= 0 {
+		return fmt.Sprintf("looks like binary data (NUL byte at offset %d), not a text, CSV/TSV or gzip list", i)
+	}
+	return ""
+}
+
+func detectFormat(path string, f Format) Format {
+	if f != FormatAuto && f != "" {
+		return f
+	}
+	name := strings.ToLower(strings.TrimSuffix(strings.ToLower(path), ".gz"))
+	switch filepath.Ext(name) {
+	case ".csv":
+		return FormatCSV
+	case ".tsv", ".tab":
+		return FormatTSV
+	}
+	return FormatText
+}
+
+func (in *input) close() {
+	if in.closer != nil {
+		in.closer.Close()
+	}
+}
+
+// finish drains what is left (so the hash covers the whole file) and
+// returns the file's SHA-256 and size.
+func (in *input) finish() (string, int64, error) {
+	if _, err := io.Copy(io.Discard, in.raw); err != nil {
+		return "", 0, err
+	}
+	return hex.EncodeToString(in.hash.Sum(nil)), in.raw.n, nil
+}
+
+func readErr(err error, gz bool) error {
+	if gz && errors.Is(err, io.ErrUnexpectedEOF) {
+		return errors.New("gzip: unexpected end of data (truncated download?)")
+	}
+	if gz {
+		return fmt.Errorf("gzip: %w", err)
+	}
+	return err
+}
+
+func unwrapPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// lineReader returns lines without their terminator, with a 1-based line
+// number, stripping a UTF-8 byte-order mark on line 1 and a trailing CR.
+// Lines longer than MaxLineBytes are truncated and flagged, never buffered.
+type lineReader struct {
+	br   *bufio.Reader
+	line int64
+	long []byte
+}
+
+func newLineReader(r io.Reader) *lineReader {
+	return &lineReader{br: bufio.NewReaderSize(r, MaxLineBytes)}
+}
+
+// next returns the next line, whether it was too long (then the returned
+// bytes are its first MaxLineBytes), and io.EOF at the end. The returned
+// slice is valid until the next call.
+func (lr *lineReader) next() (line []byte, tooLong bool, err error) {
+	line, err = lr.br.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		lr.long = append(lr.long[:0], line...)
+		for errors.Is(err, bufio.ErrBufferFull) {
+			_, err = lr.br.ReadSlice('\n')
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, false, err
+		}
+		lr.line++
+		return lr.long, true, nil
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) || len(line) == 0 {
+			return nil, false, err
+		}
+		err = nil // last line without a newline
+	}
+	lr.line++
+	line = bytes.TrimSuffix(line, []byte{'\n'})
+	line = bytes.TrimSuffix(line, []byte{'\r'})
+	if lr.line == 1 {
+		line = bytes.TrimPrefix(line, []byte("\xEF\xBB\xBF"))
+	}
+	return line, false, nil
+}

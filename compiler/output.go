@@ -1,0 +1,253 @@
+package compiler
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/calldir/calldir/shard"
+)
+
+// ShardName is the file name of shard i (0-based) of a kind: fixed width, so
+// that lexical order is numeric order.
+func ShardName(k shard.Kind, i int) string {
+	return fmt.Sprintf("%s-%04d.shard", k, i+1)
+}
+
+// WriteBuild writes res as a build directory at dir, atomically: every file
+// goes to a temporary sibling directory, is synced, the manifest is written
+// last, and the directory then replaces dir in one rename. On any error, or
+// when ctx is cancelled, dir is left as it was and the temporary directory
+// is removed. m supplies the options and inputs; WriteBuild fills in the
+// shards and totals.
+func WriteBuild(ctx context.Context, dir string, res *Result, m *shard.Manifest, maxPerShard int) (err error) {
+	if err := shard.CheckMaxPerShard(maxPerShard); err != nil {
+		return &UsageError{err.Error()}
+	}
+	dir = filepath.Clean(dir)
+	if err := checkReplaceable(dir); err != nil {
+		return err
+	}
+	parent := filepath.Dir(dir)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", parent, err)
+	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")
+	if err != nil {
+		return fmt.Errorf("create temporary directory: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(tmp)
+		}
+	}()
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return err
+	}
+
+	m.Shards = m.Shards[:0]
+	for i, sp := range shard.Split(len(res.Numbers), maxPerShard) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		info, err := writeShard(tmp, ShardName(res.Kind, i), res, sp)
+		if err != nil {
+			return err
+		}
+		info.Extension = i + 1
+		m.Shards = append(m.Shards, info)
+	}
+	m.Totals = res.Totals
+	m.Totals.Shards = len(m.Shards)
+	b, err := m.Marshal()
+	if err != nil {
+		return err
+	}
+	if err := writeFileSync(filepath.Join(tmp, shard.ManifestName), b); err != nil {
+		return err
+	}
+	if err := syncDir(tmp); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return replaceDir(tmp, dir)
+}
+
+// checkReplaceable refuses to replace anything but a calldir build or an
+// empty directory: --out pointed at the wrong place must not delete it.
+func checkReplaceable(dir string) error {
+	fi, err := os.Lstat(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return &UsageError{fmt.Sprintf("--out %s: exists and is not a directory", dir)}
+	}
+	if _, err := os.Stat(filepath.Join(dir, shard.ManifestName)); err == nil {
+		return nil
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	if len(ents) > 0 {
+		return &UsageError{fmt.Sprintf("--out %s: refusing to replace a non-empty directory that is not a calldir build (no %s)", dir, shard.ManifestName)}
+	}
+	return nil
+}
+
+// replaceDir moves tmp to dir, swapping atomically when dir exists.
+func replaceDir(tmp, dir string) error {
+	parent := filepath.Dir(dir)
+	if _, err := os.Lstat(dir); errors.Is(err, os.ErrNotExist) {
+		if err := os.Rename(tmp, dir); err != nil {
+			return fmt.Errorf("rename %s: %w", dir, err)
+		}
+		return syncDir(parent)
+	}
+	swapped, err := exchange(tmp, dir)
+	if err != nil {
+		return fmt.Errorf("replace %s: %w", dir, err)
+	}
+	if swapped { // tmp now holds the previous build
+		if err := syncDir(parent); err != nil {
+			return err
+		}
+		return os.RemoveAll(tmp)
+	}
+	old := tmp + ".old"
+	if err := os.Rename(dir, old); err != nil {
+		return fmt.Errorf("replace %s: %w", dir, err)
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		os.Rename(old, dir) // put the previous build back
+		return fmt.Errorf("replace %s: %w", dir, err)
+	}
+	if err := syncDir(parent); err != nil {
+		return err
+	}
+	return os.RemoveAll(old)
+}
+
+func writeShard(dir, name string, res *Result, sp shard.Span) (shard.ShardInfo, error) {
+	info := shard.ShardInfo{File: name, Kind: res.Kind.String()}
+	path := filepath.Join(dir, name)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return info, err
+	}
+	defer f.Close()
+	nums := res.Numbers[sp.Start:sp.End]
+	var labels []string
+	var local []uint32
+	if res.Kind == shard.KindIdentify {
+		labels, local = localLabels(res.Table, res.Labels[sp.Start:sp.End])
+	}
+	w, err := shard.NewWriter(f, res.Kind, labels)
+	if err != nil {
+		return info, fmt.Errorf("write %s: %w", name, err)
+	}
+	for i, n := range nums {
+		if res.Kind == shard.KindIdentify {
+			err = w.AddLabeled(n, local[i])
+		} else {
+			err = w.Add(n)
+		}
+		if err != nil {
+			return info, fmt.Errorf("write %s: %w", name, err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		return info, fmt.Errorf("write %s: %w", name, err)
+	}
+	if err := f.Sync(); err != nil {
+		return info, fmt.Errorf("write %s: sync: %w", name, err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return info, err
+	}
+	h := sha256.New()
+	size, err := io.Copy(h, f)
+	if err != nil {
+		return info, fmt.Errorf("hash %s: %w", name, err)
+	}
+	hdr := w.Header()
+	info.Count, info.First, info.Last = int64(hdr.Count), hdr.First, hdr.Last
+	info.Labels = len(labels)
+	info.SHA256 = hex.EncodeToString(h.Sum(nil))
+	info.Size = size
+	return info, f.Close()
+}
+
+// localLabels builds a shard's own label table, in order of first use, and
+// the index of each entry's label in it.
+func localLabels(table []string, ids []uint32) ([]string, []uint32) {
+	pos := map[uint32]uint32{}
+	var labels []string
+	local := make([]uint32, len(ids))
+	for i, id := range ids {
+		p, ok := pos[id]
+		if !ok {
+			p = uint32(len(labels))
+			pos[id] = p
+			labels = append(labels, table[id])
+		}
+		local[i] = p
+	}
+	return labels, local
+}
+
+// writeFileSync writes a file via a temporary name, syncs and renames it.
+func writeFileSync(path string, b []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: sync: %w", filepath.Base(path), err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// WriteFileAtomic writes a file next to its final name, syncs it, renames it
+// into place and syncs the directory.
+func WriteFileAtomic(path string, b []byte) error {
+	if err := writeFileSync(path, b); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	return nil
+}

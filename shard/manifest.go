@@ -1,0 +1,118 @@
+package shard
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+)
+
+// ManifestName is the file that describes a build directory. It is written
+// last, so its presence means the build is complete.
+const ManifestName = "manifest.json"
+
+// ManifestFormat and ManifestVersion identify the manifest schema.
+const (
+	ManifestFormat  = "calldir-build"
+	ManifestVersion = 1
+)
+
+// Manifest describes a build directory: how it was made, from what, and
+// every shard in it. Field names are the JSON schema documented in
+// docs/FORMAT.md; keep them stable.
+type Manifest struct {
+	Format        string       `json:"format"`
+	FormatVersion int          `json:"format_version"`
+	ToolVersion   string       `json:"tool_version"`
+	Created       string       `json:"created,omitempty"` // only when SOURCE_DATE_EPOCH is set
+	Options       BuildOptions `json:"options"`
+	Inputs        []InputStats `json:"inputs"`
+	Shards        []ShardInfo  `json:"shards"`
+	Totals        Totals       `json:"totals"`
+}
+
+// BuildOptions are the options that shaped the output.
+type BuildOptions struct {
+	Kind        string `json:"kind"`
+	Region      string `json:"region"`
+	Accept      string `json:"accept"`
+	MaxPerShard int    `json:"max_per_shard"`
+	Format      string `json:"format,omitempty"`
+	Column      string `json:"column,omitempty"`
+	LabelColumn string `json:"label_column,omitempty"`
+	Label       string `json:"label,omitempty"`
+}
+
+// InputStats describes one input file and what became of its lines.
+type InputStats struct {
+	Path       string           `json:"path"`
+	Role       string           `json:"role"` // "source" or "allow"
+	SHA256     string           `json:"sha256"`
+	Bytes      int64            `json:"bytes"`
+	Format     string           `json:"format"` // text, csv, tsv (+gzip)
+	Lines      int64            `json:"lines"`  // candidate lines: accepted + rejected
+	Accepted   int64            `json:"accepted"`
+	Rejected   int64            `json:"rejected"`
+	Reasons    map[string]int64 `json:"rejected_by_reason,omitempty"`
+	Extensions int64            `json:"extensions_dropped,omitempty"`
+}
+
+// ShardInfo describes one shard file. Extension is the 1-based extension
+// (one load request) the shard is meant for.
+type ShardInfo struct {
+	File      string `json:"file"`
+	Kind      string `json:"kind"`
+	Extension int    `json:"extension"`
+	Count     int64  `json:"count"`
+	First     int64  `json:"first"`
+	Last      int64  `json:"last"`
+	Labels    int    `json:"labels,omitempty"`
+	SHA256    string `json:"sha256"`
+	Size      int64  `json:"size"`
+}
+
+// Totals sums up the build.
+type Totals struct {
+	Lines          int64 `json:"lines"`
+	Accepted       int64 `json:"accepted"`
+	Rejected       int64 `json:"rejected"`
+	Duplicates     int64 `json:"duplicates"`
+	Allowlisted    int64 `json:"allowlisted"`
+	LabelConflicts int64 `json:"label_conflicts,omitempty"`
+	Entries        int64 `json:"entries"`
+	Shards         int   `json:"shards"`
+}
+
+// Marshal encodes the manifest as indented JSON with a final newline.
+func (m *Manifest) Marshal() ([]byte, error) {
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+// MaxManifestBytes bounds how much of a manifest file is read: a hostile or
+// damaged one cannot make a reader allocate without limit.
+const MaxManifestBytes = 64 << 20
+
+// ReadManifest decodes a manifest, refusing unknown fields, an unknown
+// format or version, and anything past MaxManifestBytes.
+func ReadManifest(r io.Reader) (*Manifest, error) {
+	lr := &io.LimitedReader{R: r, N: MaxManifestBytes + 1}
+	dec := json.NewDecoder(lr)
+	dec.DisallowUnknownFields()
+	var m Manifest
+	if err := dec.Decode(&m); err != nil {
+		if lr.N <= 0 {
+			return nil, fmt.Errorf("manifest larger than %d bytes", MaxManifestBytes)
+		}
+		return nil, fmt.Errorf("manifest: %w", err)
+	}
+	if m.Format != ManifestFormat {
+		return nil, fmt.Errorf("manifest: format %q, want %q", m.Format, ManifestFormat)
+	}
+	if m.FormatVersion != ManifestVersion {
+		return nil, fmt.Errorf("manifest: format_version %d, this calldir reads %d", m.FormatVersion, ManifestVersion)
+	}
+	return &m, nil
+}

@@ -1,0 +1,40 @@
+package shard
+
+import "fmt"
+
+// Span is a half-open range [Start, End) of indexes into a sorted list.
+type Span struct{ Start, End int }
+
+// CheckMaxPerShard refuses a shard size that CallKit would refuse in one
+// request.
+func CheckMaxPerShard(max int) error {
+	if max < 1 {
+		return fmt.Errorf("--max-per-shard %d: must be at least 1", max)
+	}
+	if max > MaxEntriesPerRequest {
+		return fmt.Errorf("--max-per-shard %d: above CallKit's limit of %d entries per load request (a load of 2,000,000 fails with error %d, maximumEntriesExceeded)", max, MaxEntriesPerRequest, ErrorMaximumEntriesExceeded)
+	}
+	return nil
+}
+
+// Split cuts n sorted entries into the fewest contiguous spans of at most
+// max entries, with sizes that differ by at most one, so that every shard is
+// a contiguous numeric range and no shard is a tiny remainder.
+func Split(n, max int) []Span {
+	if n == 0 {
+		return nil
+	}
+	k := (n + max - 1) / max
+	out := make([]Span, 0, k)
+	base, extra := n/k, n%k
+	start := 0
+	for i := 0; i < k; i++ {
+		size := base
+		if i < extra {
+			size++
+		}
+		out = append(out, Span{start, start + size})
+		start += size
+	}
+	return out
+}
