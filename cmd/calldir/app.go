@@ -95,7 +95,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 func newApp(e *env) *cli.App {
 	return &cli.App{
 		Name:                   "calldir",
-		Usage:                  "compile, validate and replay iOS Call Directory blocklists",
+		Usage:                  "compile phone-number lists into shards for iOS Call Directory extensions",
 		Version:                Version,
 		Writer:                 e.stdout,
 		ErrWriter:              e.stderr,

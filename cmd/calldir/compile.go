@@ -67,7 +67,7 @@ EXAMPLES:
 			&cli.StringFlag{Name: "label-column", Usage: "identify: CSV/TSV label column, header `NAME` or 1-based index", Destination: &o.labelColumn},
 			&cli.StringFlag{Name: "label", Usage: "identify: one `LABEL` for every number", Destination: &o.label},
 			&cli.StringSliceFlag{Name: "allow", Usage: "allowlist `FILE`: its numbers are removed from the output (repeatable)"},
-			&cli.IntFlag{Name: "max-per-shard", Value: shard.DefaultMaxPerShard, Usage: fmt.Sprintf("entries per shard, at most %d (CallKit error %d above)", shard.MaxEntriesPerRequest, shard.ErrorMaximumEntriesExceeded), Destination: &o.maxPerShard},
+			&cli.IntFlag{Name: "max-per-shard", Value: shard.DefaultMaxPerShard, Usage: fmt.Sprintf("`N` entries per shard at most; above %d CallKit fails the load with error %d", shard.MaxEntriesPerRequest, shard.ErrorMaximumEntriesExceeded), Destination: &o.maxPerShard},
 			&cli.StringFlag{Name: "rejects", Usage: "write every rejected line to `FILE` as CSV (source,line,reason,raw)", Destination: &o.rejects},
 			&cli.StringFlag{Name: "conflicts", Usage: "identify: write label conflicts to `FILE` as CSV", Destination: &o.conflicts},
 			&cli.StringFlag{Name: "max-rejects", Usage: "fail (exit 1, no build) above `N` rejected lines or P% of lines", Destination: &o.maxRejects},
