@@ -111,6 +111,7 @@ func newApp(e *env) *cli.App {
 		Commands: []*cli.Command{
 			compileCommand(e),
 			inspectCommand(e),
+			validateCommand(e),
 			versionCommand(e),
 		},
 		Action: func(c *cli.Context) error {

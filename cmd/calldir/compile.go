@@ -18,21 +18,12 @@ import (
 )
 
 type compileOpts struct {
+	frontEnd
 	inputs      []string
-	allow       []string
 	out         string
-	region      string
-	accept      string
-	kind        string
-	format      string
-	column      string
-	labelColumn string
-	label       string
 	maxPerShard int
 	rejects     string
 	conflicts   string
-	maxRejects  string
-	allowEmpty  bool
 	quiet       bool
 }
 
@@ -57,27 +48,20 @@ EXAMPLES:
    calldir compile --region GB --accept valid --rejects rejects.csv -o build uk.csv.gz
    calldir compile --kind identify --label-column name -o ids vendor.csv
    zcat feed.gz | calldir compile --max-rejects 1% -o build -`),
-		Flags: []cli.Flag{
+		Flags: append(o.frontEnd.flags("", "fail (exit 1, no build) above `N` rejected lines, or P% of the lines"),
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output build `DIR` (replaced atomically)", Destination: &o.out, Required: true},
-			&cli.StringFlag{Name: "region", Value: "US", Usage: "default `REGION` for national numbers (ISO 3166, e.g. US, GB, FR)", Destination: &o.region},
-			&cli.StringFlag{Name: "accept", Value: "possible", Usage: "accept `POLICY`: valid, possible or any", Destination: &o.accept},
-			&cli.StringFlag{Name: "kind", Value: "block", Usage: "`KIND` of entries: block or identify", Destination: &o.kind},
-			&cli.StringFlag{Name: "format", Value: "auto", Usage: "input `FORMAT`: auto (by file name), text, csv or tsv", Destination: &o.format},
-			&cli.StringFlag{Name: "column", Usage: "CSV/TSV number column: header `NAME` or 1-based index (default: detected)", Destination: &o.column},
-			&cli.StringFlag{Name: "label-column", Usage: "identify: CSV/TSV label column, header `NAME` or 1-based index", Destination: &o.labelColumn},
-			&cli.StringFlag{Name: "label", Usage: "identify: one `LABEL` for every number", Destination: &o.label},
-			&cli.StringSliceFlag{Name: "allow", Usage: "allowlist `FILE`: its numbers are removed from the output (repeatable)"},
 			&cli.IntFlag{Name: "max-per-shard", Value: shard.DefaultMaxPerShard, Usage: fmt.Sprintf("`N` entries per shard at most; above %d CallKit fails the load with error %d", shard.MaxEntriesPerRequest, shard.ErrorMaximumEntriesExceeded), Destination: &o.maxPerShard},
 			&cli.StringFlag{Name: "rejects", Usage: "write every rejected line to `FILE` as CSV (source,line,reason,raw)", Destination: &o.rejects},
 			&cli.StringFlag{Name: "conflicts", Usage: "identify: write label conflicts to `FILE` as CSV", Destination: &o.conflicts},
-			&cli.StringFlag{Name: "max-rejects", Usage: "fail (exit 1, no build) above `N` rejected lines or P% of lines", Destination: &o.maxRejects},
-			&cli.BoolFlag{Name: "allow-empty", Usage: "accept empty input files", Destination: &o.allowEmpty},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no summary, no progress", Destination: &o.quiet},
-		},
+		),
 		Action: func(c *cli.Context) error {
 			o.inputs = c.Args().Slice()
-			o.allow = c.StringSlice("allow")
-			return runCompile(c.Context, o, e)
+			opts, threshold, err := o.options(c, o.inputs, e)
+			if err != nil {
+				return err
+			}
+			return runCompile(c.Context, o, opts, threshold, e)
 		},
 	}
 }
@@ -90,53 +74,13 @@ func reasonTable() string {
 	return b.String()
 }
 
-func runCompile(ctx context.Context, o compileOpts, e *env) error {
+func runCompile(ctx context.Context, o compileOpts, opts compiler.Options, threshold compiler.Threshold, e *env) error {
 	start := time.Now()
-	if len(o.inputs) == 0 {
-		return usagef("compile: no input files (give one or more paths, or - for stdin)")
-	}
 	if err := shard.CheckMaxPerShard(o.maxPerShard); err != nil {
 		return usageError{err}
 	}
-	policy, err := e164.ParsePolicy(o.accept)
-	if err != nil {
-		return usageError{err}
-	}
-	norm, err := e164.New(o.region, policy)
-	if err != nil {
-		return usageError{err}
-	}
-	kind, err := shard.ParseKind(o.kind)
-	if err != nil {
-		return usageError{err}
-	}
-	format, err := compiler.ParseFormat(o.format)
-	if err != nil {
-		return usageError{err}
-	}
-	threshold, err := compiler.ParseThreshold(o.maxRejects)
-	if err != nil {
-		return usageError{err}
-	}
-	if kind == shard.KindBlock && (o.label != "" || o.labelColumn != "") {
-		return usagef("--label and --label-column need --kind identify")
-	}
-	src := func(p string) compiler.Source {
-		return compiler.Source{Path: p, Format: format, Column: o.column, LabelColumn: o.labelColumn, Label: o.label}
-	}
-	opts := compiler.Options{
-		Kind: kind, Normalizer: norm, MaxPerShard: o.maxPerShard,
-		AllowEmpty: o.allowEmpty, Stdin: e.stdin,
-	}
-	for _, p := range o.inputs {
-		opts.Sources = append(opts.Sources, src(p))
-	}
-	for _, p := range o.allow {
-		a := src(p)
-		a.LabelColumn, a.Label = "", ""
-		opts.Allow = append(opts.Allow, a)
-	}
-
+	opts.MaxPerShard = o.maxPerShard
+	var err error
 	var rejects, conflicts *csvReport
 	defer func() { rejects.discard(); conflicts.discard() }() // no-ops after commit
 	if o.rejects != "" {
@@ -182,11 +126,8 @@ func runCompile(ctx context.Context, o compileOpts, e *env) error {
 	m := &shard.Manifest{
 		Format: shard.ManifestFormat, FormatVersion: shard.ManifestVersion, ToolVersion: Version,
 		Created: sourceDateEpoch(e),
-		Options: shard.BuildOptions{
-			Kind: kind.String(), Region: norm.Region(), Accept: policy.String(), MaxPerShard: o.maxPerShard,
-			Format: string(format), Column: o.column, LabelColumn: o.labelColumn, Label: o.label,
-		},
-		Inputs: res.Inputs,
+		Options: o.manifestOptions(opts, o.maxPerShard),
+		Inputs:  res.Inputs,
 	}
 	if err := compiler.WriteBuild(ctx, o.out, res, m, o.maxPerShard); err != nil {
 		return err

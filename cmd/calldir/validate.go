@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/calldir/calldir/compiler"
+	"github.com/calldir/calldir/validate"
+	"github.com/urfave/cli/v2"
+)
+
+type validateOpts struct {
+	frontEnd
+	raw    bool
+	format string
+}
+
+func validateCommand(e *env) *cli.Command {
+	var o validateOpts
+	return &cli.Command{
+		Name:      "validate",
+		Usage:     "check a build directory, or raw lists, and report every problem found",
+		ArgsUsage: "BUILD_DIR | --raw FILE...",
+		Description: withExamples(`
+On a build directory: the manifest's schema and version; every shard's
+header, checksum, strict ascending order, range and labels; counts, ranges,
+sizes and SHA-256 against the manifest; that shards of a kind do not overlap;
+each extension's load against CallKit's 1,999,999 entries per request;
+totals; shard paths that leave the directory; files missing from the
+directory or from the manifest.
+
+With --raw: the compile front end (same reading and normalization options as
+compile) over raw lists, without writing anything. Every rejected line is a
+finding; --max-rejects (default 0) decides the exit status.
+
+Findings are collected, not a first-error stop. --format github prints one
+workflow annotation per finding (::error file=F,line=L::message).
+
+FINDING KINDS:
+` + findingKinds() + `
+EXAMPLES:
+   calldir validate build
+   calldir validate --format json build > findings.json
+   calldir validate --raw --format github --max-rejects 0 lists/*.txt`),
+		Flags: append(o.frontEnd.flags("0", "--raw: fail (exit 1) above `N` rejected lines, or P% of the lines"),
+			&cli.BoolFlag{Name: "raw", Usage: "check raw lists instead of a build directory", Destination: &o.raw},
+			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "output `FORMAT`: text, json or github", Destination: &o.format},
+		),
+		Action: func(c *cli.Context) error {
+			switch o.format {
+			case "text", "json", "github":
+			default:
+				return usagef("--format %q: want text, json or github", o.format)
+			}
+			if o.raw {
+				opts, threshold, err := o.options(c, c.Args().Slice(), e)
+				if err != nil {
+					return err
+				}
+				return runValidateRaw(c.Context, o, opts, threshold, e)
+			}
+			if c.Args().Len() != 1 {
+				return usagef("validate: want one BUILD_DIR (or --raw FILE...)")
+			}
+			return runValidateBuild(c.Context, o, c.Args().First(), e)
+		},
+	}
+}
+
+func findingKinds() string {
+	kinds := []struct {
+		k    validate.Kind
+		help string
+	}{
+		{validate.KindManifest, "manifest unreadable, unknown format or version, bad field"},
+		{validate.KindPathEscape, "a shard path that leaves the build directory"},
+		{validate.KindMissingShard, "listed in the manifest, missing on disk"},
+		{validate.KindStrayFile, "on disk, not listed in the manifest"},
+		{validate.KindHeader, "shard header damaged or inconsistent with its body"},
+		{validate.KindSize, "shard truncated or with trailing bytes"},
+		{validate.KindChecksum, "shard body damaged (CRC-32C mismatch)"},
+		{validate.KindHash, "shard differs from the manifest's SHA-256"},
+		{validate.KindOrder, "number below the previous one (CallKit error 3)"},
+		{validate.KindDuplicate, "number equal to the previous one (CallKit error 4)"},
+		{validate.KindRange, "number zero, negative or above CallKit's maximum"},
+		{validate.KindLabel, "label empty, invalid, too long, or bad label index"},
+		{validate.KindMismatch, "manifest count, range, size, labels or kind differ from the shard"},
+		{validate.KindOverlap, "shards of one kind overlap (duplicates across shards)"},
+		{validate.KindCap, "an extension's load above 1,999,999 entries (CallKit error 5)"},
+		{validate.KindTotals, "manifest totals differ from the shards"},
+		{validate.KindReject, "--raw: a line that does not compile"},
+	}
+	var b strings.Builder
+	for _, k := range kinds {
+		fmt.Fprintf(&b, "   %-18s %s\n", k.k, k.help)
+	}
+	return b.String()
+}
+
+func runValidateBuild(ctx context.Context, o validateOpts, dir string, e *env) error {
+	if fi, err := os.Stat(dir); err != nil {
+		return err
+	} else if !fi.IsDir() {
+		return usagef("validate: %s is not a directory (a build directory, or --raw for lists)", dir)
+	}
+	r, err := validate.Build(ctx, dir)
+	if err != nil {
+		return err
+	}
+	summary := fmt.Sprintf("%s: checked %d shard(s), %s entries, %d extension(s): manifest, headers, checksums, order, ranges, labels, per-request cap, totals, files",
+		dir, r.Shards, group(r.Entries), r.Extensions)
+	if err := printFindings(e.stdout, o.format, r, r.Findings, summary, "error"); err != nil {
+		return err
+	}
+	if len(r.Findings) > 0 {
+		return findingsError{fmt.Sprintf("%d finding(s)", len(r.Findings))}
+	}
+	return nil
+}
+
+func runValidateRaw(ctx context.Context, o validateOpts, opts compiler.Options, threshold compiler.Threshold, e *env) error {
+	r, err := validate.Raw(ctx, opts)
+	if err != nil {
+		return err
+	}
+	over := threshold.Exceeded(r.Rejected, r.Lines)
+	level := "warning"
+	verdict := "within"
+	if over {
+		level, verdict = "error", "over"
+	}
+	summary := fmt.Sprintf("checked %d file(s): %s lines, %s accepted, %s rejected (%s --max-rejects %s)",
+		r.Files, group(r.Lines), group(r.Accepted), group(r.Rejected), verdict, threshold)
+	if err := printFindings(e.stdout, o.format, r, r.Findings, summary, level); err != nil {
+		return err
+	}
+	if over {
+		return findingsError{"rejects over threshold"}
+	}
+	return nil
+}
+
+// printFindings writes the findings and a summary in the chosen format.
+// level is the GitHub annotation level: error, or warning for findings
+// that stay within a threshold.
+func printFindings(w io.Writer, format string, report any, fs []validate.Finding, summary, level string) error {
+	switch format {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			OK      bool   `json:"ok"`
+			Summary string `json:"summary"`
+			Report  any    `json:"report"`
+		}{len(fs) == 0 || level == "warning", summary, report})
+	case "github":
+		for _, f := range fs {
+			props := "file=" + ghProp(f.File)
+			if f.Line > 0 {
+				props += fmt.Sprintf(",line=%d", f.Line)
+			}
+			props += ",title=" + ghProp("calldir "+string(f.Kind))
+			fmt.Fprintf(w, "::%s %s::%s\n", level, props, ghData(f.String()))
+		}
+		fmt.Fprintf(w, "calldir validate: %s; %d finding(s)\n", summary, len(fs))
+	default:
+		for _, f := range fs {
+			fmt.Fprintln(w, f.String())
+		}
+		fmt.Fprintf(w, "calldir validate: %s; %d finding(s)\n", summary, len(fs))
+	}
+	return nil
+}
+
+// ghData escapes a workflow command's message; ghProp a property value
+// (GitHub Actions toolkit rules).
+func ghData(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+}
+
+func ghProp(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+}
