@@ -102,10 +102,14 @@ func ReadManifest(r io.Reader) (*Manifest, error) {
 	dec := json.NewDecoder(lr)
 	dec.DisallowUnknownFields()
 	var m Manifest
-	if err := dec.Decode(&m); err != nil {
-		if lr.N <= 0 {
-			return nil, fmt.Errorf("manifest larger than %d bytes", MaxManifestBytes)
-		}
+	err := dec.Decode(&m)
+	// The limit lets one byte past MaxManifestBytes through to detect an
+	// oversized file, so check it whether or not decoding succeeded: a
+	// value of exactly MaxManifestBytes+1 bytes decodes.
+	if lr.N <= 0 {
+		return nil, fmt.Errorf("manifest larger than %d bytes", MaxManifestBytes)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("manifest: %w", err)
 	}
 	if m.Format != ManifestFormat {

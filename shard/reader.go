@@ -63,14 +63,20 @@ func NewReader(r io.Reader, size int64) (*Reader, error) {
 		if used > tableSize {
 			return nil, hdrErr("label table", fmt.Sprintf("label %d runs past the table's %d bytes", i, tableSize))
 		}
-		buf := make([]byte, l)
-		if err := rd.read(buf); err != nil {
+		// Peek the label in the read buffer (256 KiB, larger than any
+		// label) and copy it out only once it was all read, so that a
+		// length prefix alone never allocates.
+		buf, err := rd.br.Peek(int(l))
+		if err != nil {
 			return nil, rd.tableErr(i, err)
 		}
-		if err := CheckLabel(string(buf)); err != nil {
+		rd.crc.Write(buf)
+		label := string(buf)
+		rd.br.Discard(len(buf))
+		if err := CheckLabel(label); err != nil {
 			return nil, hdrErr("label table", fmt.Sprintf("label %d: %v", i, err))
 		}
-		rd.labels = append(rd.labels, string(buf))
+		rd.labels = append(rd.labels, label)
 	}
 	if used != tableSize {
 		return nil, hdrErr("label table", fmt.Sprintf("%d bytes of labels, the header leaves %d", used, tableSize))
