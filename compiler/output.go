@@ -13,6 +13,9 @@ import (
 	"github.com/calldir/calldir/shard"
 )
 
+// maxShards is the most shards a build holds: names have four digits.
+const maxShards = 9999
+
 // ShardName is the file name of shard i (0-based) of a kind: fixed width, so
 // that lexical order is numeric order.
 func ShardName(k shard.Kind, i int) string {
@@ -50,8 +53,12 @@ func WriteBuild(ctx context.Context, dir string, res *Result, m *shard.Manifest,
 		return err
 	}
 
+	spans := shard.Split(len(res.Numbers), maxPerShard)
+	if len(spans) > maxShards {
+		return &UsageError{fmt.Sprintf("%d entries need %d shards of %d: more than the %d that fixed-width names allow; raise --max-per-shard", len(res.Numbers), len(spans), maxPerShard, maxShards)}
+	}
 	m.Shards = m.Shards[:0]
-	for i, sp := range shard.Split(len(res.Numbers), maxPerShard) {
+	for i, sp := range spans {
 		if err := ctx.Err(); err != nil {
 			return err
 		}

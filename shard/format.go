@@ -172,6 +172,9 @@ func (h *Header) Validate() error {
 	if uint64(h.LabelCount)*(LabelLenSize+1) > h.BodySize-recBytes {
 		return hdrErr("label count", fmt.Sprintf("%d labels cannot fit in %d bytes", h.LabelCount, h.BodySize-recBytes))
 	}
+	if h.Kind == KindIdentify && h.Count > 0 && h.LabelCount == 0 {
+		return hdrErr("label count", fmt.Sprintf("0 labels for %d identification records", h.Count))
+	}
 	if h.Kind == KindBlock && h.BodySize != recBytes {
 		return hdrErr("body size", fmt.Sprintf("%d bytes, want %d for %d block records", h.BodySize, recBytes, h.Count))
 	}

@@ -112,6 +112,9 @@ func ReadManifest(r io.Reader) (*Manifest, error) {
 	if err != nil {
 		return nil, fmt.Errorf("manifest: %w", err)
 	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("manifest: data after the JSON object")
+	}
 	if m.Format != ManifestFormat {
 		return nil, fmt.Errorf("manifest: format %q, want %q", m.Format, ManifestFormat)
 	}

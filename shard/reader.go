@@ -171,6 +171,8 @@ func (rd *Reader) finish() error {
 	}
 	if _, err := rd.br.ReadByte(); err == nil {
 		return hdrErr("size", "trailing bytes after the last record")
+	} else if err != io.EOF {
+		return err
 	}
 	if got := rd.crc.Sum32(); got != rd.hdr.BodyCRC {
 		return hdrErr("checksum", fmt.Sprintf("body CRC-32C %08x, header says %08x: body damaged", got, rd.hdr.BodyCRC))

@@ -21,8 +21,11 @@ func CheckMaxPerShard(max int) error {
 // max entries, with sizes that differ by at most one, so that every shard is
 // a contiguous numeric range and no shard is a tiny remainder.
 func Split(n, max int) []Span {
-	if n == 0 {
+	if n <= 0 {
 		return nil
+	}
+	if max < 1 { // callers check first; never divide by zero
+		max = 1
 	}
 	k := (n + max - 1) / max
 	out := make([]Span, 0, k)

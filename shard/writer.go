@@ -7,6 +7,7 @@ import (
 	"hash"
 	"hash/crc32"
 	"io"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -55,8 +56,9 @@ func NewWriter(ws io.WriteSeeker, k Kind, labels []string) (*Writer, error) {
 	return w, w.err
 }
 
-// CheckLabel reports whether CallKit would keep a label: non-empty, valid
-// UTF-8, at most MaxLabelBytes bytes (facts §1.2).
+// CheckLabel reports whether CallKit would keep a label intact: non-empty,
+// valid UTF-8, at most MaxLabelBytes bytes (facts §1.2), and without a NUL
+// byte, which would cut it short in the daemon's NUL-terminated table.
 func CheckLabel(l string) error {
 	switch {
 	case l == "":
@@ -65,6 +67,8 @@ func CheckLabel(l string) error {
 		return fmt.Errorf("label of %d bytes, above CallKit's %d", len(l), MaxLabelBytes)
 	case !utf8.ValidString(l):
 		return fmt.Errorf("label %q is not valid UTF-8", l)
+	case strings.IndexByte(l, 0) >= 0:
+		return fmt.Errorf("label %q contains a NUL byte (CallKit's label table is NUL-terminated)", l)
 	}
 	return nil
 }
