@@ -1,0 +1,210 @@
+package verifier
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"strings"
+)
+
+// Metrics describe the database after a step.
+type Metrics struct {
+	Rows          int64 `json:"rows"`           // entries, all extensions, both kinds
+	PhoneNumbers  int64 `json:"phone_numbers"`  // PhoneNumber rows, orphans included
+	PageCount     int64 `json:"page_count"`     // PRAGMA page_count
+	FreelistCount int64 `json:"freelist_count"` // PRAGMA freelist_count
+	FileBytes     int64 `json:"file_bytes"`
+	JournalBytes  int64 `json:"journal_bytes"`
+	WALBytes      int64 `json:"wal_bytes"`
+}
+
+func fileSize(p string) int64 {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// readMetrics reads the metrics through conn (uncounted statements).
+func readMetrics(ctx context.Context, conn *sql.Conn, path string) (Metrics, error) {
+	var m Metrics
+	for _, q := range []struct {
+		sql string
+		dst *int64
+	}{
+		{"SELECT (SELECT COUNT(*) FROM PhoneNumberBlockingEntry) + (SELECT COUNT(*) FROM PhoneNumberIdentificationEntry)", &m.Rows},
+		{"SELECT COUNT(*) FROM PhoneNumber", &m.PhoneNumbers},
+		{"PRAGMA page_count", &m.PageCount},
+		{"PRAGMA freelist_count", &m.FreelistCount},
+	} {
+		if err := conn.QueryRowContext(ctx, q.sql).Scan(q.dst); err != nil {
+			return m, err
+		}
+	}
+	m.FileBytes = fileSize(path)
+	m.JournalBytes = fileSize(path + "-journal")
+	m.WALBytes = fileSize(path + "-wal")
+	return m, nil
+}
+
+// quickCheck runs PRAGMA quick_check (or integrity_check when full) and
+// returns "" when the database is well-formed, else what SQLite said.
+func quickCheck(ctx context.Context, conn *sql.Conn, full bool) (string, error) {
+	pragma := "PRAGMA quick_check"
+	if full {
+		pragma = "PRAGMA integrity_check"
+	}
+	rows, err := conn.QueryContext(ctx, pragma)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var msgs []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return "", err
+		}
+		if s != "ok" && len(msgs) < 5 {
+			msgs = append(msgs, s)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return "", err
+	}
+	return strings.Join(msgs, "; "), nil
+}
+
+// foreignKeyViolations counts PRAGMA foreign_key_check rows.
+func foreignKeyViolations(ctx context.Context, conn *sql.Conn) (int, error) {
+	rows, err := conn.QueryContext(ctx, "PRAGMA foreign_key_check")
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		n++
+	}
+	return n, rows.Err()
+}
+
+// dbFingerprint computes, from the database, the same fingerprint as
+// Model.Fingerprint: per extension its state and entry digests. It also
+// returns the number of entry rows with a NULL phone_number_id or label_id.
+func dbFingerprint(ctx context.Context, conn *sql.Conn, m *Model) (string, int64, error) {
+	var b strings.Builder
+	var nulls int64
+	for _, name := range m.order {
+		e := m.exts[name]
+		state := 0
+		err := conn.QueryRowContext(ctx, `SELECT state FROM Extension WHERE id = ?`, e.id).Scan(&state)
+		if err != nil && err != sql.ErrNoRows {
+			return "", 0, err
+		}
+		var bd, id digest
+		if err := scan(ctx, conn, `SELECT p.number FROM PhoneNumberBlockingEntry e JOIN PhoneNumber p ON p.id = e.phone_number_id WHERE e.extension_id = ?`, e.id, func(r *sql.Rows) error {
+			var n int64
+			if err := r.Scan(&n); err != nil {
+				return err
+			}
+			bd.add(blockHash(n))
+			return nil
+		}); err != nil {
+			return "", 0, err
+		}
+		if err := scan(ctx, conn, `SELECT p.number, l.localized_label FROM PhoneNumberIdentificationEntry e JOIN PhoneNumber p ON p.id = e.phone_number_id JOIN Label l ON l.id = e.label_id WHERE e.extension_id = ?`, e.id, func(r *sql.Rows) error {
+			var n int64
+			var l string
+			if err := r.Scan(&n, &l); err != nil {
+				return err
+			}
+			id.add(identHash(n, l))
+			return nil
+		}); err != nil {
+			return "", 0, err
+		}
+		fmt.Fprintf(&b, "%s:%d:%s:%s;", name, state, bd, id)
+	}
+	err := conn.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM PhoneNumberBlockingEntry WHERE phone_number_id IS NULL) + (SELECT COUNT(*) FROM PhoneNumberIdentificationEntry WHERE phone_number_id IS NULL OR label_id IS NULL)`).Scan(&nulls)
+	return b.String(), nulls, err
+}
+
+func scan(ctx context.Context, conn *sql.Conn, q string, arg any, fn func(*sql.Rows) error) error {
+	rows, err := conn.QueryContext(ctx, q, arg)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// describeDiff explains how a database fingerprint differs from the model's.
+func describeDiff(db, model string) string {
+	d := strings.Split(strings.TrimSuffix(db, ";"), ";")
+	m := strings.Split(strings.TrimSuffix(model, ";"), ";")
+	var out []string
+	for i := range m {
+		if i < len(d) && d[i] != m[i] {
+			out = append(out, fmt.Sprintf("database %s, model %s", d[i], m[i]))
+		}
+	}
+	return strings.Join(out, "; ") + " (name:state:block rows/digest:identification rows/digest)"
+}
+
+// checkAfterStep checks the database against the model: quick_check (or
+// the full integrity_check on the last step), no NULL entry references,
+// states and rows per extension. Rows are compared in full (every row, by
+// digest) while extensions are below limit entries, and by count above it,
+// except on the last step.
+func checkAfterStep(ctx context.Context, d *Driver, path string, final bool, limit int64) Outcome {
+	msg, err := quickCheck(ctx, d.conn, final)
+	if err != nil {
+		return outcomeOf(err)
+	}
+	if msg != "" {
+		return Outcome{Class: ClassIntegrity, Code: 11, Detail: msg}
+	}
+	full := final || d.model.Rows() <= limit*int64(max(1, len(d.model.order)))
+	if !full {
+		return compareCounts(ctx, d)
+	}
+	got, nulls, err := dbFingerprint(ctx, d.conn, d.model)
+	if err != nil {
+		return outcomeOf(err)
+	}
+	if nulls > 0 {
+		return Outcome{Class: ClassRowsLost, Detail: fmt.Sprintf("%d entry rows with a NULL phone_number_id or label_id", nulls)}
+	}
+	if want := d.model.Fingerprint(); got != want {
+		return Outcome{Class: ClassRowsLost, Detail: describeDiff(got, want)}
+	}
+	return Outcome{Class: ClassOK}
+}
+
+// compareCounts compares states and row counts per extension.
+func compareCounts(ctx context.Context, d *Driver) Outcome {
+	for _, name := range d.model.order {
+		e := d.model.exts[name]
+		var state, nb, ni int64
+		err := d.conn.QueryRowContext(ctx, `SELECT IFNULL((SELECT state FROM Extension WHERE id = ?1), 0), (SELECT COUNT(*) FROM PhoneNumberBlockingEntry WHERE extension_id = ?1), (SELECT COUNT(*) FROM PhoneNumberIdentificationEntry WHERE extension_id = ?1)`, e.id).Scan(&state, &nb, &ni)
+		if err != nil {
+			return outcomeOf(err)
+		}
+		var mi int64
+		for _, ls := range e.ident {
+			mi += int64(len(ls))
+		}
+		if state != int64(e.state) || nb != int64(len(e.block)) || ni != mi {
+			return Outcome{Class: ClassRowsLost, Detail: fmt.Sprintf("%s: database state %d, %d blocking, %d identification rows; model state %d, %d, %d", name, state, nb, ni, e.state, len(e.block), mi)}
+		}
+	}
+	return Outcome{Class: ClassOK}
+}

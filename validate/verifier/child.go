@@ -1,0 +1,335 @@
+package verifier
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// ChildEnv marks a process started as a verifier child: a writer to be
+// killed, or a second process that holds a lock or writes at the same time.
+// The calldir binary and the tests call RunChildIfAsked first thing.
+const ChildEnv = "CALLDIR_VERIFIER_CHILD"
+
+// job is what a child is asked to do, as JSON on its stdin.
+type job struct {
+	Role   string        `json:"role"` // kill-writer, busy, reader, writer
+	DB     string        `json:"db"`
+	Plan   string        `json:"plan"` // plan text (kill-writer), or settings and seed
+	Dir    string        `json:"dir"`
+	KillAt int64         `json:"kill_at"`
+	Hold   time.Duration `json:"hold"`
+	Count  int           `json:"count"`
+}
+
+// RunChildIfAsked runs the child role and exits when this process was
+// started as a verifier child; otherwise it returns at once.
+func RunChildIfAsked() {
+	if os.Getenv(ChildEnv) != "1" {
+		return
+	}
+	var j job
+	if err := json.NewDecoder(os.Stdin).Decode(&j); err != nil {
+		fmt.Fprintln(os.Stderr, "verifier child: bad job:", err)
+		os.Exit(3)
+	}
+	if err := runChild(context.Background(), j); err != nil {
+		fmt.Fprintln(os.Stdout, "error:", err)
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
+func runChild(ctx context.Context, j job) error {
+	p, err := ParsePlan(strings.NewReader(j.Plan), "child plan", j.Dir)
+	if err != nil {
+		return err
+	}
+	db, conn, err := openDB(ctx, j.DB, p.Settings, false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	defer conn.Close()
+	switch j.Role {
+	case "kill-writer":
+		d, err := newDriver(ctx, db, conn, p.Settings, p.Extensions)
+		if err != nil {
+			return err
+		}
+		d.before = func(i int64) {
+			if i == j.KillAt {
+				syscall.Kill(os.Getpid(), syscall.SIGKILL)
+				select {} // the signal is on its way
+			}
+		}
+		for _, st := range p.Steps {
+			if _, err := runStep(d, st); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(os.Stdout, "done %d\n", d.n)
+		return nil
+	case "busy", "reader":
+		begin := "BEGIN IMMEDIATE" // takes the write lock
+		if j.Role == "reader" {
+			begin = "BEGIN"
+		}
+		if _, err := conn.ExecContext(ctx, begin); err != nil {
+			return err
+		}
+		if j.Role == "reader" { // a lookup takes the shared lock and keeps it
+			var b bool
+			if err := conn.QueryRowContext(ctx, sqlLookup, 14155550100).Scan(&b); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintln(os.Stdout, "ready")
+		time.Sleep(j.Hold)
+		_, err := conn.ExecContext(ctx, "COMMIT")
+		return err
+	case "writer":
+		bundle := fmt.Sprintf("com.calldir.second-writer.%d", os.Getpid())
+		if _, err := conn.ExecContext(ctx, sqlInsertExtension, bundle); err != nil {
+			return err
+		}
+		d, err := newDriver(ctx, db, conn, p.Settings, []ExtDef{{Name: "second", Bundle: bundle}})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(os.Stdout, "ready")
+		base := int64(19_000_000_000) + int64(p.Seed%1000)*1_000_000
+		res := d.Load(Step{Kind: StepLoad, Ext: "second", FailAfter: -1, Ops: []Op{{Kind: OpBlock, Source: Source{First: base, Last: base + int64(j.Count) - 1, Step: 1}}}})
+		if res.Err != nil {
+			return fmt.Errorf("second writer's load: %w", res.Err)
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown role %q", j.Role)
+}
+
+// child is a running child process.
+type child struct {
+	cmd  *exec.Cmd
+	out  *bufio.Reader
+	role string
+	rest strings.Builder
+}
+
+// spawn starts this executable as a verifier child with a job.
+func spawn(ctx context.Context, j job) (*child, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, exe)
+	cmd.Env = append(os.Environ(), ChildEnv+"=1")
+	b, _ := json.Marshal(j)
+	cmd.Stdin = strings.NewReader(string(b))
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start verifier child: %w", err)
+	}
+	return &child{cmd: cmd, out: bufio.NewReader(out), role: j.Role}, nil
+}
+
+// startHelper starts the concurrent process a busy, reader or writer step
+// asked for and waits until it holds its lock or has started writing.
+func startHelper(ctx context.Context, st Step, path string, p *Plan) (*child, error) {
+	j := job{Role: string(st.Kind), DB: path, Plan: p.Format(p.Dir), Dir: p.Dir, Hold: st.Hold, Count: st.Count}
+	c, err := spawn(ctx, j)
+	if err != nil {
+		return nil, err
+	}
+	line, err := c.out.ReadString('\n')
+	if strings.TrimSpace(line) != "ready" {
+		rest, _ := io.ReadAll(c.out)
+		c.cmd.Wait()
+		return nil, fmt.Errorf("%s process did not start: %s%s %v", st.Kind, line, rest, err)
+	}
+	return c, nil
+}
+
+// wait waits for a helper and returns a note on how it ended.
+func (c *child) wait() string {
+	rest, _ := io.ReadAll(c.out)
+	err := c.cmd.Wait()
+	msg := strings.TrimSpace(string(rest))
+	if err != nil {
+		return fmt.Sprintf("%s process: %s", c.role, strings.TrimPrefix(msg, "error: "))
+	}
+	return ""
+}
+
+func (c *child) stop() {
+	c.cmd.Process.Kill()
+	c.cmd.Wait()
+}
+
+// KillReport describes a kill-at-K replay.
+type KillReport struct {
+	At         int64  `json:"at"`
+	Then       string `json:"then,omitempty"`
+	Statements int64  `json:"statements"` // statements in the whole plan
+	Killed     bool   `json:"killed"`     // false when At is past the last statement
+	State      string `json:"state"`      // before, after, between (rows lost), malformed
+}
+
+// golden is the commit-point history of a plan run without faults: the
+// model fingerprint after every commit point.
+type golden struct {
+	initial string
+	points  []int64
+	prints  []string
+	total   int64
+}
+
+func goldenRun(ctx context.Context, p *Plan) (*golden, error) {
+	dir, err := os.MkdirTemp("", "calldir-golden-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	g := &golden{}
+	q := *p
+	q.Kill = nil
+	rep, err := replayInProcess(ctx, &q, dir+"/CallDirectory.db", Options{FullCheckRows: 1 << 62}, func(i int64, m *Model) {
+		g.points = append(g.points, i)
+		g.prints = append(g.prints, m.Fingerprint())
+	})
+	if err != nil {
+		return nil, err
+	}
+	g.total = rep.Statements
+	// The initial state: every extension registered, state 1, no rows.
+	m := newModel()
+	for i, e := range p.Extensions {
+		m.addExt(e.Name, int64(i+1))
+	}
+	g.initial = m.Fingerprint()
+	return g, nil
+}
+
+// allowed returns the fingerprints a kill before statement k may leave:
+// the state of the last commit point before k, and of the first at or
+// after it (a kill during a commit may land either side).
+func (g *golden) allowed(k int64) (before, after string) {
+	before, after = g.initial, ""
+	for i, at := range g.points {
+		if at < k {
+			before = g.prints[i]
+			continue
+		}
+		after = g.prints[i]
+		break
+	}
+	return before, after
+}
+
+// replayKill runs the plan in a child writer that is killed before
+// statement K, optionally deletes the hot journal or WAL, reopens the
+// database and requires integrity and the before-or-after state.
+func replayKill(ctx context.Context, p *Plan, path string) (*Report, error) {
+	g, err := goldenRun(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	return killCase(ctx, p, g, path)
+}
+
+func killCase(ctx context.Context, p *Plan, g *golden, path string) (*Report, error) {
+	k := p.Kill
+	if err := createDB(ctx, path, p.Settings, p.Extensions); err != nil {
+		return nil, err
+	}
+	kr := &KillReport{At: k.At, Then: k.Then, Statements: g.total}
+	rep := &Report{Settings: p.Settings.Short(), Kill: kr, Statements: g.total}
+	c, err := spawn(ctx, job{Role: "kill-writer", DB: path, Plan: p.Format(p.Dir), Dir: p.Dir, KillAt: k.At})
+	if err != nil {
+		return nil, err
+	}
+	out, _ := io.ReadAll(c.out)
+	werr := c.cmd.Wait()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(werr, &ee) && ee.ProcessState.Sys().(syscall.WaitStatus).Signal() == syscall.SIGKILL:
+		kr.Killed = true
+	case werr != nil:
+		return nil, fmt.Errorf("writer process: %v: %s", werr, out)
+	}
+	if kr.Killed {
+		switch k.Then {
+		case "delete-journal":
+			os.Remove(path + "-journal")
+		case "delete-wal":
+			os.Remove(path + "-wal")
+			os.Remove(path + "-shm")
+		}
+	}
+	rep.Outcome = Outcome{Class: ClassOK}
+	db, conn, err := openDB(ctx, path, p.Settings, false)
+	if err != nil {
+		rep.Outcome = Outcome{Class: ClassIntegrity, Code: SQLiteCode(err), Detail: "reopen: " + err.Error()}
+		kr.State = "malformed"
+		rep.Integrity = err.Error()
+		return rep, nil
+	}
+	defer db.Close()
+	defer conn.Close()
+	msg, err := quickCheck(ctx, conn, true)
+	switch {
+	case err != nil:
+		rep.Integrity = err.Error()
+	case msg != "":
+		rep.Integrity = msg
+	default:
+		rep.Integrity = "ok"
+	}
+	if rep.Integrity != "ok" {
+		kr.State = "malformed"
+		rep.Outcome = Outcome{Class: ClassIntegrity, Code: 11, Detail: "after the kill: " + rep.Integrity}
+		return rep, nil
+	}
+	m := newModel()
+	for i, e := range p.Extensions {
+		m.addExt(e.Name, int64(i+1))
+	}
+	got, nulls, err := dbFingerprint(ctx, conn, m)
+	if err != nil {
+		kr.State = "malformed"
+		rep.Outcome = outcomeOf(err)
+		if rep.Outcome.Class != ClassIntegrity {
+			rep.Outcome = Outcome{Class: ClassIntegrity, Code: SQLiteCode(err), Detail: "reading the rows: " + err.Error()}
+		}
+		return rep, nil
+	}
+	before, after := g.allowed(k.At)
+	switch {
+	case nulls > 0:
+		kr.State = "between"
+		rep.Outcome = Outcome{Class: ClassRowsLost, Detail: fmt.Sprintf("%d entry rows with NULL references", nulls)}
+	case got == before:
+		kr.State = "before"
+	case got == after:
+		kr.State = "after"
+	default:
+		kr.State = "between"
+		rep.Outcome = Outcome{Class: ClassRowsLost, Detail: "neither the state before nor after the interrupted transaction: " + describeDiff(got, before)}
+	}
+	if !kr.Killed {
+		rep.Outcome.Detail = joinDetail(rep.Outcome.Detail, fmt.Sprintf("kill point %d is past the plan's %d statements", k.At, g.total))
+	}
+	return rep, nil
+}

@@ -1,0 +1,122 @@
+package verifier
+
+import (
+	"fmt"
+	"hash/fnv"
+	"sort"
+)
+
+// Extension states as the daemon uses them (facts §1.7).
+const (
+	StateDisabled    = 1 // disabled / not loaded
+	StateSwitchedOff = 2 // switched off, pending cleanup
+	StateLoading     = 3 // a load is in progress
+	StateLoaded      = 4 // enabled and loaded
+	StateUnavailable = 5 // unavailable (error 102)
+)
+
+// Model is the in-memory reference: what the database must hold, given the
+// transactions the driver saw commit.
+type Model struct {
+	exts  map[string]*modelExt
+	order []string
+}
+
+type modelExt struct {
+	id    int64
+	state int
+	block map[int64]struct{}
+	ident map[int64][]string // labels per number: the table has no UNIQUE key [Inf]
+}
+
+// digest is an order-independent fingerprint of a set of entries: a count
+// and a wrapping sum of mixed hashes, maintained incrementally on add and
+// remove and recomputed from the database by a single scan.
+type digest struct {
+	n   int64
+	sum uint64
+}
+
+func (d *digest) add(h uint64)  { d.n++; d.sum += h }
+func (d digest) String() string { return fmt.Sprintf("%d/%016x", d.n, d.sum) }
+func mix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
+func blockHash(n int64) uint64 { return mix(uint64(n)) }
+func identHash(n int64, label string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(label))
+	return mix(uint64(n) ^ mix(h.Sum64()))
+}
+
+func newModel() *Model { return &Model{exts: map[string]*modelExt{}} }
+
+func (m *Model) ext(name string) *modelExt { return m.exts[name] }
+
+func (m *Model) addExt(name string, id int64) {
+	m.exts[name] = &modelExt{id: id, state: StateDisabled, block: map[int64]struct{}{}, ident: map[int64][]string{}}
+	m.order = append(m.order, name)
+}
+
+// clone deep-copies the model (for the state before a transaction).
+func (m *Model) clone() *Model {
+	c := &Model{exts: map[string]*modelExt{}, order: append([]string(nil), m.order...)}
+	for k, e := range m.exts {
+		ne := &modelExt{id: e.id, state: e.state, block: make(map[int64]struct{}, len(e.block)), ident: make(map[int64][]string, len(e.ident))}
+		for n := range e.block {
+			ne.block[n] = struct{}{}
+		}
+		for n, l := range e.ident {
+			ne.ident[n] = append([]string(nil), l...)
+		}
+		c.exts[k] = ne
+	}
+	return c
+}
+
+// Fingerprint is the whole model's state as one comparable string: per
+// extension (in registration order) its state and both entry digests.
+func (m *Model) Fingerprint() string {
+	s := ""
+	for _, name := range m.order {
+		e := m.exts[name]
+		b, i := e.digests()
+		s += fmt.Sprintf("%s:%d:%s:%s;", name, e.state, b, i)
+	}
+	return s
+}
+
+// Rows is the number of entries of all extensions.
+func (m *Model) Rows() int64 {
+	var n int64
+	for _, e := range m.exts {
+		n += int64(len(e.block))
+		for _, ls := range e.ident {
+			n += int64(len(ls))
+		}
+	}
+	return n
+}
+
+func (e *modelExt) digests() (digest, digest) {
+	var b, i digest
+	for n := range e.block {
+		b.add(blockHash(n))
+	}
+	for n, ls := range e.ident {
+		for _, l := range ls {
+			i.add(identHash(n, l))
+		}
+	}
+	return b, i
+}
+
+// sortedNames returns extension names in a stable order.
+func (m *Model) sortedNames() []string {
+	out := append([]string(nil), m.order...)
+	sort.Strings(out)
+	return out
+}

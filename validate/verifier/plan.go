@@ -1,0 +1,494 @@
+package verifier
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/calldir/calldir/shard"
+)
+
+// PlanHeader opens every plan file.
+const PlanHeader = "calldir-plan 1"
+
+// Plan is a replayable sequence of reloads, maintenance and faults. Its text
+// form (docs/VERIFIER.md) is line-oriented so that plans diff well.
+type Plan struct {
+	Seed       uint64
+	Settings   Settings
+	Extensions []ExtDef
+	Kill       *KillFault // the writer process is killed before SQL statement Kill.At
+	Steps      []Step
+	Dir        string // directory that relative shard paths are resolved against
+}
+
+// ExtDef declares an extension.
+type ExtDef struct {
+	Name   string
+	Bundle string
+}
+
+// KillFault kills the writer before statement At (0-based, counting every
+// SQL statement the driver issues) and optionally deletes the hot journal or
+// WAL before the database is reopened.
+type KillFault struct {
+	At   int64
+	Then string // "", "delete-journal" or "delete-wal"
+}
+
+// StepKind is what a step does.
+type StepKind string
+
+const (
+	StepLoad        StepKind = "load"             // one reload request
+	StepMaintenance StepKind = "maintenance"      // state-2 cleanup, orphans, VACUUM
+	StepDisable     StepKind = "disable"          // the Settings switch off: state 2
+	StepRemoveExt   StepKind = "remove-extension" // DELETE FROM Extension
+	StepPrepare     StepKind = "prepare"          // reset extensions stuck in state 3 to 4
+	StepDiskFull    StepKind = "disk-full"        // PRAGMA max_page_count
+	StepBusy        StepKind = "busy"             // a second writer holds the lock during the next step
+	StepReader      StepKind = "reader"           // a reader holds a read transaction during the next step
+	StepWriter      StepKind = "writer"           // a second writer process loads its own extension during the next step
+	StepCheck       StepKind = "check"            // full integrity_check and foreign_key_check now
+)
+
+// Step is one line (or block) of a plan.
+type Step struct {
+	Kind        StepKind
+	Line        int // line in the plan file, for messages
+	Ext         string
+	Incremental bool
+	FailAfter   int // extension crashes after this many flushes; -1 never
+	Ops         []Op
+	Pages       int           // disk-full: max_page_count (0 = off)
+	Hold        time.Duration // busy, reader: how long the lock is held
+	Count       int           // writer: entries the second writer loads
+}
+
+// OpKind is what an op does within a load.
+type OpKind string
+
+const (
+	OpBlock          OpKind = "block"
+	OpIdentify       OpKind = "identify"
+	OpRemoveBlock    OpKind = "remove-block"
+	OpRemoveIdentify OpKind = "remove-identify"
+	OpRemoveAll      OpKind = "remove-all"
+)
+
+// Op adds or removes entries from a source.
+type Op struct {
+	Kind   OpKind
+	Source Source
+	Label  string // identify from a range or numbers
+}
+
+// Source is where an op's numbers come from: exactly one of the forms.
+type Source struct {
+	Numbers []int64
+	First   int64 // range
+	Last    int64
+	Step    int64
+	Shard   string // shard file path
+}
+
+// Count is how many numbers a range or list yields (-1 for a shard).
+func (s Source) Count() int64 {
+	switch {
+	case s.Shard != "":
+		return -1
+	case s.Step > 0:
+		return (s.Last-s.First)/s.Step + 1
+	}
+	return int64(len(s.Numbers))
+}
+
+// Plan-file limits: a hostile plan cannot make the parser allocate or loop
+// without bound.
+const (
+	maxPlanLine    = 1 << 20
+	maxPlanLines   = 1_000_000
+	maxPlanEntries = 500_000_000 // numbers over all ranges
+	maxExtensions  = 64
+)
+
+// PlanError is a plan-file error with its line.
+type PlanError struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e *PlanError) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg) }
+
+// ParsePlan reads a plan. name is used in messages and dir resolves
+// relative shard paths.
+func ParsePlan(r io.Reader, name, dir string) (*Plan, error) {
+	p := &Plan{Settings: DefaultSettings(), Dir: dir}
+	br := bufio.NewReaderSize(r, 64<<10)
+	ln := 0
+	fail := func(format string, a ...any) error {
+		return &PlanError{File: name, Line: ln, Msg: fmt.Sprintf(format, a...)}
+	}
+	var cur *Step // open load block
+	var total int64
+	exts := map[string]bool{}
+	sawHeader := false
+	for {
+		line, err := readLine(br)
+		if err == io.EOF {
+			break
+		}
+		ln++
+		if err != nil {
+			return nil, fail("%v", err)
+		}
+		if ln > maxPlanLines {
+			return nil, fail("more than %d lines", maxPlanLines)
+		}
+		f, err := fields(line)
+		if err != nil {
+			return nil, fail("%v", err)
+		}
+		if len(f) == 0 {
+			continue
+		}
+		if !sawHeader {
+			if strings.Join(f, " ") != PlanHeader {
+				return nil, fail("not a calldir plan: the first line must be %q", PlanHeader)
+			}
+			sawHeader = true
+			continue
+		}
+		if cur != nil {
+			if f[0] == "end" {
+				if len(f) != 1 {
+					return nil, fail("end takes nothing")
+				}
+				p.Steps = append(p.Steps, *cur)
+				cur = nil
+				continue
+			}
+			op, err := parseOp(f, dir)
+			if err != nil {
+				return nil, fail("%v", err)
+			}
+			if c := op.Source.Count(); c > 0 {
+				total += c
+				if total > maxPlanEntries {
+					return nil, fail("more than %d numbers in the plan", maxPlanEntries)
+				}
+			}
+			cur.Ops = append(cur.Ops, op)
+			continue
+		}
+		kv, args := options(f[1:])
+		needExt := func() (string, error) {
+			if len(args) != 1 {
+				return "", fmt.Errorf("%s takes one extension name", f[0])
+			}
+			if !exts[args[0]] {
+				return "", fmt.Errorf("unknown extension %q (declare it with: extension NAME BUNDLE_ID)", args[0])
+			}
+			return args[0], nil
+		}
+		st := Step{Kind: StepKind(f[0]), Line: ln, FailAfter: -1}
+		switch f[0] {
+		case "seed":
+			if len(args) != 1 || len(kv) > 0 {
+				return nil, fail("seed takes one number")
+			}
+			if p.Seed, err = strconv.ParseUint(args[0], 10, 64); err != nil {
+				return nil, fail("seed %q: %v", args[0], err)
+			}
+		case "set":
+			if len(args) > 0 || len(kv) == 0 {
+				return nil, fail("set takes KEY=VALUE pairs")
+			}
+			for _, k := range sortedKeys(kv) {
+				if err := p.Settings.Set(k, kv[k]); err != nil {
+					return nil, fail("%v", err)
+				}
+			}
+		case "extension":
+			if len(args) != 2 || len(kv) > 0 {
+				return nil, fail("extension takes NAME BUNDLE_ID")
+			}
+			if exts[args[0]] {
+				return nil, fail("extension %q declared twice", args[0])
+			}
+			if len(p.Extensions) >= maxExtensions {
+				return nil, fail("more than %d extensions", maxExtensions)
+			}
+			exts[args[0]] = true
+			p.Extensions = append(p.Extensions, ExtDef{Name: args[0], Bundle: args[1]})
+		case "fault":
+			if len(args) != 1 || args[0] != "kill" {
+				return nil, fail("fault takes: kill at=K [then=delete-journal|delete-wal]")
+			}
+			if p.Kill != nil {
+				return nil, fail("only one kill fault per plan")
+			}
+			k := &KillFault{}
+			at, ok := kv["at"]
+			if !ok {
+				return nil, fail("fault kill needs at=K")
+			}
+			if k.At, err = strconv.ParseInt(at, 10, 64); err != nil || k.At < 0 {
+				return nil, fail("fault kill at=%q: want a statement index, 0 or more", at)
+			}
+			switch k.Then = kv["then"]; k.Then {
+			case "", "delete-journal", "delete-wal":
+			default:
+				return nil, fail("fault kill then=%q: want delete-journal or delete-wal", k.Then)
+			}
+			if extra := unknownKeys(kv, "at", "then"); extra != "" {
+				return nil, fail("fault kill: unknown option %s", extra)
+			}
+			p.Kill = k
+		case "load":
+			if len(args) != 2 || (args[1] != "complete" && args[1] != "incremental") {
+				return nil, fail("load takes NAME complete|incremental [fail-after=N]")
+			}
+			if !exts[args[0]] {
+				return nil, fail("unknown extension %q (declare it with: extension NAME BUNDLE_ID)", args[0])
+			}
+			st.Ext = args[0]
+			st.Incremental = args[1] == "incremental"
+			if v, ok := kv["fail-after"]; ok {
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 0 {
+					return nil, fail("fail-after=%q: want a flush count, 0 or more", v)
+				}
+				st.FailAfter = n
+			}
+			if extra := unknownKeys(kv, "fail-after"); extra != "" {
+				return nil, fail("load: unknown option %s", extra)
+			}
+			cur = &st
+			continue
+		case "maintenance", "prepare", "check":
+			if len(f) != 1 {
+				return nil, fail("%s takes nothing", f[0])
+			}
+			p.Steps = append(p.Steps, st)
+		case "disable", "remove-extension":
+			if st.Ext, err = needExt(); err != nil {
+				return nil, fail("%v", err)
+			}
+			p.Steps = append(p.Steps, st)
+		case "disk-full":
+			v, ok := kv["pages"]
+			n, err := strconv.Atoi(v)
+			if !ok || err != nil || n < 0 || len(args) > 0 {
+				return nil, fail("disk-full takes pages=N (0 lifts the limit)")
+			}
+			st.Pages = n
+			p.Steps = append(p.Steps, st)
+		case "busy", "reader":
+			d, err := time.ParseDuration(kv["hold"])
+			if err != nil || d <= 0 || d > 10*time.Minute || len(args) > 0 {
+				return nil, fail("%s takes hold=DURATION (such as 500ms), at most 10m", f[0])
+			}
+			st.Hold = d
+			p.Steps = append(p.Steps, st)
+		case "writer":
+			n, err := strconv.Atoi(kv["count"])
+			if err != nil || n < 1 || n > shard.MaxEntriesPerRequest || len(args) > 0 {
+				return nil, fail("writer takes count=N (1..%d)", shard.MaxEntriesPerRequest)
+			}
+			st.Count = n
+			p.Steps = append(p.Steps, st)
+		default:
+			return nil, fail("unknown directive %q", f[0])
+		}
+	}
+	if !sawHeader {
+		return nil, &PlanError{File: name, Line: 1, Msg: "empty plan (the first line must be " + strconv.Quote(PlanHeader) + ")"}
+	}
+	if cur != nil {
+		return nil, &PlanError{File: name, Line: cur.Line, Msg: "load block without end"}
+	}
+	return p, nil
+}
+
+func parseOp(f []string, dir string) (Op, error) {
+	op := Op{Kind: OpKind(f[0])}
+	switch op.Kind {
+	case OpBlock, OpIdentify, OpRemoveBlock, OpRemoveIdentify:
+	case OpRemoveAll:
+		if len(f) != 1 {
+			return op, errors.New("remove-all takes nothing")
+		}
+		return op, nil
+	default:
+		return op, fmt.Errorf("unknown op %q in a load block (want block, identify, remove-block, remove-identify, remove-all or end)", f[0])
+	}
+	kv, args := options(f[1:])
+	if len(args) == 0 {
+		return op, fmt.Errorf("%s needs a source: range FIRST LAST [step=N], numbers N..., or shard PATH", op.Kind)
+	}
+	if l, ok := kv["label"]; ok {
+		if op.Kind != OpIdentify {
+			return op, fmt.Errorf("label= only applies to identify")
+		}
+		if err := shard.CheckLabel(l); err != nil {
+			return op, err
+		}
+		op.Label = l
+	}
+	switch args[0] {
+	case "range":
+		if len(args) != 3 {
+			return op, errors.New("range takes FIRST LAST [step=N]")
+		}
+		first, err1 := parseNumber(args[1])
+		last, err2 := parseNumber(args[2])
+		if err := errors.Join(err1, err2); err != nil {
+			return op, err
+		}
+		step := int64(1)
+		if v, ok := kv["step"]; ok {
+			s, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || s < 1 {
+				return op, fmt.Errorf("step=%q: want 1 or more", v)
+			}
+			step = s
+		}
+		if last < first {
+			return op, fmt.Errorf("range %d..%d: last below first", first, last)
+		}
+		op.Source = Source{First: first, Last: last, Step: step}
+	case "numbers":
+		if len(args) < 2 {
+			return op, errors.New("numbers takes one or more numbers")
+		}
+		for _, a := range args[1:] {
+			n, err := parseNumber(a)
+			if err != nil {
+				return op, err
+			}
+			op.Source.Numbers = append(op.Source.Numbers, n)
+		}
+	case "shard":
+		if len(args) != 2 {
+			return op, errors.New("shard takes one PATH")
+		}
+		path := args[1]
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(dir, path)
+		}
+		op.Source.Shard = path
+	default:
+		return op, fmt.Errorf("unknown source %q (want range, numbers or shard)", args[0])
+	}
+	if op.Kind == OpIdentify && op.Source.Shard == "" && op.Label == "" {
+		return op, errors.New(`identify from a range or numbers needs label="…"`)
+	}
+	if extra := unknownKeys(kv, "label", "step"); extra != "" {
+		return op, fmt.Errorf("unknown option %s", extra)
+	}
+	return op, nil
+}
+
+// parseNumber reads a CallKit number, with or without '+'. It accepts 0 and
+// numbers out of CallKit's range on purpose: plans test what CallKit does
+// with them (error 4 for 0).
+func parseNumber(s string) (int64, error) {
+	n, err := strconv.ParseInt(strings.TrimPrefix(s, "+"), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("number %q: want E.164 digits (an Int64)", s)
+	}
+	return n, nil
+}
+
+// readLine reads one line, refusing lines over maxPlanLine bytes.
+func readLine(br *bufio.Reader) (string, error) {
+	var buf []byte
+	for {
+		chunk, err := br.ReadSlice('\n')
+		buf = append(buf, chunk...)
+		if len(buf) > maxPlanLine {
+			return "", fmt.Errorf("line longer than %d bytes", maxPlanLine)
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if err == io.EOF && len(buf) > 0 {
+			err = nil
+		}
+		if err != nil {
+			return "", err
+		}
+		return strings.TrimRight(string(buf), "\r\n"), nil
+	}
+}
+
+// fields splits a line into words; "#" starts a comment; double quotes
+// group words (key="two words"), with \" and \\ escapes.
+func fields(line string) ([]string, error) {
+	var out []string
+	var cur bytes.Buffer
+	in, started := false, false
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case in && c == '\\' && i+1 < len(line):
+			i++
+			cur.WriteByte(line[i])
+		case c == '"':
+			in, started = !in, true
+		case !in && (c == ' ' || c == '\t'):
+			if started {
+				out = append(out, cur.String())
+				cur.Reset()
+				started = false
+			}
+		case !in && c == '#':
+			i = len(line)
+		default:
+			cur.WriteByte(c)
+			started = true
+		}
+	}
+	if in {
+		return nil, errors.New("unterminated quote")
+	}
+	if started {
+		out = append(out, cur.String())
+	}
+	return out, nil
+}
+
+// options splits words into key=value options and plain arguments.
+func options(words []string) (map[string]string, []string) {
+	kv := map[string]string{}
+	var args []string
+	for _, w := range words {
+		if k, v, ok := strings.Cut(w, "="); ok && k != "" {
+			kv[k] = v
+			continue
+		}
+		args = append(args, w)
+	}
+	return kv, args
+}
+
+func unknownKeys(kv map[string]string, known ...string) string {
+	for _, k := range sortedKeys(kv) {
+		ok := false
+		for _, n := range known {
+			ok = ok || k == n
+		}
+		if !ok {
+			return strconv.Quote(k)
+		}
+	}
+	return ""
+}

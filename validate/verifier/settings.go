@@ -1,0 +1,163 @@
+package verifier
+
+import (
+	"fmt"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Settings are the knobs of the model database and the daemon model. The
+// facts that are unknown about the real CallDirectory.db (page size, journal
+// mode, …: callkit-facts §7 "Gaps") are all here, so explore can vary them.
+type Settings struct {
+	PageSize     int           // bytes per page; 0 leaves SQLite's default (4096)
+	JournalMode  string        // delete, truncate, persist, wal, memory, off
+	Synchronous  string        // off, normal, full, extra
+	CacheSize    int           // PRAGMA cache_size (negative: KiB); small values spill dirty pages mid-transaction
+	FlushSize    int           // entries per extension flush = one transaction (facts §1.2: 10,000)
+	StatementRow int           // rows per multi-row statement (facts §3.4: 500)
+	BusyTimeout  time.Duration // sqlite3_busy_timeout (facts §3.1: 120 s)
+	MaxPageCount int           // PRAGMA max_page_count; 0 = unlimited (disk-full fault)
+	VFS          string        // "" (unix) or unix-none (no locking at all)
+	SharedCache  bool          // SQLITE_OPEN_SHAREDCACHE, as CallKit opens it (facts §3.1)
+}
+
+// DefaultSettings mirror what the fact sheet knows of the daemon, with
+// SQLite's defaults where it knows nothing.
+func DefaultSettings() Settings {
+	return Settings{
+		JournalMode:  "delete",
+		Synchronous:  "full",
+		CacheSize:    -2000,
+		FlushSize:    10_000,
+		StatementRow: 500,
+		BusyTimeout:  120 * time.Second,
+		SharedCache:  true,
+	}
+}
+
+// settingKeys lists every key Set accepts, in documentation order.
+var settingKeys = []string{"page_size", "journal_mode", "synchronous", "cache_size", "flush", "statement", "busy_timeout", "max_page_count", "vfs", "shared_cache"}
+
+// Set changes one setting from its plan-file form.
+func (s *Settings) Set(key, val string) error {
+	num := func(lo, hi int) (int, error) {
+		n, err := strconv.Atoi(val)
+		if err != nil || n < lo || n > hi {
+			return 0, fmt.Errorf("setting %s=%q: want an integer in %d..%d", key, val, lo, hi)
+		}
+		return n, nil
+	}
+	oneOf := func(opts ...string) (string, error) {
+		v := strings.ToLower(val)
+		for _, o := range opts {
+			if v == o {
+				return v, nil
+			}
+		}
+		return "", fmt.Errorf("setting %s=%q: want one of %s", key, val, strings.Join(opts, ", "))
+	}
+	var err error
+	switch key {
+	case "page_size":
+		var n int
+		if n, err = num(512, 65536); err == nil {
+			if n&(n-1) != 0 {
+				return fmt.Errorf("setting page_size=%d: want a power of two", n)
+			}
+			s.PageSize = n
+		}
+	case "journal_mode":
+		s.JournalMode, err = oneOf("delete", "truncate", "persist", "wal", "memory", "off")
+	case "synchronous":
+		s.Synchronous, err = oneOf("off", "normal", "full", "extra")
+	case "cache_size":
+		s.CacheSize, err = num(-1<<20, 1<<20)
+	case "flush":
+		s.FlushSize, err = num(1, 1_000_000)
+	case "statement":
+		s.StatementRow, err = num(1, 10_000)
+	case "busy_timeout":
+		d, perr := time.ParseDuration(val)
+		if perr != nil || d < 0 || d > time.Hour {
+			return fmt.Errorf("setting busy_timeout=%q: want a duration such as 100ms or 120s", val)
+		}
+		s.BusyTimeout = d
+	case "max_page_count":
+		s.MaxPageCount, err = num(0, 1<<30)
+	case "vfs":
+		s.VFS, err = oneOf("unix", "unix-none")
+		if s.VFS == "unix" {
+			s.VFS = ""
+		}
+	case "shared_cache":
+		var v string
+		if v, err = oneOf("on", "off"); err == nil {
+			s.SharedCache = v == "on"
+		}
+	default:
+		return fmt.Errorf("unknown setting %q (known: %s)", key, strings.Join(settingKeys, ", "))
+	}
+	return err
+}
+
+// Pairs renders the settings as key=value pairs in a fixed order.
+func (s Settings) Pairs() []string {
+	vfs := s.VFS
+	if vfs == "" {
+		vfs = "unix"
+	}
+	on := map[bool]string{true: "on", false: "off"}
+	return []string{
+		"page_size=" + strconv.Itoa(s.PageSize),
+		"journal_mode=" + s.JournalMode,
+		"synchronous=" + s.Synchronous,
+		"cache_size=" + strconv.Itoa(s.CacheSize),
+		"flush=" + strconv.Itoa(s.FlushSize),
+		"statement=" + strconv.Itoa(s.StatementRow),
+		"busy_timeout=" + s.BusyTimeout.String(),
+		"max_page_count=" + strconv.Itoa(s.MaxPageCount),
+		"vfs=" + vfs,
+		"shared_cache=" + on[s.SharedCache],
+	}
+}
+
+// Short is a compact label for tables: the settings that differ from the
+// defaults.
+func (s Settings) Short() string {
+	def := DefaultSettings().Pairs()
+	var d []string
+	for i, p := range s.Pairs() {
+		if p != def[i] {
+			d = append(d, p)
+		}
+	}
+	if len(d) == 0 {
+		return "default"
+	}
+	sort.Strings(d)
+	return strings.Join(d, " ")
+}
+
+// dsn is the go-sqlite3 data source name: read-write without create, as
+// the daemon opens it (facts §3.1), unless create is set (model setup).
+func (s Settings) dsn(path string, create bool) string {
+	q := url.Values{}
+	mode := "rw"
+	if create {
+		mode = "rwc"
+	}
+	q.Set("mode", mode)
+	if s.SharedCache {
+		q.Set("cache", "shared")
+	}
+	if s.VFS != "" {
+		q.Set("vfs", s.VFS)
+	}
+	q.Set("_foreign_keys", "1")
+	q.Set("_busy_timeout", strconv.FormatInt(s.BusyTimeout.Milliseconds(), 10))
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+}
