@@ -112,6 +112,8 @@ func newApp(e *env) *cli.App {
 			compileCommand(e),
 			inspectCommand(e),
 			validateCommand(e),
+			replayCommand(e),
+			exploreCommand(e),
 			versionCommand(e),
 		},
 		Action: func(c *cli.Context) error {

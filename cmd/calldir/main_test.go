@@ -10,7 +10,14 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/calldir/calldir/validate/verifier"
 )
+
+func TestMain(m *testing.M) {
+	verifier.RunChildIfAsked() // replay's kill faults re-run this binary as the writer
+	os.Exit(m.Run())
+}
 
 var update = flag.Bool("update", false, "rewrite the expected outputs of the golden cases under fixtures/cases")
 

@@ -198,10 +198,7 @@ func compareCounts(ctx context.Context, d *Driver) Outcome {
 		if err != nil {
 			return outcomeOf(err)
 		}
-		var mi int64
-		for _, ls := range e.ident {
-			mi += int64(len(ls))
-		}
+		mi := e.identRows()
 		if state != int64(e.state) || nb != int64(len(e.block)) || ni != mi {
 			return Outcome{Class: ClassRowsLost, Detail: fmt.Sprintf("%s: database state %d, %d blocking, %d identification rows; model state %d, %d, %d", name, state, nb, ni, e.state, len(e.block), mi)}
 		}

@@ -302,6 +302,9 @@ func killCase(ctx context.Context, p *Plan, g *golden, path string) (*Report, er
 		rep.Outcome = Outcome{Class: ClassIntegrity, Code: 11, Detail: "after the kill: " + rep.Integrity}
 		return rep, nil
 	}
+	if mt, err := readMetrics(ctx, conn, path); err == nil {
+		rep.Steps = append(rep.Steps, StepReport{Step: "reopen after the kill", Metrics: mt})
+	}
 	m := newModel()
 	for i, e := range p.Extensions {
 		m.addExt(e.Name, int64(i+1))

@@ -229,12 +229,12 @@ func (d *Driver) readState(name string) (int, error) {
 func (d *Driver) deleteAll(name string, block, ident bool) error {
 	e := d.model.ext(name)
 	if block {
-		if err := d.exec(func(m *Model) { clear(m.ext(name).block) }, sqlDeleteBlocking, e.id); err != nil {
+		if err := d.exec(func(m *Model) { m.ext(name).clearBlock() }, sqlDeleteBlocking, e.id); err != nil {
 			return err
 		}
 	}
 	if ident {
-		if err := d.exec(func(m *Model) { clear(m.ext(name).ident) }, sqlDeleteIdent, e.id); err != nil {
+		if err := d.exec(func(m *Model) { m.ext(name).clearIdent() }, sqlDeleteIdent, e.id); err != nil {
 			return err
 		}
 	}
@@ -369,7 +369,7 @@ func (d *Driver) Load(st Step) LoadResult {
 		return res
 	}
 	e := d.model.ext(name)
-	res.ZeroRows = prevLoaded && len(e.block) == 0 && len(e.ident) == 0
+	res.ZeroRows = prevLoaded && len(e.block) == 0 && len(e.ident) == 0 && e.state == StateLoaded
 	return res
 }
 
@@ -403,7 +403,7 @@ func (d *Driver) writeAdds(name string, b batch) (err error) {
 			if err := d.exec(func(m *Model) {
 				ex := m.ext(name)
 				for _, en := range sl {
-					ex.block[en.num] = struct{}{}
+					ex.addBlock(en.num)
 				}
 			}, sqlInsertBlocking(len(sl)), args...); err != nil {
 				return err
@@ -428,7 +428,7 @@ func (d *Driver) writeAdds(name string, b batch) (err error) {
 		if err := d.exec(func(m *Model) {
 			ex := m.ext(name)
 			for _, en := range sl {
-				ex.ident[en.num] = append(ex.ident[en.num], en.label)
+				ex.addIdent(en.num, en.label)
 			}
 		}, sqlInsertIdent(len(sl)), args...); err != nil {
 			return err
@@ -467,9 +467,9 @@ func (d *Driver) writeRemovals(name string, b batch) (err error) {
 			ex := m.ext(name)
 			for _, en := range sl {
 				if b.kind == OpRemoveBlock {
-					delete(ex.block, en.num)
+					ex.removeBlock(en.num)
 				} else {
-					delete(ex.ident, en.num)
+					ex.removeIdent(en.num)
 				}
 			}
 		}, sqlRemove(table, len(sl)), args...); err != nil {
@@ -625,14 +625,22 @@ func (d *Driver) RemoveExtension(name string) error {
 	}
 	return d.exec(func(m *Model) {
 		ex := m.ext(name)
-		clear(ex.block)
-		clear(ex.ident)
+		ex.clearBlock()
+		ex.clearIdent()
 		ex.state = 0 // gone
 	}, `DELETE FROM Extension WHERE (bundle_id = ?)`, bundle)
 }
 
-// SetMaxPageCount applies the disk-full fault.
-func (d *Driver) SetMaxPageCount(pages int) error {
+// SetMaxPageCount applies the disk-full fault: a fixed max_page_count, or
+// the current page count plus extra pages of room.
+func (d *Driver) SetMaxPageCount(pages, extra int) error {
+	if extra > 0 {
+		var cur int
+		if err := d.conn.QueryRowContext(d.ctx, "PRAGMA page_count").Scan(&cur); err != nil {
+			return err
+		}
+		pages = cur + extra
+	}
 	if pages == 0 {
 		pages = 1 << 30
 	}

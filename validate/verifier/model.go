@@ -27,7 +27,43 @@ type modelExt struct {
 	state int
 	block map[int64]struct{}
 	ident map[int64][]string // labels per number: the table has no UNIQUE key [Inf]
+	// Running digests of block and ident, kept by the mutators below, so a
+	// fingerprint costs nothing per row (the golden run takes one at every
+	// commit point).
+	bdig, idig digest
 }
+
+func (e *modelExt) addBlock(n int64) {
+	if _, ok := e.block[n]; !ok {
+		e.block[n] = struct{}{}
+		e.bdig.add(blockHash(n))
+	}
+}
+
+func (e *modelExt) removeBlock(n int64) {
+	if _, ok := e.block[n]; ok {
+		delete(e.block, n)
+		e.bdig.remove(blockHash(n))
+	}
+}
+
+func (e *modelExt) addIdent(n int64, label string) {
+	e.ident[n] = append(e.ident[n], label)
+	e.idig.add(identHash(n, label))
+}
+
+func (e *modelExt) removeIdent(n int64) {
+	for _, l := range e.ident[n] {
+		e.idig.remove(identHash(n, l))
+	}
+	delete(e.ident, n)
+}
+
+func (e *modelExt) clearBlock() { clear(e.block); e.bdig = digest{} }
+func (e *modelExt) clearIdent() { clear(e.ident); e.idig = digest{} }
+
+// identRows counts identification rows (a number may have several).
+func (e *modelExt) identRows() int64 { return e.idig.n }
 
 // digest is an order-independent fingerprint of a set of entries: a count
 // and a wrapping sum of mixed hashes, maintained incrementally on add and
@@ -37,8 +73,9 @@ type digest struct {
 	sum uint64
 }
 
-func (d *digest) add(h uint64)  { d.n++; d.sum += h }
-func (d digest) String() string { return fmt.Sprintf("%d/%016x", d.n, d.sum) }
+func (d *digest) add(h uint64)    { d.n++; d.sum += h }
+func (d *digest) remove(h uint64) { d.n--; d.sum -= h }
+func (d digest) String() string   { return fmt.Sprintf("%d/%016x", d.n, d.sum) }
 func mix(x uint64) uint64 {
 	x += 0x9e3779b97f4a7c15
 	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
@@ -65,7 +102,7 @@ func (m *Model) addExt(name string, id int64) {
 func (m *Model) clone() *Model {
 	c := &Model{exts: map[string]*modelExt{}, order: append([]string(nil), m.order...)}
 	for k, e := range m.exts {
-		ne := &modelExt{id: e.id, state: e.state, block: make(map[int64]struct{}, len(e.block)), ident: make(map[int64][]string, len(e.ident))}
+		ne := &modelExt{id: e.id, state: e.state, block: make(map[int64]struct{}, len(e.block)), ident: make(map[int64][]string, len(e.ident)), bdig: e.bdig, idig: e.idig}
 		for n := range e.block {
 			ne.block[n] = struct{}{}
 		}
@@ -83,8 +120,7 @@ func (m *Model) Fingerprint() string {
 	s := ""
 	for _, name := range m.order {
 		e := m.exts[name]
-		b, i := e.digests()
-		s += fmt.Sprintf("%s:%d:%s:%s;", name, e.state, b, i)
+		s += fmt.Sprintf("%s:%d:%s:%s;", name, e.state, e.bdig, e.idig)
 	}
 	return s
 }
@@ -93,25 +129,9 @@ func (m *Model) Fingerprint() string {
 func (m *Model) Rows() int64 {
 	var n int64
 	for _, e := range m.exts {
-		n += int64(len(e.block))
-		for _, ls := range e.ident {
-			n += int64(len(ls))
-		}
+		n += e.bdig.n + e.idig.n
 	}
 	return n
-}
-
-func (e *modelExt) digests() (digest, digest) {
-	var b, i digest
-	for n := range e.block {
-		b.add(blockHash(n))
-	}
-	for n, ls := range e.ident {
-		for _, l := range ls {
-			i.add(identHash(n, l))
-		}
-	}
-	return b, i
 }
 
 // sortedNames returns extension names in a stable order.

@@ -67,6 +67,7 @@ type Step struct {
 	FailAfter   int // extension crashes after this many flushes; -1 never
 	Ops         []Op
 	Pages       int           // disk-full: max_page_count (0 = off)
+	Extra       int           // disk-full: max_page_count = current page_count + Extra
 	Hold        time.Duration // busy, reader: how long the lock is held
 	Count       int           // writer: entries the second writer loads
 }
@@ -284,12 +285,19 @@ func ParsePlan(r io.Reader, name, dir string) (*Plan, error) {
 			}
 			p.Steps = append(p.Steps, st)
 		case "disk-full":
-			v, ok := kv["pages"]
-			n, err := strconv.Atoi(v)
-			if !ok || err != nil || n < 0 || len(args) > 0 {
-				return nil, fail("disk-full takes pages=N (0 lifts the limit)")
+			key := "pages"
+			if _, ok := kv["extra"]; ok {
+				key = "extra"
 			}
-			st.Pages = n
+			n, err := strconv.Atoi(kv[key])
+			if len(kv) != 1 || err != nil || n < 0 || n > 1<<30 || len(args) > 0 {
+				return nil, fail("disk-full takes pages=N (a max_page_count; 0 lifts the limit) or extra=N (pages of room left)")
+			}
+			if key == "pages" {
+				st.Pages = n
+			} else {
+				st.Extra = n
+			}
 			p.Steps = append(p.Steps, st)
 		case "busy", "reader":
 			d, err := time.ParseDuration(kv["hold"])

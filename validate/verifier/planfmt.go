@@ -86,7 +86,11 @@ func (p *Plan) Format(dir string) string {
 		case StepDisable, StepRemoveExt:
 			fmt.Fprintf(&b, "%s %s\n", st.Kind, quote(st.Ext))
 		case StepDiskFull:
-			fmt.Fprintf(&b, "disk-full pages=%d\n", st.Pages)
+			if st.Extra > 0 {
+				fmt.Fprintf(&b, "disk-full extra=%d\n", st.Extra)
+			} else {
+				fmt.Fprintf(&b, "disk-full pages=%d\n", st.Pages)
+			}
 		case StepBusy, StepReader:
 			fmt.Fprintf(&b, "%s hold=%s\n", st.Kind, st.Hold)
 		case StepWriter:

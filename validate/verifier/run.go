@@ -302,7 +302,7 @@ func runStep(d *Driver, st Step) (Outcome, error) {
 	case StepRemoveExt:
 		err = d.RemoveExtension(st.Ext)
 	case StepDiskFull:
-		err = d.SetMaxPageCount(st.Pages)
+		err = d.SetMaxPageCount(st.Pages, st.Extra)
 	case StepCheck:
 		return Outcome{Class: ClassOK}, nil // checkAfterStep does the work
 	}
@@ -339,6 +339,9 @@ func describe(st Step) string {
 	case StepDisable, StepRemoveExt:
 		return string(st.Kind) + " " + st.Ext
 	case StepDiskFull:
+		if st.Extra > 0 {
+			return fmt.Sprintf("disk-full extra=%d", st.Extra)
+		}
 		return fmt.Sprintf("disk-full pages=%d", st.Pages)
 	case StepBusy, StepReader:
 		return fmt.Sprintf("%s hold=%s", st.Kind, st.Hold)

@@ -11,14 +11,18 @@ const SchemaVersion = 5
 // CREATE TABLE text of Apple's template is not public: columns named by the
 // system's SQL are [RE]; the UNIQUE keys, the id columns of the entry tables
 // and the foreign keys (ON DELETE CASCADE to Extension) are [Inf].
+// phone_number_id and label_id carry no REFERENCES clause: with foreign
+// keys on and no index on those columns, the orphan cleanup would scan the
+// entry tables once per deleted PhoneNumber row (quadratic), which the
+// daemon's maintenance evidently does not suffer.
 var schema = []string{
 	`CREATE TABLE SchemaVersion (version INTEGER)`,
 	`INSERT INTO SchemaVersion (version) VALUES (5)`,
 	`CREATE TABLE Extension (id INTEGER PRIMARY KEY, bundle_id TEXT UNIQUE, priority INTEGER, state INTEGER NOT NULL DEFAULT 1, state_last_modified REAL NOT NULL DEFAULT 0.0)`,
 	`CREATE TABLE PhoneNumber (id INTEGER PRIMARY KEY, number INTEGER UNIQUE)`,
 	`CREATE TABLE Label (id INTEGER PRIMARY KEY, localized_label TEXT UNIQUE)`,
-	`CREATE TABLE PhoneNumberBlockingEntry (id INTEGER PRIMARY KEY, extension_id INTEGER REFERENCES Extension(id) ON DELETE CASCADE, phone_number_id INTEGER REFERENCES PhoneNumber(id), UNIQUE(extension_id, phone_number_id))`,
-	`CREATE TABLE PhoneNumberIdentificationEntry (id INTEGER PRIMARY KEY, extension_id INTEGER REFERENCES Extension(id) ON DELETE CASCADE, phone_number_id INTEGER REFERENCES PhoneNumber(id), label_id INTEGER REFERENCES Label(id))`,
+	`CREATE TABLE PhoneNumberBlockingEntry (id INTEGER PRIMARY KEY, extension_id INTEGER REFERENCES Extension(id) ON DELETE CASCADE, phone_number_id INTEGER, UNIQUE(extension_id, phone_number_id))`,
+	`CREATE TABLE PhoneNumberIdentificationEntry (id INTEGER PRIMARY KEY, extension_id INTEGER REFERENCES Extension(id) ON DELETE CASCADE, phone_number_id INTEGER, label_id INTEGER)`,
 	`CREATE INDEX idx_PhoneNumberIdentificationEntry_FK_Label ON PhoneNumberIdentificationEntry(label_id)`,
 }
 

@@ -64,9 +64,9 @@ func (s *Settings) Set(key, val string) error {
 	switch key {
 	case "page_size":
 		var n int
-		if n, err = num(512, 65536); err == nil {
-			if n&(n-1) != 0 {
-				return fmt.Errorf("setting page_size=%d: want a power of two", n)
+		if n, err = num(0, 65536); err == nil {
+			if n != 0 && (n < 512 || n&(n-1) != 0) {
+				return fmt.Errorf("setting page_size=%d: want a power of two from 512 to 65536 (0: SQLite's default)", n)
 			}
 			s.PageSize = n
 		}

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/calldir/calldir/validate/verifier"
+	"github.com/urfave/cli/v2"
+)
+
+type exploreOpts struct {
+	seed     uint64
+	budget   time.Duration
+	scale    float64
+	out      string
+	format   string
+	noShrink bool
+	shrinkT  time.Duration
+}
+
+func exploreCommand(e *env) *cli.Command {
+	var o exploreOpts
+	var names []string
+	for _, p := range verifier.Patterns {
+		names = append(names, fmt.Sprintf("   %-24s %s", p.Name, p.Doc))
+	}
+	var variants []string
+	for _, v := range verifier.Variants {
+		pairs := strings.Join(v.Pairs, " ")
+		if pairs == "" {
+			pairs = "journal_mode=delete synchronous=full (the defaults)"
+		}
+		variants = append(variants, fmt.Sprintf("   %-24s %s", v.Name, pairs))
+	}
+	return &cli.Command{
+		Name:      "explore",
+		Usage:     "run load patterns × settings × faults against the SQLite model and shrink every failure to a minimal plan",
+		ArgsUsage: " ",
+		Description: withExamples(`
+Each case replays a pattern with a settings variant and a fault, and reports
+its outcome: ok, CallKit error N, SQLite code, extension stuck loading, loaded
+extension left with zero rows, rows lost, or integrity failure. Every case
+that does not end ok is shrunk (delta debugging over steps, ops and ranges,
+and the kill point) to a minimal plan written to --out, which
+"calldir replay" re-runs to the same finding. Cases run until --budget is
+spent; the rest are counted as skipped. --scale sizes the patterns (1 = the
+full sizes, such as 2,100,000 rows for incremental-past-2M).
+
+Exit status 1 only when a case with safe settings (a journal, locking, no
+deleted journal) ends with rows lost or a malformed database: the findings
+the unsafe settings are expected to produce are reported, not failed.
+
+PATTERNS:
+` + strings.Join(names, "\n") + `
+
+SETTINGS:
+` + strings.Join(variants, "\n") + `
+
+FAULTS:
+   ` + strings.Join(verifier.Faults, ", ") + `
+
+EXAMPLES:
+   calldir explore --budget 120s
+   calldir explore --pattern field-report --settings journal-off --fault kill --out plans
+   calldir explore --scale 1 --budget 1h --format json > matrix.json`),
+		Flags: []cli.Flag{
+			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "`SEED` for kill points and plan numbers", Destination: &o.seed},
+			&cli.DurationFlag{Name: "budget", Value: 120 * time.Second, Usage: "stop starting cases after `DURATION`", Destination: &o.budget},
+			&cli.Float64Flag{Name: "scale", Value: 0.02, Usage: "pattern size `FACTOR` (1 = full size)", Destination: &o.scale},
+			&cli.StringFlag{Name: "out", Value: "explore-plans", Usage: "write shrunk plans into `DIR`", Destination: &o.out},
+			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "output `FORMAT`: text or json", Destination: &o.format},
+			&cli.StringSliceFlag{Name: "pattern", Usage: "only `NAME` (repeatable)"},
+			&cli.StringSliceFlag{Name: "settings", Usage: "only settings variant `NAME` (repeatable)"},
+			&cli.StringSliceFlag{Name: "fault", Usage: "only fault `NAME` (repeatable)"},
+			&cli.BoolFlag{Name: "no-shrink", Usage: "do not shrink failing cases", Destination: &o.noShrink},
+			&cli.DurationFlag{Name: "shrink-budget", Value: 20 * time.Second, Usage: "time to shrink one case, at most `DURATION`", Destination: &o.shrinkT},
+		},
+		Action: func(c *cli.Context) error {
+			if c.Args().Len() > 0 {
+				return usagef("explore takes no arguments")
+			}
+			if o.format != "text" && o.format != "json" {
+				return usagef("--format %q: want text or json", o.format)
+			}
+			if o.scale <= 0 || o.scale > 10 {
+				return usagef("--scale %g: want a factor above 0, at most 10", o.scale)
+			}
+			eo := verifier.ExploreOptions{
+				Seed: o.seed, Budget: o.budget, Scale: o.scale, OutDir: o.out, Shrink: !o.noShrink, ShrinkBudget: o.shrinkT,
+				Patterns: c.StringSlice("pattern"), Variants: c.StringSlice("settings"), Faults: c.StringSlice("fault"),
+			}
+			if err := checkNames(eo); err != nil {
+				return err
+			}
+			return runExplore(c.Context, eo, o.format, e)
+		},
+	}
+}
+
+func checkNames(o verifier.ExploreOptions) error {
+	known := func(list []string, names func(func(string))) error {
+		ok := map[string]bool{}
+		var all []string
+		names(func(n string) { ok[n] = true; all = append(all, n) })
+		for _, l := range list {
+			if !ok[l] {
+				return usagef("unknown name %q (known: %s)", l, strings.Join(all, ", "))
+			}
+		}
+		return nil
+	}
+	if err := known(o.Patterns, func(f func(string)) {
+		for _, p := range verifier.Patterns {
+			f(p.Name)
+		}
+	}); err != nil {
+		return err
+	}
+	if err := known(o.Variants, func(f func(string)) {
+		for _, v := range verifier.Variants {
+			f(v.Name)
+		}
+	}); err != nil {
+		return err
+	}
+	return known(o.Faults, func(f func(string)) {
+		for _, n := range verifier.Faults {
+			f(n)
+		}
+	})
+}
+
+func runExplore(ctx context.Context, o verifier.ExploreOptions, format string, e *env) error {
+	start := time.Now()
+	o.Progress = func(c verifier.CaseResult) {
+		if isTerminal(e.stderr) {
+			fmt.Fprintf(e.stderr, "\r\033[Kcase %d: %s / %s / %s: %s (%s elapsed)", c.N, c.Pattern, c.Settings, c.Fault, c.Outcome, time.Since(start).Round(time.Second))
+		}
+	}
+	rep, err := verifier.Explore(ctx, o)
+	if isTerminal(e.stderr) {
+		fmt.Fprint(e.stderr, "\r\033[K")
+	}
+	if err != nil {
+		return err
+	}
+	if format == "json" {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else {
+		printExplore(e.stdout, rep, time.Since(start))
+	}
+	for _, c := range rep.Cases {
+		unsafe := c.Settings == "journal-off" || c.Settings == "journal-memory" || c.Fault == "kill+delete-journal" || c.Fault == "kill+delete-wal" || c.Fault == "unlocked-writer"
+		// synchronous=off only loses data on power loss, which a process kill is not.
+		if !unsafe && (c.Outcome.Class == verifier.ClassIntegrity || c.Outcome.Class == verifier.ClassRowsLost) {
+			return findingsError{fmt.Sprintf("case %d: %s with safe settings", c.N, c.Outcome)}
+		}
+	}
+	return nil
+}
+
+func printExplore(w io.Writer, rep *verifier.ExploreReport, took time.Duration) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "#\tpattern\tsettings\tfault\toutcome\trows\tfile\tms\tshrunk plan")
+	counts := map[string]int{}
+	for _, c := range rep.Cases {
+		shrunk := ""
+		if c.Shrunk != "" {
+			repro := "reproduces"
+			if !c.Repro {
+				repro = "does not reproduce"
+			}
+			shrunk = fmt.Sprintf("%s (%d steps, %s)", filepath.Base(c.Shrunk), c.Steps, repro)
+		}
+		out := c.Outcome.String()
+		if c.KillAt > 0 || c.Fault == "kill" {
+			out += fmt.Sprintf(" [kill@%d]", c.KillAt)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%.0f\t%s\n", c.N, c.Pattern, c.Settings, c.Fault, out, group(c.Rows), bytesText(c.Bytes), c.Millis, shrunk)
+		counts[c.Outcome.String()]++
+	}
+	tw.Flush()
+	var parts []string
+	for k, v := range counts {
+		parts = append(parts, fmt.Sprintf("%s: %d", k, v))
+	}
+	fmt.Fprintf(w, "explore: seed %d, scale %g, %d cases in %s, %d skipped for the budget; %s\n",
+		rep.Seed, rep.Scale, len(rep.Cases), took.Round(time.Second), rep.Skipped, strings.Join(slices.Sorted(slices.Values(parts)), ", "))
+}

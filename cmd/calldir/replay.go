@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/calldir/calldir/validate/verifier"
+	"github.com/urfave/cli/v2"
+)
+
+type replayOpts struct {
+	format string
+	keep   string
+	set    []string
+}
+
+func replayCommand(e *env) *cli.Command {
+	var o replayOpts
+	return &cli.Command{
+		Name:      "replay",
+		Usage:     "replay a plan (or load a build) against a SQLite model of CallDirectory.db and check it after every step",
+		ArgsUsage: "PLAN|BUILD_DIR",
+		Description: withExamples(`
+Runs the reloads of a plan file (docs/VERIFIER.md) the way iOS's call-directory
+daemon writes them: the same SQL statements, one transaction per 10,000-entry
+flush of 500-row statements, CallKit's order, duplicate and cap checks, the
+failure path and the extension state machine. After every step: quick_check,
+the rows and states of every extension against an in-memory reference model,
+and metrics (rows, pages, free pages, file, journal and WAL bytes, time). At
+the end: integrity_check and foreign_key_check.
+
+Given a build directory, replays one complete load per extension of its
+shards. A plan with "fault kill at=K" runs the writer as a child process,
+kills it before statement K, reopens the database and requires integrity and
+the state before or after the interrupted transaction.
+
+Exit status 1 when the replay ends in anything but ok (a CallKit or SQLite
+error, a stuck or emptied extension, rows lost, a malformed database).
+
+EXAMPLES:
+   calldir replay build
+   calldir replay fixtures/plans/out-of-order.plan
+   calldir replay --set journal_mode=wal --format json my.plan
+   calldir replay --keep /tmp/db my.plan && sqlite3 /tmp/db/CallDirectory.db .tables`),
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "output `FORMAT`: text or json", Destination: &o.format},
+			&cli.StringFlag{Name: "keep", Usage: "write the database into `DIR` and keep it (default: a temporary directory)", Destination: &o.keep},
+			&cli.StringSliceFlag{Name: "set", Usage: "override a plan setting, `KEY=VALUE` (repeatable; see docs/VERIFIER.md)"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.Args().Len() != 1 {
+				return usagef("replay: want one PLAN file or BUILD_DIR")
+			}
+			if o.format != "text" && o.format != "json" {
+				return usagef("--format %q: want text or json", o.format)
+			}
+			o.set = c.StringSlice("set")
+			return runReplay(c.Context, o, c.Args().First(), e)
+		},
+	}
+}
+
+// loadPlan reads a plan file or makes the plan of a build directory.
+func loadPlan(path string) (*verifier.Plan, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if fi.IsDir() {
+		return verifier.PlanFromBuild(path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	dir, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		return nil, err
+	}
+	p, err := verifier.ParsePlan(f, path, dir)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return p, nil
+}
+
+func runReplay(ctx context.Context, o replayOpts, path string, e *env) error {
+	p, err := loadPlan(path)
+	if err != nil {
+		return err
+	}
+	for _, kv := range o.set {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return usagef("--set %q: want KEY=VALUE", kv)
+		}
+		if err := p.Settings.Set(k, v); err != nil {
+			return usageError{err}
+		}
+	}
+	rep, err := verifier.Replay(ctx, p, verifier.Options{Dir: o.keep})
+	if err != nil {
+		return err
+	}
+	if o.format == "json" {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else {
+		printReplay(e.stdout, path, rep)
+	}
+	if rep.Outcome.Class != verifier.ClassOK {
+		return findingsError{rep.Outcome.String()}
+	}
+	return nil
+}
+
+func printReplay(w io.Writer, path string, rep *verifier.Report) {
+	fmt.Fprintf(w, "replay %s (settings: %s)\n", path, rep.Settings)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "#\tline\tstep\toutcome\tstmts\trows\tpages\tfree\tfile\tjournal\twal\tms\t")
+	for _, s := range rep.Steps {
+		m := s.Metrics
+		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%d\t%s\t%d\t%d\t%s\t%s\t%s\t%.1f\t\n", s.Index+1, s.Line, s.Step, s.Outcome,
+			s.Statements, group(m.Rows), m.PageCount, m.FreelistCount, bytesText(m.FileBytes), bytesText(m.JournalBytes), bytesText(m.WALBytes), s.Millis)
+	}
+	tw.Flush()
+	for _, s := range rep.Steps {
+		if s.Outcome.Class != verifier.ClassOK && s.Outcome.Detail != "" {
+			fmt.Fprintf(w, "step %d: %s: %s\n", s.Index+1, s.Outcome, s.Outcome.Detail)
+		}
+	}
+	if k := rep.Kill; k != nil {
+		fmt.Fprintf(w, "kill before statement %d of %d", k.At, k.Statements)
+		if k.Then != "" {
+			fmt.Fprintf(w, ", then %s", k.Then)
+		}
+		if !k.Killed {
+			fmt.Fprint(w, " (never reached: the plan ran to the end)")
+		}
+		fmt.Fprintf(w, ": reopened database is %s\n", map[string]string{"before": "in the state before the interrupted transaction", "after": "in the state after the interrupted transaction", "between": "in neither the state before nor after: rows lost", "malformed": "malformed"}[k.State])
+		if rep.Outcome.Detail != "" && rep.Outcome.Class != verifier.ClassOK {
+			fmt.Fprintf(w, "  %s\n", rep.Outcome.Detail)
+		}
+	}
+	fk := "ok"
+	if rep.ForeignKeyViolations > 0 {
+		fk = fmt.Sprintf("%d violations", rep.ForeignKeyViolations)
+	}
+	fmt.Fprintf(w, "outcome: %s; integrity_check: %s; foreign_key_check: %s; %d SQL statements\n", rep.Outcome, rep.Integrity, fk, rep.Statements)
+}
+
+func bytesText(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1fG", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1fM", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.0fK", float64(n)/(1<<10))
+	}
+	return fmt.Sprint(n)
+}
