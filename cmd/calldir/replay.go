@@ -153,7 +153,10 @@ func printReplay(w io.Writer, path string, rep *verifier.Report) {
 		}
 	}
 	fk := "ok"
-	if rep.ForeignKeyViolations > 0 {
+	switch {
+	case rep.Kill != nil:
+		fk = "not run (kill replay)"
+	case rep.ForeignKeyViolations > 0:
 		fk = fmt.Sprintf("%d violations", rep.ForeignKeyViolations)
 	}
 	fmt.Fprintf(w, "outcome: %s; integrity_check: %s; foreign_key_check: %s; %d SQL statements\n", rep.Outcome, rep.Integrity, fk, rep.Statements)
