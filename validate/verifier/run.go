@@ -51,8 +51,15 @@ func (o Outcome) String() string {
 	return o.Class
 }
 
-// Key identifies an outcome for shrinking: same class and code.
-func (o Outcome) Key() string { return fmt.Sprintf("%s/%d", o.Class, o.Code) }
+// Key identifies an outcome for shrinking: the same class and, for CallKit
+// and SQLite errors, the same code. A malformed database is one finding
+// whichever call first noticed it.
+func (o Outcome) Key() string {
+	if o.Class == ClassIntegrity || o.Class == ClassRowsLost {
+		return o.Class
+	}
+	return fmt.Sprintf("%s/%d", o.Class, o.Code)
+}
 
 func worse(a, b Outcome) Outcome {
 	if classRank[b.Class] > classRank[a.Class] {
