@@ -2,17 +2,27 @@
 // expects (the E.164 digits without '+'), or a reject reason from a fixed set.
 //
 // The reference for every decision is phonenumbers' Parse, the policy check
-// (IsPossibleNumberWithReason or IsValidNumber) and Format(E164), with three
+// (IsPossibleNumberWithReason or IsValidNumber) and Format(E164), with these
 // documented differences:
 //
 //   - surrounding white space, tabs included, is trimmed first (phonenumbers
 //     v1.8.1 rejects "+12015550169\t", which upstream libphonenumber accepts);
+//   - decimal digits of every script (Devanagari, Thai, …) are read as their
+//     ASCII digits first, as upstream libphonenumber does (phonenumbers
+//     v1.8.1 maps only Arabic-Indic and full-width digits, and misreads the
+//     others: see asciiDigits);
 //   - a number the default region rejects and whose digits start with "00" is
 //     retried as international ("+"), because many lists use the European
 //     international prefix whatever their origin;
 //   - a number that is possible only when dialled locally (a US number without
 //     its area code, say) is rejected as ReasonLocalOnly: its E.164 form would
-//     never match a real caller.
+//     never match a real caller;
+//   - a reading whose E.164 text, parsed again under the same rules, is not
+//     accepted as the same number is rejected as ReasonAmbiguous (and so
+//     gets the 00 retry): Parse strips a national prefix only once, also
+//     after "+cc", so "+49 0 030 1234567" reads as +490301234567, which
+//     itself reads as +49301234567. Normalize(Format(x)) is x for every
+//     accepted x.
 //
 // This is the only package that imports phonenumbers.
 package e164
@@ -20,9 +30,13 @@ package e164
 import (
 	"errors"
 	"fmt"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
 )
@@ -120,6 +134,7 @@ func (n *Normalizer) Normalize(raw string) (res Result, reason Reason) {
 	if !hasDigit(s) {
 		return Result{}, ReasonNoDigits
 	}
+	s = asciiDigits(s)
 	res, reason = n.decide(s)
 	if reason != ReasonNone {
 		if rest, ok := afterDoubleZero(s); ok {
@@ -131,26 +146,115 @@ func (n *Normalizer) Normalize(raw string) (res Result, reason Reason) {
 	return res, reason
 }
 
-// decide runs phonenumbers Parse, the policy check and Format(E164).
+// decide reads s (see read) and accepts the result only if its own E.164
+// text reads back as the same number.
+//
+// phonenumbers strips a national prefix from the national significant
+// number of international numbers too ("+49 030 1234567" is +49301234567),
+// but only once per Parse. So a reading whose NSN still starts with a
+// national prefix after that one strip is another number once its E.164
+// text is parsed: "+49 0 030 1234567" reads as +490301234567, which reads
+// as +49301234567, and "00 49 30 123456" in BR (where 00 alone is not the
+// international prefix) as +5504930123456, which reads as +554930123456, a
+// real Brazilian landline. Such a reading is the sign of a malformed or
+// misread input, not of a number: it is rejected as ReasonAmbiguous, which
+// also lets Normalize's 00 retry find +49 30 123456 in the second example.
+// Taking the second reading instead would block a number nobody listed.
+// This makes Normalize idempotent, Normalize(Format(x)) == x, so a number
+// means the same in national and in E.164 form (the allowlist, a diff
+// against the last build).
 func (n *Normalizer) decide(s string) (Result, Reason) {
+	res, stable, why := n.read(s)
+	if why != ReasonNone || stable {
+		return res, why
+	}
+	again, _, why := n.read(Format(res.Number))
+	if why != ReasonNone || again.Number != res.Number {
+		return Result{}, ReasonAmbiguous
+	}
+	return res, ReasonNone
+}
+
+// read runs phonenumbers Parse, the policy check and Format(E164). It also
+// reports whether the result is settled (see settled).
+func (n *Normalizer) read(s string) (res Result, stable bool, why Reason) {
 	num, err := phonenumbers.Parse(s, n.region)
 	if err != nil {
-		return Result{}, parseReason(err)
+		return Result{}, false, parseReason(err)
 	}
 	if r := n.check(num); r != ReasonNone {
-		return Result{}, r
+		return Result{}, false, r
 	}
 	digits := phonenumbers.Format(num, phonenumbers.E164)
 	digits = strings.TrimPrefix(digits, "+")
 	if len(digits) > MaxDigits {
-		return Result{}, ReasonTooLong
+		return Result{}, false, ReasonTooLong
 	}
 	v, err := strconv.ParseInt(digits, 10, 64)
 	if err != nil || v <= 0 {
-		return Result{}, ReasonNotANumber
+		return Result{}, false, ReasonNotANumber
 	}
-	return Result{Number: v, HadExtension: num.GetExtension() != ""}, ReasonNone
+	res = Result{Number: v, HadExtension: num.GetExtension() != ""}
+	return res, settled(num.GetCountryCode(), digits), ReasonNone
 }
+
+// settled reports that Parse of "+"+digits, the E.164 digits of a number of
+// country calling code cc, cannot strip or transform a national prefix, so
+// that it reads back as the same number; it saves decide's re-read (a
+// second Parse) for nearly every number. It errs towards false: a false only costs
+// a re-read. Parse of "+cc…" takes the national prefix rule of the country
+// calling code's main region (metadata national_prefix_for_parsing, anchored
+// at the start of the national significant number); a rule that does not
+// match, or matches the empty string without capturing a group (nothing to
+// strip, nothing to transform), leaves the number as it is.
+func settled(cc int32, digits string) bool {
+	rule, ok := nationalPrefixRules()[cc]
+	if !ok {
+		return false
+	}
+	if rule == nil {
+		return true
+	}
+	ccLen := 1
+	for c := cc; c >= 10; c /= 10 {
+		ccLen++
+	}
+	if len(digits) < ccLen+2 {
+		return false // an NSN shorter than Parse's minimum: let the re-read reject it
+	}
+	m := rule.FindStringSubmatchIndex(digits[ccLen:])
+	if m == nil {
+		return true
+	}
+	return m[1] == 0 && !slices.ContainsFunc(m[2:], func(i int) bool { return i >= 0 })
+}
+
+// nationalPrefixRules maps each country calling code to the compiled
+// national_prefix_for_parsing rule of its main region (nil when it has
+// none), the metadata that Parse applies to a "+cc…" number.
+var nationalPrefixRules = sync.OnceValue(func() map[int32]*regexp.Regexp {
+	rules := make(map[int32]*regexp.Regexp)
+	coll, err := phonenumbers.MetadataCollection()
+	if err != nil {
+		return rules // every number gets re-read: slower, still right
+	}
+	for _, md := range coll.GetMetadata() {
+		cc := md.GetCountryCode()
+		if md.GetId() != phonenumbers.GetRegionCodeForCountryCode(int(cc)) {
+			continue // not the main region; "001" entries match by code
+		}
+		var rule *regexp.Regexp
+		if p := md.GetNationalPrefixForParsing(); p != "" {
+			r, err := regexp.Compile("^(?:" + p + ")")
+			if err != nil {
+				continue // no entry: re-read
+			}
+			rule = r
+		}
+		rules[cc] = rule
+	}
+	return rules
+})
 
 func (n *Normalizer) check(num *phonenumbers.PhoneNumber) Reason {
 	if phonenumbers.GetRegionCodeForCountryCode(int(num.GetCountryCode())) == phonenumbers.UNKNOWN_REGION {
@@ -215,6 +319,64 @@ func hasDigit(s string) bool {
 		}
 	}
 	return false
+}
+
+// asciiDigits rewrites every Unicode decimal digit (category Nd) of s as its
+// ASCII digit and leaves every other byte as it is. phonenumbers v1.8.1 maps
+// only the Arabic-Indic and full-width digits itself; the others (Devanagari,
+// Bengali, Thai, N'Ko, …) pass its \p{Nd} patterns, are counted in bytes,
+// and end in a strconv.ParseUint whose error it ignores, so "212 555 012߃"
+// (an N'Ko 3) read as +10 and every Devanagari number as too long. Upstream
+// libphonenumber reads all of them (Character.digit).
+func asciiDigits(s string) string {
+	i := 0
+	for i < len(s) && s[i] < utf8.RuneSelf {
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	b.WriteString(s[:i])
+	for i < len(s) {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if d, ok := digitValue(r); ok {
+			b.WriteByte('0' + d)
+		} else {
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// digitValue returns the value of a decimal digit of any script. Unicode
+// encodes decimal digits (Nd) in contiguous runs of ten, 0 to 9, so each
+// range of the unicode.Nd table is one or more whole runs (TestDigitValue
+// checks it) and a digit's value is its distance from the start of its
+// range, modulo 10.
+func digitValue(r rune) (byte, bool) {
+	if r < utf8.RuneSelf {
+		if '0' <= r && r <= '9' {
+			return byte(r - '0'), true
+		}
+		return 0, false
+	}
+	if !unicode.Is(unicode.Nd, r) {
+		return 0, false
+	}
+	for _, rg := range unicode.Nd.R16 {
+		if rune(rg.Lo) <= r && r <= rune(rg.Hi) {
+			return byte((r - rune(rg.Lo)) % 10), true
+		}
+	}
+	for _, rg := range unicode.Nd.R32 {
+		if rune(rg.Lo) <= r && r <= rune(rg.Hi) {
+			return byte((r - rune(rg.Lo)) % 10), true
+		}
+	}
+	return 0, false
 }
 
 // afterDoubleZero reports whether s, once leading punctuation and spaces are

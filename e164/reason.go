@@ -20,6 +20,7 @@ const (
 	ReasonBadCSV                           // a CSV/TSV line that cannot be split (compiler)
 	ReasonMissingColumn                    // a CSV/TSV line without the number or label column (compiler)
 	ReasonBadLabel                         // an empty, invalid UTF-8 or over-long label (compiler)
+	ReasonAmbiguous                        // its E.164 form reads back as another number
 	numReasons
 )
 
@@ -38,6 +39,7 @@ var reasonNames = [...]string{
 	ReasonBadCSV:             "bad-csv",
 	ReasonMissingColumn:      "missing-column",
 	ReasonBadLabel:           "bad-label",
+	ReasonAmbiguous:          "ambiguous",
 }
 
 var reasonHelp = [...]string{
@@ -55,6 +57,7 @@ var reasonHelp = [...]string{
 	ReasonBadCSV:             "CSV/TSV line with an unterminated quote",
 	ReasonMissingColumn:      "the number or label column is missing on this line",
 	ReasonBadLabel:           "label empty, not UTF-8, or longer than CallKit takes",
+	ReasonAmbiguous:          "its E.164 form reads back as another number (a trunk prefix twice)",
 }
 
 func (r Reason) String() string {

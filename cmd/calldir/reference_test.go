@@ -25,7 +25,9 @@ import (
 // for the lines the build accepted. The reference below is written from the
 // documented rules, independently of the e164 package.
 
-// refNormalize is the documented decision for --accept possible.
+// refNormalize is the documented decision for --accept possible: trim,
+// Parse + IsPossibleNumberWithReason + Format(E164), at most 15 digits, the
+// E.164 text must read back as itself, and the 00 retry.
 func refNormalize(raw, region string) (int64, bool) {
 	s := strings.TrimFunc(raw, func(r rune) bool {
 		return unicode.IsSpace(r) || r == '\uFEFF' || r == '\u200B' || r == '\u2060'
@@ -49,6 +51,13 @@ func refParse(s, region string) (int64, bool) {
 	}
 	e := strings.TrimPrefix(phonenumbers.Format(num, phonenumbers.E164), "+")
 	if len(e) > 15 {
+		return 0, false
+	}
+	// Documented rule: a reading whose E.164 text reads back as another
+	// number is rejected (ambiguous).
+	again, err := phonenumbers.Parse("+"+e, region)
+	if err != nil || phonenumbers.IsPossibleNumberWithReason(again) != phonenumbers.IS_POSSIBLE ||
+		phonenumbers.Format(again, phonenumbers.E164) != "+"+e {
 		return 0, false
 	}
 	n, err := strconv.ParseInt(e, 10, 64)
