@@ -309,3 +309,105 @@ func genRegionLines(r *rand.Rand, region string, n int) []string {
 	}
 	return out
 }
+
+// TestReadmeSampleCommand runs the README's sample command as written
+// (with its output paths moved to a temporary directory) and checks its
+// dump against the reference: the accepted lines of its sources, minus the
+// numbers of its allowlist.
+func TestReadmeSampleCommand(t *testing.T) {
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := mustRead(t, filepath.Join(root, "README.md"))
+	const prefix = "go run ./cmd/calldir "
+	var line string
+	for _, l := range strings.Split(readme, "\n") {
+		if strings.HasPrefix(l, prefix+"compile ") {
+			line = strings.TrimPrefix(l, prefix)
+			break
+		}
+	}
+	if line == "" {
+		t.Fatal("README has no `go run ./cmd/calldir compile …` sample command")
+	}
+	tmp := t.TempDir()
+	args := strings.Fields(line)
+	var sources []refSource
+	var allow []string
+	for i := 1; i < len(args); i++ {
+		switch args[i] {
+		case "--out", "-o":
+			i++
+			args[i] = filepath.Join(tmp, "build")
+		case "--rejects":
+			i++
+			args[i] = filepath.Join(tmp, "rejects.csv")
+		case "--allow":
+			i++
+			allow = append(allow, args[i])
+		default:
+			if strings.HasPrefix(args[i], "-") {
+				t.Fatalf("the sample command has a flag this test does not know: %s", args[i])
+			}
+			s := refSource{path: args[i]}
+			if strings.HasSuffix(args[i], ".csv") {
+				s.comma, s.column = ',', "phone"
+			}
+			sources = append(sources, s)
+		}
+	}
+	t.Chdir(root)
+	mustCLI(t, 0, args...)
+	rejects := refRejects(t, filepath.Join(tmp, "rejects.csv"))
+	var want []int64
+	for _, s := range sources {
+		f, err := os.Open(s.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var lines []refLine
+		if s.comma == 0 {
+			lines = refTextLines(t, f)
+		} else {
+			lines = refCSVLines(t, f, s.comma, s.column)
+		}
+		f.Close()
+		for _, l := range lines {
+			if _, rejected := rejects[s.path][l.line]; rejected {
+				continue
+			}
+			n, ok := refNormalize(l.number, "US")
+			if !ok {
+				t.Errorf("%s:%d: %q accepted by calldir, rejected by the reference", s.path, l.line, l.number)
+			}
+			want = append(want, n)
+		}
+	}
+	drop := map[int64]bool{}
+	for _, a := range allow {
+		f, err := os.Open(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range refTextLines(t, f) {
+			if n, ok := refNormalize(l.number, "US"); ok {
+				drop[n] = true
+			}
+		}
+		f.Close()
+	}
+	var kept []int64
+	for _, n := range sortedUnique(want) {
+		if !drop[n] {
+			kept = append(kept, n)
+		}
+	}
+	dump, _ := mustCLI(t, 0, "inspect", "--dump", filepath.Join(tmp, "build"))
+	if exp := e164Lines(kept); dump != exp {
+		t.Fatalf("dump of the README's build (%d lines) differs from the reference (%d lines)", strings.Count(dump, "\n"), len(kept))
+	}
+	if len(kept) < 2000 || len(drop) == 0 {
+		t.Errorf("only %d entries, %d allowlisted: is the sample still there?", len(kept), len(drop))
+	}
+}

@@ -105,7 +105,14 @@ func runReplay(ctx context.Context, o replayOpts, path string, e *env) error {
 			return usageError{err}
 		}
 	}
-	rep, err := verifier.Replay(ctx, p, verifier.Options{Dir: o.keep})
+	opts := verifier.Options{Dir: o.keep}
+	if isTerminal(e.stderr) && len(p.Steps) > 1 {
+		opts.Progress = func(i int, st verifier.StepReport) {
+			fmt.Fprintf(e.stderr, "\r\033[Kstep %d/%d: %s: %s", i+1, len(p.Steps), st.Step, st.Outcome)
+		}
+		defer fmt.Fprint(e.stderr, "\r\033[K")
+	}
+	rep, err := verifier.Replay(ctx, p, opts)
 	if err != nil {
 		return err
 	}

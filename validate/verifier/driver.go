@@ -564,7 +564,13 @@ type SourceError struct {
 	Err  error
 }
 
-func (e *SourceError) Error() string { return e.Path + ": " + e.Err.Error() }
+func (e *SourceError) Error() string {
+	var pe *os.PathError
+	if errors.As(e.Err, &pe) {
+		return e.Path + ": " + pe.Err.Error()
+	}
+	return e.Path + ": " + e.Err.Error()
+}
 func (e *SourceError) Unwrap() error { return e.Err }
 
 // Maintenance is the daemon's compaction (facts §1.7 step 10): extensions

@@ -220,7 +220,7 @@ func replayInProcess(ctx context.Context, p *Plan, path string, opts Options, co
 			if helper != nil {
 				helper.stop()
 			}
-			return nil, err
+			return nil, fmt.Errorf("step %d (plan line %d): %w", i+1, st.Line, err)
 		}
 		if helper != nil {
 			if note := helper.wait(); note != "" {
