@@ -16,22 +16,69 @@ import (
 // maxShards is the most shards a build holds: names have four digits.
 const maxShards = 9999
 
-// ShardName is the file name of shard i (0-based) of a kind: fixed width, so
-// that lexical order is numeric order.
-func ShardName(k shard.Kind, i int) string {
-	return fmt.Sprintf("%s-%04d.shard", k, i+1)
+// ShardName is the file name of the shard of extension ext (1-based):
+// fixed width, so that lexical order is numeric order for builds made
+// without --base.
+func ShardName(k shard.Kind, ext int) string {
+	return fmt.Sprintf("%s-%04d.shard", k, ext)
 }
 
-// WriteBuild writes res as a build directory at dir, atomically: every file
-// goes to a temporary sibling directory, is synced, the manifest is written
-// last, and the directory then replaces dir in one rename. On any error, or
-// when ctx is cancelled, dir is left as it was and the temporary directory
-// is removed. m supplies the options and inputs; WriteBuild fills in the
-// shards and totals.
-func WriteBuild(ctx context.Context, dir string, res *Result, m *shard.Manifest, maxPerShard int) (err error) {
-	if err := shard.CheckMaxPerShard(maxPerShard); err != nil {
-		return &UsageError{err.Error()}
+// Placement puts a span of a result's entries into the shard of one
+// extension. Placements are in numeric order of their spans.
+type Placement struct {
+	Span      shard.Span
+	Extension int
+	Resplit   bool // the extension's --base range overflowed and was split
+}
+
+// Layout cuts n entries into the fewest shards of at most max entries, one
+// extension each, numbered in order.
+func Layout(n, maxPer int) []Placement {
+	var out []Placement
+	for i, sp := range shard.Split(n, maxPer) {
+		out = append(out, Placement{Span: sp, Extension: i + 1})
 	}
+	return out
+}
+
+// WriteBuild writes res as a build directory at dir with the given layout,
+// atomically: every file goes to a temporary sibling directory, is synced,
+// the manifest is written last, and the directory then replaces dir in one
+// rename. On any error, or when ctx is cancelled, dir is left as it was and
+// the temporary directory is removed. m supplies the options and inputs;
+// WriteBuild fills in the shards, totals and build ID.
+func WriteBuild(ctx context.Context, dir string, res *Result, m *shard.Manifest, layout []Placement) error {
+	if len(layout) > maxShards {
+		return &UsageError{fmt.Sprintf("%d entries need %d shards: more than the %d that fixed-width names allow; raise --max-per-shard", len(res.Numbers), len(layout), maxShards)}
+	}
+	return writeDirAtomic(ctx, dir, func(tmp string) error {
+		m.Shards = m.Shards[:0]
+		for _, pl := range layout {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			info, err := writeShard(tmp, ShardName(res.Kind, pl.Extension), res, pl.Span)
+			if err != nil {
+				return err
+			}
+			info.Extension, info.Resplit = pl.Extension, pl.Resplit
+			m.Shards = append(m.Shards, info)
+		}
+		m.Totals = res.Totals
+		m.Totals.Shards = len(m.Shards)
+		m.BuildID = shard.BuildID(m.Shards)
+		b, err := m.Marshal()
+		if err != nil {
+			return err
+		}
+		return writeFileSync(filepath.Join(tmp, shard.ManifestName), b)
+	})
+}
+
+// writeDirAtomic builds a directory in a temporary sibling with fill, syncs
+// it, then puts it in place of dir (see replaceDir). On error the
+// temporary directory is removed and dir is untouched.
+func writeDirAtomic(ctx context.Context, dir string, fill func(tmp string) error) (err error) {
 	dir = filepath.Clean(dir)
 	if err := checkReplaceable(dir); err != nil {
 		return err
@@ -52,30 +99,7 @@ func WriteBuild(ctx context.Context, dir string, res *Result, m *shard.Manifest,
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return err
 	}
-
-	spans := shard.Split(len(res.Numbers), maxPerShard)
-	if len(spans) > maxShards {
-		return &UsageError{fmt.Sprintf("%d entries need %d shards of %d: more than the %d that fixed-width names allow; raise --max-per-shard", len(res.Numbers), len(spans), maxPerShard, maxShards)}
-	}
-	m.Shards = m.Shards[:0]
-	for i, sp := range spans {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		info, err := writeShard(tmp, ShardName(res.Kind, i), res, sp)
-		if err != nil {
-			return err
-		}
-		info.Extension = i + 1
-		m.Shards = append(m.Shards, info)
-	}
-	m.Totals = res.Totals
-	m.Totals.Shards = len(m.Shards)
-	b, err := m.Marshal()
-	if err != nil {
-		return err
-	}
-	if err := writeFileSync(filepath.Join(tmp, shard.ManifestName), b); err != nil {
+	if err := fill(tmp); err != nil {
 		return err
 	}
 	if err := syncDir(tmp); err != nil {
@@ -87,8 +111,9 @@ func WriteBuild(ctx context.Context, dir string, res *Result, m *shard.Manifest,
 	return replaceDir(tmp, dir)
 }
 
-// checkReplaceable refuses to replace anything but a calldir build or an
-// empty directory: --out pointed at the wrong place must not delete it.
+// checkReplaceable refuses to replace anything but a calldir build (or
+// delta) or an empty directory: --out pointed at the wrong place must not
+// delete it.
 func checkReplaceable(dir string) error {
 	fi, err := os.Lstat(dir)
 	if errors.Is(err, os.ErrNotExist) {
@@ -100,8 +125,10 @@ func checkReplaceable(dir string) error {
 	if !fi.IsDir() {
 		return &UsageError{fmt.Sprintf("--out %s: exists and is not a directory", dir)}
 	}
-	if _, err := os.Stat(filepath.Join(dir, shard.ManifestName)); err == nil {
-		return nil
+	for _, name := range []string{shard.ManifestName, shard.DeltaManifestName} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			return nil
+		}
 	}
 	ents, err := os.ReadDir(dir)
 	if err != nil {

@@ -1,6 +1,8 @@
 package shard
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -24,6 +26,8 @@ type Manifest struct {
 	FormatVersion int          `json:"format_version"`
 	ToolVersion   string       `json:"tool_version"`
 	Created       string       `json:"created,omitempty"` // only when SOURCE_DATE_EPOCH is set
+	BuildID       string       `json:"build_id"`          // see BuildID
+	Base          string       `json:"base,omitempty"`    // build_id of the --base build
 	Options       BuildOptions `json:"options"`
 	Inputs        []InputStats `json:"inputs"`
 	Shards        []ShardInfo  `json:"shards"`
@@ -68,6 +72,9 @@ type ShardInfo struct {
 	Labels    int    `json:"labels,omitempty"`
 	SHA256    string `json:"sha256"`
 	Size      int64  `json:"size"`
+	// Resplit marks a shard whose extension overflowed its --base range and
+	// was split: devices must load it completely, not by delta.
+	Resplit bool `json:"resplit,omitempty"`
 }
 
 // Totals sums up the build.
@@ -80,6 +87,19 @@ type Totals struct {
 	LabelConflicts int64 `json:"label_conflicts,omitempty"`
 	Entries        int64 `json:"entries"`
 	Shards         int   `json:"shards"`
+}
+
+// BuildID identifies a build by its content: the SHA-256 of one line per
+// shard ("extension kind count first last sha256"), in manifest order. Two
+// builds with the same entries in the same extensions have the same ID,
+// whatever their inputs' paths or the tool version; a device stores the ID
+// of the build it loaded and applies only deltas whose base is that ID.
+func BuildID(shards []ShardInfo) string {
+	h := sha256.New()
+	for _, s := range shards {
+		fmt.Fprintf(h, "%d %s %d %d %d %s\n", s.Extension, s.Kind, s.Count, s.First, s.Last, s.SHA256)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // Marshal encodes the manifest as indented JSON with a final newline.

@@ -70,7 +70,7 @@ func Build(ctx context.Context, dir string) (*BuildReport, error) {
 		}
 		st := &shardState{info: s}
 		states = append(states, st)
-		canonical := fmt.Sprintf("%s-%04d.shard", s.Kind, i+1)
+		canonical := fmt.Sprintf("%s-%04d.shard", s.Kind, s.Extension)
 		if bad := schemaProblems(s); bad != "" {
 			add(Finding{Kind: KindManifest, File: display(shard.ManifestName), Shard: s.File, Message: fmt.Sprintf("shards[%d]: %s", i, bad)})
 			allRead = false
@@ -107,6 +107,11 @@ func Build(ctx context.Context, dir string) (*BuildReport, error) {
 		add(Finding{Kind: KindStrayFile, File: display(name), Message: "file not listed in the manifest"})
 	}
 	r.Findings = append(r.Findings, crossChecks(m, states, exts, allRead, display)...)
+	// A build_id that does not match the shards is reported on its own only:
+	// any other finding already explains an edited manifest.
+	if id := shard.BuildID(m.Shards); m.BuildID != id && len(r.Findings) == 0 {
+		add(Finding{Kind: KindManifest, File: display(shard.ManifestName), Message: fmt.Sprintf("build_id %q does not match the shards listed (%s): devices would apply the wrong deltas", clip(m.BuildID), id)})
+	}
 	Sort(r.Findings)
 	return r, nil
 }

@@ -50,7 +50,7 @@ func mustBuild(t *testing.T, kind shard.Kind, n, per int) string {
 	}
 	m := &shard.Manifest{Format: shard.ManifestFormat, FormatVersion: shard.ManifestVersion, ToolVersion: "test", Inputs: res.Inputs}
 	out := filepath.Join(dir, "build")
-	if err := compiler.WriteBuild(context.Background(), out, res, m, per); err != nil {
+	if err := compiler.WriteBuild(context.Background(), out, res, m, compiler.Layout(len(res.Numbers), per)); err != nil {
 		t.Fatal(err)
 	}
 	return out
@@ -89,6 +89,26 @@ func editManifest(t *testing.T, dir string, f func(m map[string]any)) {
 		out, _ := json.MarshalIndent(m, "", "  ")
 		return out
 	})
+}
+
+// resealManifest recomputes the build_id of an edited manifest, as a
+// consistent (if wrong) producer would have.
+func resealManifest(t *testing.T, dir string) {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, shard.ManifestName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := shard.ReadManifest(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.BuildID = shard.BuildID(m.Shards)
+	b, _ := m.Marshal()
+	if err := os.WriteFile(filepath.Join(dir, shard.ManifestName), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // reseal recomputes a shard's body and header checksums, as a buggy writer
@@ -179,6 +199,9 @@ func TestBuildOneFaultOneFinding(t *testing.T) {
 				m["totals"].(map[string]any)["entries"] = 351.0
 			})
 		}},
+		{"edit the build_id", KindManifest, -1, func(t *testing.T, dir string) {
+			editManifest(t, dir, func(m map[string]any) { m["build_id"] = "0000" })
+		}},
 		{"replace a shard with another valid one", KindHash, -1, func(t *testing.T, dir string) {
 			edit(t, filepath.Join(dir, target), func(b []byte) []byte {
 				// Same count and range, another number in the middle.
@@ -198,7 +221,7 @@ func TestBuildOneFaultOneFinding(t *testing.T) {
 			if f.Kind != tc.kind {
 				t.Errorf("kind %s, want %s: %s", f.Kind, tc.kind, f)
 			}
-			if tc.kind != KindStrayFile && tc.kind != KindTotals && f.Shard != target && !strings.Contains(f.Shard, "../x") {
+			if tc.kind != KindStrayFile && tc.kind != KindTotals && tc.kind != KindManifest && f.Shard != target && !strings.Contains(f.Shard, "../x") {
 				t.Errorf("finding names shard %q, want %s: %s", f.Shard, target, f)
 			}
 			switch {
@@ -237,6 +260,7 @@ func TestBuildCapPerExtension(t *testing.T) {
 			s.(map[string]any)["extension"] = 1.0
 		}
 	})
+	resealManifest(t, dir)
 	// 350 entries in one extension is fine; the cap is checked on real counts.
 	if r := mustValidate(t, dir); len(r.Findings) != 0 {
 		t.Fatalf("findings: %v", r.Findings)

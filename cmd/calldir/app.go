@@ -112,6 +112,7 @@ func newApp(e *env) *cli.App {
 			compileCommand(e),
 			inspectCommand(e),
 			validateCommand(e),
+			diffCommand(e),
 			replayCommand(e),
 			exploreCommand(e),
 			versionCommand(e),

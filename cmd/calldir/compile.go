@@ -25,6 +25,9 @@ type compileOpts struct {
 	rejects     string
 	conflicts   string
 	quiet       bool
+	base        string
+	delta       string
+	chunk       int
 }
 
 func compileCommand(e *env) *cli.Command {
@@ -54,6 +57,9 @@ EXAMPLES:
 			&cli.StringFlag{Name: "rejects", Usage: "write every rejected line to `FILE` as CSV (source,line,reason,raw)", Destination: &o.rejects},
 			&cli.StringFlag{Name: "conflicts", Usage: "identify: write label conflicts to `FILE` as CSV", Destination: &o.conflicts},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no summary, no progress", Destination: &o.quiet},
+			&cli.StringFlag{Name: "base", Usage: "keep the shard boundaries of the previous build `DIR`: numbers stay in the extension that holds them", Destination: &o.base},
+			&cli.StringFlag{Name: "delta", Usage: "with --base: also write the delta from the base build to `DIR`", Destination: &o.delta},
+			&cli.IntFlag{Name: "chunk", Value: compiler.DefaultChunk, Usage: "with --delta: at most `N` entries per incremental request", Destination: &o.chunk},
 		),
 		Action: func(c *cli.Context) error {
 			o.inputs = c.Args().Slice()
@@ -80,7 +86,16 @@ func runCompile(ctx context.Context, o compileOpts, opts compiler.Options, thres
 		return usageError{err}
 	}
 	opts.MaxPerShard = o.maxPerShard
+	if o.delta != "" && o.base == "" {
+		return usagef("--delta needs --base (the build the devices have)")
+	}
+	var base *compiler.Build
 	var err error
+	if o.base != "" {
+		if base, err = compiler.LoadBuild(o.base); err != nil {
+			return fmt.Errorf("--base: %w", err)
+		}
+	}
 	var rejects, conflicts *csvReport
 	defer func() { rejects.discard(); conflicts.discard() }() // no-ops after commit
 	if o.rejects != "" {
@@ -129,7 +144,14 @@ func runCompile(ctx context.Context, o compileOpts, opts compiler.Options, thres
 		Options: o.manifestOptions(opts, o.maxPerShard),
 		Inputs:  res.Inputs,
 	}
-	if err := compiler.WriteBuild(ctx, o.out, res, m, o.maxPerShard); err != nil {
+	layout := compiler.Layout(len(res.Numbers), o.maxPerShard)
+	if base != nil {
+		if layout, err = compiler.StableLayout(res.Numbers, base.Manifest, opts.Kind, o.maxPerShard); err != nil {
+			return err
+		}
+		m.Base = base.Manifest.BuildID
+	}
+	if err := compiler.WriteBuild(ctx, o.out, res, m, layout); err != nil {
 		return err
 	}
 	if !o.quiet {
@@ -141,7 +163,10 @@ func runCompile(ctx context.Context, o compileOpts, opts compiler.Options, thres
 		fmt.Fprintf(e.stderr, " -> %s entries in %d shard(s) in %s (%s)\n",
 			group(t.Entries), len(m.Shards), o.out, time.Since(start).Round(time.Millisecond))
 	}
-	return nil
+	if o.delta == "" {
+		return nil
+	}
+	return writeDelta(ctx, base, o.out, o.delta, o.chunk, o.quiet, e)
 }
 
 // sourceDateEpoch returns SOURCE_DATE_EPOCH as RFC 3339, or "" so that

@@ -1,0 +1,78 @@
+package compiler
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+
+	"github.com/calldir/calldir/shard"
+)
+
+// StableLayout places sorted numbers into the extensions of a base build,
+// so that a small list change touches few shards: each non-empty base shard
+// owns the numbers from its first number up to the next shard's first (the
+// first shard everything below, the last everything above), and keeps its
+// extension number. A range that now holds more than max entries is
+// re-split into balanced parts; the first keeps the extension, the others
+// get new extension numbers after the base's, and all are marked Resplit
+// (devices load them completely). Empty base shards stay empty.
+func StableLayout(nums []int64, base *shard.Manifest, kind shard.Kind, maxPer int) ([]Placement, error) {
+	var owners []shard.ShardInfo
+	var empty []int
+	next := 1
+	for _, s := range base.Shards {
+		if s.Kind != kind.String() {
+			return nil, &UsageError{fmt.Sprintf("--base build has %s shards; this compile is --kind %s", s.Kind, kind)}
+		}
+		next = max(next, s.Extension+1)
+		if s.Count == 0 {
+			empty = append(empty, s.Extension)
+			continue
+		}
+		owners = append(owners, s)
+	}
+	if len(owners) == 0 && len(empty) == 0 {
+		return Layout(len(nums), maxPer), nil
+	}
+	sort.Slice(owners, func(i, j int) bool { return owners[i].First < owners[j].First })
+	var out []Placement
+	for i, o := range owners {
+		start := 0
+		if i > 0 {
+			start, _ = slices.BinarySearch(nums, o.First)
+		}
+		end := len(nums)
+		if i+1 < len(owners) {
+			end, _ = slices.BinarySearch(nums, owners[i+1].First)
+		}
+		parts := shard.Split(end-start, maxPer)
+		if len(parts) <= 1 {
+			out = append(out, Placement{Span: shard.Span{Start: start, End: end}, Extension: o.Extension})
+			continue
+		}
+		for k, p := range parts {
+			ext := o.Extension
+			if k > 0 {
+				ext = next
+				next++
+			}
+			out = append(out, Placement{Span: shard.Span{Start: start + p.Start, End: start + p.End}, Extension: ext, Resplit: true})
+		}
+	}
+	if len(owners) == 0 { // every base shard was empty: the first takes all
+		ext := empty[0]
+		empty = empty[1:]
+		for k, p := range shard.Split(len(nums), maxPer) {
+			pl := Placement{Span: p, Extension: ext}
+			if k > 0 {
+				pl.Extension, pl.Resplit = next, true
+				next++
+			}
+			out = append(out, pl)
+		}
+	}
+	for _, ext := range empty {
+		out = append(out, Placement{Span: shard.Span{Start: len(nums), End: len(nums)}, Extension: ext})
+	}
+	return out, nil
+}
