@@ -15,9 +15,11 @@ import (
 )
 
 type replayOpts struct {
-	format string
-	keep   string
-	set    []string
+	format      string
+	keep        string
+	set         []string
+	target      string
+	maintenance int
 }
 
 func replayCommand(e *env) *cli.Command {
@@ -25,7 +27,7 @@ func replayCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:      "replay",
 		Usage:     "replay a plan (or load a build) against a SQLite model of CallDirectory.db and check it after every step",
-		ArgsUsage: "PLAN|BUILD_DIR",
+		ArgsUsage: "PLAN | BUILD_DIR [DELTA_DIR...]",
 		Description: withExamples(`
 Runs the reloads of a plan file (docs/VERIFIER.md) the way iOS's call-directory
 daemon writes them: the same SQL statements, one transaction per 10,000-entry
@@ -36,7 +38,11 @@ and metrics (rows, pages, free pages, file, journal and WAL bytes, time). At
 the end: integrity_check and foreign_key_check.
 
 Given a build directory, replays one complete load per extension of its
-shards. A plan with "fault kill at=K" runs the writer as a child process,
+shards; given delta directories after it, then applies each delta as a
+device would (incremental loads of its requests, complete loads of the
+extensions it ships whole). A delta whose base is not the build the device
+has at that point is refused before any row changes. --target NEW_BUILD
+ends the replay by requiring every extension's rows to equal NEW_BUILD. A plan with "fault kill at=K" runs the writer as a child process,
 kills it before statement K, reopens the database and requires integrity and
 the state before or after the interrupted transaction.
 
@@ -47,33 +53,44 @@ EXAMPLES:
    calldir replay build
    calldir replay fixtures/plans/out-of-order.plan
    calldir replay --set journal_mode=wal --format json my.plan
-   calldir replay --keep /tmp/db my.plan && sqlite3 /tmp/db/CallDirectory.db .tables`),
+   calldir replay --keep /tmp/db my.plan && sqlite3 /tmp/db/CallDirectory.db .tables
+   calldir replay --target build-day3 build-day0 delta-day1 delta-day2 delta-day3`),
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "output `FORMAT`: text or json", Destination: &o.format},
 			&cli.StringFlag{Name: "keep", Usage: "write the database into `DIR` and keep it (default: a temporary directory)", Destination: &o.keep},
 			&cli.StringSliceFlag{Name: "set", Usage: "override a plan setting, `KEY=VALUE` (repeatable; see docs/VERIFIER.md)"},
+			&cli.StringFlag{Name: "target", Usage: "with deltas: require the final rows to equal build `DIR`", Destination: &o.target},
+			&cli.IntFlag{Name: "maintenance-every", Usage: "with deltas: run maintenance (orphan cleanup, VACUUM) after every `N` deltas", Destination: &o.maintenance},
 		},
 		Action: func(c *cli.Context) error {
-			if c.Args().Len() != 1 {
-				return usagef("replay: want one PLAN file or BUILD_DIR")
+			if c.Args().Len() < 1 {
+				return usagef("replay: want a PLAN file, or a BUILD_DIR and any delta directories")
 			}
 			if o.format != "text" && o.format != "json" {
 				return usagef("--format %q: want text or json", o.format)
 			}
 			o.set = c.StringSlice("set")
-			return runReplay(c.Context, o, c.Args().First(), e)
+			return runReplay(c.Context, o, c.Args().Slice(), e)
 		},
 	}
 }
 
-// loadPlan reads a plan file or makes the plan of a build directory.
-func loadPlan(path string) (*verifier.Plan, error) {
+// loadPlan reads a plan file, or makes the plan of a build directory and
+// the deltas after it.
+func loadPlan(args []string, o replayOpts) (*verifier.Plan, error) {
+	path := args[0]
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, err
 	}
 	if fi.IsDir() {
-		return verifier.PlanFromBuild(path)
+		if len(args) == 1 && o.target == "" && o.maintenance == 0 {
+			return verifier.PlanFromBuild(path)
+		}
+		return verifier.PlanFromDeltas(path, args[1:], o.target, o.maintenance)
+	}
+	if len(args) > 1 || o.target != "" {
+		return nil, usagef("replay: a plan file takes no delta directories or --target")
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -91,8 +108,9 @@ func loadPlan(path string) (*verifier.Plan, error) {
 	return p, nil
 }
 
-func runReplay(ctx context.Context, o replayOpts, path string, e *env) error {
-	p, err := loadPlan(path)
+func runReplay(ctx context.Context, o replayOpts, args []string, e *env) error {
+	path := strings.Join(args, " ")
+	p, err := loadPlan(args, o)
 	if err != nil {
 		return err
 	}

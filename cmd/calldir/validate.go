@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/calldir/calldir/compiler"
+	"github.com/calldir/calldir/shard"
 	"github.com/calldir/calldir/validate"
 	"github.com/urfave/cli/v2"
 )
@@ -17,6 +18,8 @@ type validateOpts struct {
 	frontEnd
 	raw    bool
 	format string
+	base   string
+	target string
 }
 
 func validateCommand(e *env) *cli.Command {
@@ -24,7 +27,7 @@ func validateCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:      "validate",
 		Usage:     "check a build directory, or raw lists, and report every problem found",
-		ArgsUsage: "BUILD_DIR | --raw FILE...",
+		ArgsUsage: "BUILD_DIR | DELTA_DIR [--base OLD --target NEW] | --raw FILE...",
 		Description: withExamples(`
 On a build directory: the manifest's schema and version; every shard's
 header, checksum, strict ascending order, range and labels; counts, ranges,
@@ -32,6 +35,14 @@ sizes and SHA-256 against the manifest; that shards of a kind do not overlap;
 each extension's load against CallKit's 1,999,999 entries per request;
 totals; shard paths that leave the directory; files missing from the
 directory or from the manifest.
+
+On a delta directory (made by diff or compile --delta): the delta manifest;
+every request file (inside the directory, present, its SHA-256, a valid,
+strictly ascending shard, its count); request sizes against the chunk and
+CallKit's cap; ops against each extension's mode and kind; stray files. With
+--base: the base's build_id, removals that exist in the base and additions
+absent from it (a present one is SQLite error 19 on the device). With
+--target too: that base + delta is exactly the target build.
 
 With --raw: the compile front end (same reading and normalization options as
 compile) over raw lists, without writing anything. Every rejected line is a
@@ -45,10 +56,13 @@ FINDING KINDS:
 EXAMPLES:
    calldir validate build
    calldir validate --format json build > findings.json
-   calldir validate --raw --format github --max-rejects 0 lists/*.txt`),
+   calldir validate --raw --format github --max-rejects 0 lists/*.txt
+   calldir validate --base build-old --target build-new delta-new`),
 		Flags: append(o.frontEnd.flags("0", "--raw: fail (exit 1) above `N` rejected lines, or P% of the lines"),
 			&cli.BoolFlag{Name: "raw", Usage: "check raw lists instead of a build directory", Destination: &o.raw},
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "output `FORMAT`: text, json or github", Destination: &o.format},
+			&cli.StringFlag{Name: "base", Usage: "delta: the build `DIR` it applies to", Destination: &o.base},
+			&cli.StringFlag{Name: "target", Usage: "delta: the build `DIR` it must produce (needs --base)", Destination: &o.target},
 		),
 		Action: func(c *cli.Context) error {
 			switch o.format {
@@ -64,7 +78,13 @@ EXAMPLES:
 				return runValidateRaw(c.Context, o, opts, threshold, e)
 			}
 			if c.Args().Len() != 1 {
-				return usagef("validate: want one BUILD_DIR (or --raw FILE...)")
+				return usagef("validate: want one BUILD_DIR or DELTA_DIR (or --raw FILE...)")
+			}
+			if validate.IsDelta(c.Args().First()) {
+				return runValidateDelta(c.Context, o, c.Args().First(), e)
+			}
+			if o.base != "" || o.target != "" {
+				return usagef("--base and --target apply to delta directories; %s has no %s", c.Args().First(), shard.DeltaManifestName)
 			}
 			return runValidateBuild(c.Context, o, c.Args().First(), e)
 		},
@@ -93,6 +113,9 @@ func findingKinds() string {
 		{validate.KindCap, "an extension's load above 1,999,999 entries (CallKit error 5)"},
 		{validate.KindTotals, "manifest totals differ from the shards"},
 		{validate.KindReject, "--raw: a line that does not compile"},
+		{validate.KindBase, "delta: base or target build_id differs, or base + delta is not the target"},
+		{validate.KindChunk, "delta: a request above the chunk size or CallKit's cap"},
+		{validate.KindDeltaEntry, "delta: a removal absent from the base, an addition already in it"},
 	}
 	var b strings.Builder
 	for _, k := range kinds {
@@ -113,6 +136,43 @@ func runValidateBuild(ctx context.Context, o validateOpts, dir string, e *env) e
 	}
 	summary := fmt.Sprintf("%s: checked %d shard(s), %s entries, %d extension(s): manifest, headers, checksums, order, ranges, labels, per-request cap, totals, files",
 		dir, r.Shards, group(r.Entries), r.Extensions)
+	if err := printFindings(e.stdout, o.format, r, r.Findings, summary, "error"); err != nil {
+		return err
+	}
+	if len(r.Findings) > 0 {
+		return findingsError{fmt.Sprintf("%d finding(s)", len(r.Findings))}
+	}
+	return nil
+}
+
+func runValidateDelta(ctx context.Context, o validateOpts, dir string, e *env) error {
+	if o.target != "" && o.base == "" {
+		return usagef("--target needs --base")
+	}
+	var base, target *compiler.Build
+	var err error
+	if o.base != "" {
+		if base, err = compiler.LoadBuild(o.base); err != nil {
+			return fmt.Errorf("--base: %w", err)
+		}
+	}
+	if o.target != "" {
+		if target, err = compiler.LoadBuild(o.target); err != nil {
+			return fmt.Errorf("--target: %w", err)
+		}
+	}
+	r, err := validate.Delta(ctx, dir, base, target)
+	if err != nil {
+		return err
+	}
+	checked := "manifest, files, checksums, order, chunk sizes, ops"
+	if base != nil {
+		checked += ", base build_id, removals and additions against the base"
+	}
+	if target != nil {
+		checked += ", base + delta == target"
+	}
+	summary := fmt.Sprintf("%s: checked %d request(s), %s entries: %s", dir, r.Requests, group(r.Entries), checked)
 	if err := printFindings(e.stdout, o.format, r, r.Findings, summary, "error"); err != nil {
 		return err
 	}

@@ -104,32 +104,39 @@ func dbFingerprint(ctx context.Context, conn *sql.Conn, m *Model) (string, int64
 		if err != nil && err != sql.ErrNoRows {
 			return "", 0, err
 		}
-		var bd, id digest
-		if err := scan(ctx, conn, `SELECT p.number FROM PhoneNumberBlockingEntry e JOIN PhoneNumber p ON p.id = e.phone_number_id WHERE e.extension_id = ?`, e.id, func(r *sql.Rows) error {
-			var n int64
-			if err := r.Scan(&n); err != nil {
-				return err
-			}
-			bd.add(blockHash(n))
-			return nil
-		}); err != nil {
-			return "", 0, err
-		}
-		if err := scan(ctx, conn, `SELECT p.number, l.localized_label FROM PhoneNumberIdentificationEntry e JOIN PhoneNumber p ON p.id = e.phone_number_id JOIN Label l ON l.id = e.label_id WHERE e.extension_id = ?`, e.id, func(r *sql.Rows) error {
-			var n int64
-			var l string
-			if err := r.Scan(&n, &l); err != nil {
-				return err
-			}
-			id.add(identHash(n, l))
-			return nil
-		}); err != nil {
+		bd, id, err := dbDigests(ctx, conn, e.id)
+		if err != nil {
 			return "", 0, err
 		}
 		fmt.Fprintf(&b, "%s:%d:%s:%s;", name, state, bd, id)
 	}
 	err := conn.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM PhoneNumberBlockingEntry WHERE phone_number_id IS NULL) + (SELECT COUNT(*) FROM PhoneNumberIdentificationEntry WHERE phone_number_id IS NULL OR label_id IS NULL)`).Scan(&nulls)
 	return b.String(), nulls, err
+}
+
+// dbDigests scans one extension's blocking and identification rows.
+func dbDigests(ctx context.Context, conn *sql.Conn, extID int64) (bd, id digest, err error) {
+	err = scan(ctx, conn, `SELECT p.number FROM PhoneNumberBlockingEntry e JOIN PhoneNumber p ON p.id = e.phone_number_id WHERE e.extension_id = ?`, extID, func(r *sql.Rows) error {
+		var n int64
+		if err := r.Scan(&n); err != nil {
+			return err
+		}
+		bd.add(blockHash(n))
+		return nil
+	})
+	if err != nil {
+		return
+	}
+	err = scan(ctx, conn, `SELECT p.number, l.localized_label FROM PhoneNumberIdentificationEntry e JOIN PhoneNumber p ON p.id = e.phone_number_id JOIN Label l ON l.id = e.label_id WHERE e.extension_id = ?`, extID, func(r *sql.Rows) error {
+		var n int64
+		var l string
+		if err := r.Scan(&n, &l); err != nil {
+			return err
+		}
+		id.add(identHash(n, l))
+		return nil
+	})
+	return
 }
 
 func scan(ctx context.Context, conn *sql.Conn, q string, arg any, fn func(*sql.Rows) error) error {

@@ -56,6 +56,7 @@ const (
 	StepReader      StepKind = "reader"           // a reader holds a read transaction during the next step
 	StepWriter      StepKind = "writer"           // a second writer process loads its own extension during the next step
 	StepCheck       StepKind = "check"            // full integrity_check and foreign_key_check now
+	StepExpect      StepKind = "expect-build"     // every extension's rows must equal a build's
 )
 
 // Step is one line (or block) of a plan.
@@ -70,6 +71,7 @@ type Step struct {
 	Extra       int           // disk-full: max_page_count = current page_count + Extra
 	Hold        time.Duration // busy, reader: how long the lock is held
 	Count       int           // writer: entries the second writer loads
+	Path        string        // expect-build: the build directory
 }
 
 // OpKind is what an op does within a load.
@@ -277,6 +279,15 @@ func ParsePlan(r io.Reader, name, dir string) (*Plan, error) {
 		case "maintenance", "prepare", "check":
 			if len(f) != 1 {
 				return nil, fail("%s takes nothing", f[0])
+			}
+			p.Steps = append(p.Steps, st)
+		case "expect-build":
+			if len(args) != 1 || len(kv) > 0 {
+				return nil, fail("expect-build takes one build DIR")
+			}
+			st.Path = args[0]
+			if !filepath.IsAbs(st.Path) {
+				st.Path = filepath.Join(dir, st.Path)
 			}
 			p.Steps = append(p.Steps, st)
 		case "disable", "remove-extension":

@@ -95,6 +95,12 @@ func (p *Plan) Format(dir string) string {
 			fmt.Fprintf(&b, "%s hold=%s\n", st.Kind, st.Hold)
 		case StepWriter:
 			fmt.Fprintf(&b, "writer count=%d\n", st.Count)
+		case StepExpect:
+			path := st.Path
+			if rel, err := filepath.Rel(dir, path); err == nil && filepath.IsLocal(rel) {
+				path = rel
+			}
+			fmt.Fprintf(&b, "expect-build %s\n", quote(path))
 		default:
 			fmt.Fprintln(&b, st.Kind)
 		}

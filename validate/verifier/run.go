@@ -7,7 +7,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"time"
+
+	"github.com/calldir/calldir/compiler"
+	"github.com/calldir/calldir/shard"
 )
 
 // Outcome classes, from harmless to worst. A step's outcome is the worst
@@ -312,6 +317,8 @@ func runStep(d *Driver, st Step) (Outcome, error) {
 		err = d.SetMaxPageCount(st.Pages, st.Extra)
 	case StepCheck:
 		return Outcome{Class: ClassOK}, nil // checkAfterStep does the work
+	case StepExpect:
+		return expectBuild(d, st.Path)
 	}
 	if err != nil {
 		return outcomeOf(err), nil
@@ -354,6 +361,51 @@ func describe(st Step) string {
 		return fmt.Sprintf("%s hold=%s", st.Kind, st.Hold)
 	case StepWriter:
 		return fmt.Sprintf("writer count=%d", st.Count)
+	case StepExpect:
+		return "expect-build " + filepath.Base(st.Path)
 	}
 	return string(st.Kind)
+}
+
+// expectBuild compares every extension's rows in the database with a
+// build's shards (extensions named extN, as PlanFromBuild names them); an
+// extension the build does not have must be empty. The error is for a
+// build that cannot be read.
+func expectBuild(d *Driver, dir string) (Outcome, error) {
+	b, err := compiler.LoadBuild(dir)
+	if err != nil {
+		return Outcome{}, err
+	}
+	want := map[string][2]digest{}
+	for ext, e := range b.Exts {
+		var bd, id digest
+		for i, n := range e.Numbers {
+			if e.Kind == shard.KindIdentify {
+				id.add(identHash(n, e.Labels[i]))
+			} else {
+				bd.add(blockHash(n))
+			}
+		}
+		want[extName(ext)] = [2]digest{bd, id}
+	}
+	var diffs []string
+	for _, name := range d.model.order {
+		bd, id, err := dbDigests(d.ctx, d.conn, d.model.exts[name].id)
+		if err != nil {
+			return outcomeOf(err), nil
+		}
+		w := want[name]
+		if bd != w[0] || id != w[1] {
+			diffs = append(diffs, fmt.Sprintf("%s: database %s blocking, %s identification; build %s, %s", name, bd, id, w[0], w[1]))
+		}
+		delete(want, name)
+	}
+	for name := range want {
+		diffs = append(diffs, name+": in the build, not in the plan")
+	}
+	if len(diffs) > 0 {
+		sort.Strings(diffs)
+		return Outcome{Class: ClassRowsLost, Detail: "rows differ from build " + dir + ": " + strings.Join(diffs, "; ") + " (rows/digest)"}, nil
+	}
+	return Outcome{Class: ClassOK, Detail: fmt.Sprintf("every extension equals build %.12s…", b.Manifest.BuildID)}, nil
 }
