@@ -107,7 +107,7 @@ func PlanFromDeltas(baseDir string, deltaDirs []string, targetDir string, mainte
 		for _, x := range dm.Extensions {
 			name := declare(x.Extension)
 			for _, req := range x.Requests {
-				st := Step{Kind: StepLoad, Ext: name, Incremental: x.Mode != shard.ModeComplete, FailAfter: -1}
+				st := Step{Kind: StepLoad, Ext: name, Incremental: x.Mode != shard.ModeComplete, FailAfter: -1, Tag: fmt.Sprintf("delta %d", i+1)}
 				if req.RemoveAll {
 					st.Ops = append(st.Ops, Op{Kind: OpRemoveAll})
 				}
@@ -129,7 +129,7 @@ func PlanFromDeltas(baseDir string, deltaDirs []string, targetDir string, mainte
 		}
 		applied, from = dm.Target, fmt.Sprintf("after delta %s", dir)
 		if maintenanceEvery > 0 && (i+1)%maintenanceEvery == 0 {
-			p.Steps = append(p.Steps, Step{Kind: StepMaintenance})
+			p.Steps = append(p.Steps, Step{Kind: StepMaintenance, Tag: fmt.Sprintf("maintenance after delta %d", i+1)})
 		}
 	}
 	if targetDir != "" {

@@ -72,6 +72,7 @@ type Step struct {
 	Hold        time.Duration // busy, reader: how long the lock is held
 	Count       int           // writer: entries the second writer loads
 	Path        string        // expect-build: the build directory
+	Tag         string        // where the step came from ("delta 3", "maintenance after delta 7"); not in the text form
 }
 
 // OpKind is what an op does within a load.

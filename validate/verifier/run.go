@@ -327,6 +327,13 @@ func runStep(d *Driver, st Step) (Outcome, error) {
 }
 
 func describe(st Step) string {
+	if st.Tag != "" && st.Kind == StepLoad {
+		return st.Tag + ": " + describeKind(st)
+	}
+	return describeKind(st)
+}
+
+func describeKind(st Step) string {
 	switch st.Kind {
 	case StepLoad:
 		mode := "complete"
