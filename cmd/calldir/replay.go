@@ -153,15 +153,19 @@ func printReplay(w io.Writer, path string, rep *verifier.Report) {
 	fmt.Fprintf(w, "replay %s (settings: %s)\n", path, rep.Settings)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "#\tline\tstep\toutcome\tstmts\trows\tpages\tfree\tfile\tjournal\twal\tms\t")
-	for _, s := range rep.Steps {
+	for i, s := range rep.Steps {
 		m := s.Metrics
-		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%d\t%s\t%d\t%d\t%s\t%s\t%s\t%.1f\t\n", s.Index+1, s.Line, s.Step, s.Outcome,
+		line := "-"
+		if s.Line > 0 {
+			line = fmt.Sprint(s.Line)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%d\t%d\t%s\t%s\t%s\t%.1f\t\n", i+1, line, s.Step, s.Outcome,
 			s.Statements, group(m.Rows), m.PageCount, m.FreelistCount, bytesText(m.FileBytes), bytesText(m.JournalBytes), bytesText(m.WALBytes), s.Millis)
 	}
 	tw.Flush()
-	for _, s := range rep.Steps {
-		if s.Outcome.Class != verifier.ClassOK && s.Outcome.Detail != "" {
-			fmt.Fprintf(w, "step %d: %s: %s\n", s.Index+1, s.Outcome, s.Outcome.Detail)
+	for i, s := range rep.Steps {
+		if s.Outcome.Detail != "" {
+			fmt.Fprintf(w, "step %d: %s: %s\n", i+1, s.Outcome, s.Outcome.Detail)
 		}
 	}
 	if k := rep.Kill; k != nil {
