@@ -292,55 +292,92 @@ func (c *compilation) read(src Source, idx uint32, role string, emit emitFunc) (
 	if err := p.init(in.format); err != nil {
 		return st, &InputError{Path: src.Path, Err: err}
 	}
-	for {
-		line, tooLong, err := in.lines.next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return st, &InputError{Path: src.Path, Line: in.lines.line + 1, Err: readErr(err, in.gzip)}
-		}
-		ln := in.lines.line
-		if ln&4095 == 0 {
-			if err := c.ctx.Err(); err != nil {
-				return st, err
+	produce := func(ctx context.Context, out chan<- *batch) error {
+		seq := 0
+		b := newBatch(seq)
+		send := func() error {
+			select {
+			case out <- b:
+			case <-ctx.Done():
+				return ctx.Err()
 			}
-			if c.opts.Progress != nil {
-				c.opts.Progress(Progress{Source: src.Path, Lines: ln, Bytes: in.raw.n, TotalBytes: total})
-			}
+			seq++
+			b = newBatch(seq)
+			return nil
 		}
-		var number, label string
-		var why e164.Reason
-		if tooLong {
-			why = e164.ReasonLineTooLong
-		} else {
-			var skip bool
-			number, label, skip, why, err = p.parse(line, ln)
+		for {
+			line, tooLong, err := in.lines.next()
+			if err == io.EOF {
+				break
+			}
 			if err != nil {
-				return st, &InputError{Path: src.Path, Line: ln, Err: err}
+				return &InputError{Path: src.Path, Line: in.lines.line + 1, Err: readErr(err, in.gzip)}
 			}
-			if skip {
-				continue
+			ln := in.lines.line
+			if ln&4095 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				if c.opts.Progress != nil {
+					c.opts.Progress(Progress{Source: src.Path, Lines: ln, Bytes: in.raw.n, TotalBytes: total})
+				}
+			}
+			pl := pline{line: ln}
+			var number, label string
+			if tooLong {
+				pl.pre = e164.ReasonLineTooLong
+			} else {
+				var skip bool
+				var why e164.Reason
+				number, label, skip, why, err = p.parse(line, ln)
+				if err != nil {
+					return &InputError{Path: src.Path, Line: ln, Err: err}
+				}
+				if skip {
+					continue
+				}
+				pl.pre, pl.label = why, label
+			}
+			pl.raw0 = int32(len(b.buf))
+			b.buf = append(b.buf, line...)
+			pl.raw1 = int32(len(b.buf))
+			pl.num0 = int32(len(b.buf))
+			b.buf = append(b.buf, number...)
+			pl.num1 = int32(len(b.buf))
+			b.lines = append(b.lines, pl)
+			if len(b.lines) == batchLines || len(b.buf) > 1<<20 {
+				if err := send(); err != nil {
+					return err
+				}
 			}
 		}
-		st.Lines++
-		if why == e164.ReasonNone {
-			var res e164.Result
-			res, why = c.opts.Normalizer.Normalize(number)
-			if why == e164.ReasonNone {
-				if res.HadExtension {
+		if len(b.lines) > 0 {
+			return send()
+		}
+		return nil
+	}
+	consume := func(b *batch) error {
+		for i := range b.lines {
+			l := &b.lines[i]
+			st.Lines++
+			if l.why == e164.ReasonNone {
+				if l.ext {
 					st.Extensions++
 				}
 				st.Accepted++
-				emit(res.Number, label, idx, ln)
+				emit(l.number, l.label, idx, l.line)
 				continue
 			}
+			st.Rejected++
+			reasons[l.why]++
+			if c.opts.OnReject != nil {
+				c.opts.OnReject(Reject{Source: src.Path, Line: l.line, Raw: rawText(b.buf[l.raw0:l.raw1]), Reason: l.why})
+			}
 		}
-		st.Rejected++
-		reasons[why]++
-		if c.opts.OnReject != nil {
-			c.opts.OnReject(Reject{Source: src.Path, Line: ln, Raw: rawText(line), Reason: why})
-		}
+		return nil
+	}
+	if err := runPipeline(c.ctx, c.opts.Normalizer, produce, consume); err != nil {
+		return st, err
 	}
 	if st.Lines == 0 && p.header != nil && !c.opts.AllowEmpty {
 		return st, &InputError{Path: src.Path, Err: errors.New("a header line and no data lines; pass --allow-empty if that is expected")}
