@@ -20,6 +20,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/calldir/calldir/compiler/sortx"
 	"github.com/calldir/calldir/e164"
 	"github.com/calldir/calldir/shard"
 )
@@ -31,6 +32,9 @@ type Source struct {
 	Column      string // number column: header name or 1-based index; empty = detect
 	LabelColumn string // identify: label column, header name or 1-based index
 	Label       string // identify: fixed label for every number of this source
+	// Normalizer overrides Options.Normalizer for this source (its own
+	// default region or accept policy).
+	Normalizer *e164.Normalizer
 }
 
 // Options controls a compilation.
@@ -42,6 +46,15 @@ type Options struct {
 	MaxPerShard int
 	AllowEmpty  bool      // an empty input file is not an error
 	Stdin       io.Reader // read for the path "-"; os.Stdin when nil
+
+	// Memory bounds the blocking numbers held in memory, in bytes
+	// (DefaultMemory when 0): past it, sorted runs spill to files in
+	// TempDir (os.TempDir when empty), removed by Result.Close.
+	Memory  int64
+	TempDir string
+	// Ranges are patterns and ranges to block besides the sources' lines
+	// (from a configuration file); text lists may hold them too.
+	Ranges []Range
 
 	OnReject   func(Reject)   // every rejected line, in input order
 	OnConflict func(Conflict) // every label conflict (identify)
@@ -79,15 +92,43 @@ type Progress struct {
 	TotalBytes int64 // size of this source, or -1 if unknown
 }
 
-// Result is a compiled build in memory.
+// Result is a compiled build: its entries (in memory, or for blocking
+// builds bounded by Options.Memory, streamed from sorted runs on disk),
+// inputs and totals. Close it to remove any temporary files.
 type Result struct {
-	Kind    shard.Kind
-	Numbers []int64  // strictly ascending, allowlist removed
-	Labels  []uint32 // identify: index into LabelTable for each number
-	Table   []string // identify: every distinct label
-	Inputs  []shard.InputStats
-	Totals  shard.Totals
+	Kind     shard.Kind
+	Numbers  []int64  // strictly ascending, allowlist removed; nil when Stream is set
+	Labels   []uint32 // identify: index into Table for each number
+	Table    []string // identify: every distinct label
+	Stream   Entries  // blocking: the entries, when they are not in Numbers
+	Patterns []shard.PatternInfo
+	Inputs   []shard.InputStats
+	Totals   shard.Totals
+	runs     *sortx.Runs
 }
+
+// Entries returns the blocking entries, however they are held.
+func (r *Result) Entries() Entries {
+	if r.Stream != nil {
+		return r.Stream
+	}
+	return NumberSlice(r.Numbers)
+}
+
+// Len is the number of entries.
+func (r *Result) Len() int { return r.Entries().Len() }
+
+// Close removes the temporary files of spilled runs.
+func (r *Result) Close() error {
+	if r.runs != nil {
+		return r.runs.Close()
+	}
+	return nil
+}
+
+// DefaultMemory is the default bound on blocking numbers in memory: 1 GiB
+// (about 64 million numbers per sorted run, with the sort's scratch).
+const DefaultMemory = 1 << 30
 
 // UsageError is a problem with the options rather than with the data.
 type UsageError struct{ Msg string }
@@ -103,13 +144,18 @@ type identEntry struct {
 }
 
 type compilation struct {
-	opts    Options
-	ctx     context.Context
-	nums    []int64
-	idents  []identEntry
-	labelID map[string]uint32
-	table   []string
-	fields  []string
+	opts         Options
+	ctx          context.Context
+	runs         *sortx.Runs // blocking numbers, sorted in bounded memory
+	ranges       []Range     // patterns and ranges, expanded lazily
+	rangeNs      int64       // numbers in all ranges, overlaps counted
+	patternLines int64       // accepted lines that were patterns
+	srcPatterns  []int64     // the same, per source
+	err          error       // the first error of collecting (a full disk while spilling)
+	idents       []identEntry
+	labelID      map[string]uint32
+	table        []string
+	fields       []string
 }
 
 // Compile reads every source and allowlist and returns the build's entries.
@@ -120,7 +166,7 @@ func Compile(ctx context.Context, opts Options) (*Result, error) {
 	if opts.Kind != shard.KindBlock && opts.Kind != shard.KindIdentify {
 		return nil, &UsageError{fmt.Sprintf("compiler: unknown kind %d", opts.Kind)}
 	}
-	if len(opts.Sources) == 0 {
+	if len(opts.Sources) == 0 && len(opts.Ranges) == 0 {
 		return nil, &UsageError{"no input files (give one or more paths, or - for stdin)"}
 	}
 	stdin := 0
@@ -132,8 +178,25 @@ func Compile(ctx context.Context, opts Options) (*Result, error) {
 	if stdin > 1 {
 		return nil, &UsageError{"stdin (-) given more than once"}
 	}
-	c := &compilation{opts: opts, ctx: ctx, labelID: map[string]uint32{}}
+	if len(opts.Sources) >= MaxSources-1 {
+		return nil, &UsageError{fmt.Sprintf("%d sources: at most %d", len(opts.Sources), MaxSources-2)}
+	}
+	c := &compilation{opts: opts, ctx: ctx, labelID: map[string]uint32{}, srcPatterns: make([]int64, len(opts.Sources))}
 	res := &Result{Kind: opts.Kind}
+	if opts.Kind == shard.KindBlock {
+		mem := opts.Memory
+		if mem <= 0 {
+			mem = DefaultMemory
+		}
+		c.runs = sortx.NewRuns(opts.TempDir, mem)
+		res.runs = c.runs
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			res.Close()
+		}
+	}()
 	for i, src := range opts.Sources {
 		st, err := c.read(src, uint32(i), "source", c.accept)
 		if err != nil {
@@ -161,10 +224,31 @@ func Compile(ctx context.Context, opts Options) (*Result, error) {
 		res.Totals.Rejected += in.Rejected
 	}
 	if opts.Kind == shard.KindBlock {
-		slices.Sort(c.nums)
-		c.nums = slices.Compact(c.nums)
-		res.Totals.Duplicates = res.Totals.Accepted - int64(len(c.nums))
-		res.Numbers, res.Totals.Allowlisted = subtract(c.nums, allow, nil)
+		for _, r := range opts.Ranges {
+			c.addRange(r)
+		}
+		stats := make([]sourceStats, len(opts.Sources)+1)
+		ents, distinct, allowed, err := newRunEntries(c.runs, coalesce(c.ranges), allow, stats)
+		if err != nil {
+			return nil, fmt.Errorf("sort: %w", err)
+		}
+		res.Stream = ents
+		res.Totals.Duplicates = res.Totals.Accepted - c.patternLines + c.rangeNs - distinct
+		res.Totals.Allowlisted = allowed
+		res.Patterns = patternStats(c.ranges, allow)
+		for i := range opts.Sources {
+			in, st := &res.Inputs[i], stats[i]
+			in.Patterns = c.srcPatterns[i]
+			in.Duplicates = in.Accepted - in.Patterns - st.distinct
+			in.Across, in.Allowlisted = st.across, st.allowlisted
+			in.Entries = st.distinct - st.across - st.allowlisted
+			for cc, k := range st.byCountry {
+				if in.ByCountry == nil {
+					in.ByCountry = map[string]int64{}
+				}
+				in.ByCountry[countryKey(cc)] = k
+			}
+		}
 	} else {
 		c.dedupeIdent(res)
 		var keep []bool
@@ -178,7 +262,8 @@ func Compile(ctx context.Context, opts Options) (*Result, error) {
 		res.Labels = labels
 		res.Table = c.table
 	}
-	res.Totals.Entries = int64(len(res.Numbers))
+	res.Totals.Entries = int64(res.Len())
+	ok = true
 	return res, nil
 }
 
@@ -243,9 +328,28 @@ func (c *compilation) dedupeIdent(res *Result) {
 	c.idents = nil
 }
 
+func (c *compilation) addRange(r Range) {
+	c.ranges = append(c.ranges, r)
+	c.rangeNs += r.Size()
+}
+
+// patternStats counts, for each range, its numbers and the allowlisted ones.
+func patternStats(rs []Range, allow []int64) []shard.PatternInfo {
+	var out []shard.PatternInfo
+	for _, r := range rs {
+		lo, _ := slices.BinarySearch(allow, r.Lo)
+		hi, _ := slices.BinarySearch(allow, r.Hi+1)
+		out = append(out, shard.PatternInfo{Pattern: r.Text, Source: r.Source, Line: r.Line, First: r.Lo, Last: r.Hi,
+			Size: r.Size(), Allowlisted: int64(hi - lo), Entries: r.Size() - int64(hi-lo)})
+	}
+	return out
+}
+
 func (c *compilation) accept(n int64, label string, src uint32, line int64) {
 	if c.opts.Kind == shard.KindBlock {
-		c.nums = append(c.nums, n)
+		if err := c.runs.Add(sourceKey(n, int(src))); err != nil && c.err == nil {
+			c.err = fmt.Errorf("sort: %w", err)
+		}
 		return
 	}
 	id, ok := c.labelID[label]
@@ -337,6 +441,18 @@ func (c *compilation) read(src Source, idx uint32, role string, emit emitFunc) (
 					continue
 				}
 				pl.pre, pl.label = why, label
+				if why == e164.ReasonNone && in.format == FormatText && IsPattern(number) {
+					r, err := ParsePattern(number)
+					switch {
+					case err != nil:
+						pl.pre = e164.ReasonBadPattern
+					case role != "source" || c.opts.Kind != shard.KindBlock:
+						pl.pre = e164.ReasonBadPattern // patterns block; an allowlist or labels take numbers
+					default:
+						r.Source, r.Line = src.Path, ln
+						pl.rng = &r
+					}
+				}
 			}
 			pl.raw0 = int32(len(b.buf))
 			b.buf = append(b.buf, line...)
@@ -360,6 +476,13 @@ func (c *compilation) read(src Source, idx uint32, role string, emit emitFunc) (
 		for i := range b.lines {
 			l := &b.lines[i]
 			st.Lines++
+			if l.rng != nil {
+				st.Accepted++
+				c.patternLines++
+				c.srcPatterns[idx]++
+				c.addRange(*l.rng)
+				continue
+			}
 			if l.why == e164.ReasonNone {
 				if l.ext {
 					st.Extensions++
@@ -374,9 +497,13 @@ func (c *compilation) read(src Source, idx uint32, role string, emit emitFunc) (
 				c.opts.OnReject(Reject{Source: src.Path, Line: l.line, Raw: rawText(b.buf[l.raw0:l.raw1]), Reason: l.why})
 			}
 		}
-		return nil
+		return c.err
 	}
-	if err := runPipeline(c.ctx, c.opts.Normalizer, produce, consume); err != nil {
+	norm := c.opts.Normalizer
+	if src.Normalizer != nil {
+		norm = src.Normalizer
+	}
+	if err := runPipeline(c.ctx, norm, produce, consume); err != nil {
 		return st, err
 	}
 	if st.Lines == 0 && p.header != nil && !c.opts.AllowEmpty {

@@ -49,11 +49,24 @@ func Layout(n, maxPer int) []Placement {
 // WriteBuild fills in the shards, totals and build ID.
 func WriteBuild(ctx context.Context, dir string, res *Result, m *shard.Manifest, layout []Placement) error {
 	if len(layout) > maxShards {
-		return &UsageError{fmt.Sprintf("%d entries need %d shards: more than the %d that fixed-width names allow; raise --max-per-shard", len(res.Numbers), len(layout), maxShards)}
+		return &UsageError{fmt.Sprintf("%d entries need %d shards: more than the %d that fixed-width names allow; raise --max-per-shard", res.Len(), len(layout), maxShards)}
 	}
 	return writeDirAtomic(ctx, dir, func(tmp string) error {
 		m.Shards = m.Shards[:0]
+		if res.Kind == shard.KindBlock {
+			infos, err := writeStream(ctx, tmp, res.Kind, res.Entries(), layout)
+			if err != nil {
+				return err
+			}
+			for i, pl := range layout {
+				infos[i].Extension, infos[i].Resplit = pl.Extension, pl.Resplit
+			}
+			m.Shards = infos
+		}
 		for _, pl := range layout {
+			if res.Kind == shard.KindBlock {
+				break
+			}
 			if err := ctx.Err(); err != nil {
 				return err
 			}
@@ -173,54 +186,154 @@ func replaceDir(tmp, dir string) error {
 	return os.RemoveAll(old)
 }
 
-func writeShard(dir, name string, res *Result, sp shard.Span) (shard.ShardInfo, error) {
-	info := shard.ShardInfo{File: name, Kind: res.Kind.String()}
-	path := filepath.Join(dir, name)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+// shardFile is a shard being written.
+type shardFile struct {
+	name   string
+	f      *os.File
+	w      *shard.Writer
+	labels int
+}
+
+func createShard(dir, name string, kind shard.Kind, labels []string) (*shardFile, error) {
+	f, err := os.OpenFile(filepath.Join(dir, name), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
-		return info, err
+		return nil, err
 	}
-	defer f.Close()
-	nums := res.Numbers[sp.Start:sp.End]
-	var labels []string
-	var local []uint32
-	if res.Kind == shard.KindIdentify {
-		labels, local = localLabels(res.Table, res.Labels[sp.Start:sp.End])
-	}
-	w, err := shard.NewWriter(f, res.Kind, labels)
+	w, err := shard.NewWriter(f, kind, labels)
 	if err != nil {
-		return info, fmt.Errorf("write %s: %w", name, err)
+		f.Close()
+		return nil, fmt.Errorf("write %s: %w", name, err)
 	}
-	for i, n := range nums {
-		if res.Kind == shard.KindIdentify {
-			err = w.AddLabeled(n, local[i])
-		} else {
-			err = w.Add(n)
-		}
-		if err != nil {
-			return info, fmt.Errorf("write %s: %w", name, err)
-		}
+	return &shardFile{name: name, f: f, w: w, labels: len(labels)}, nil
+}
+
+func (s *shardFile) add(n int64, label uint32, ident bool) error {
+	var err error
+	if ident {
+		err = s.w.AddLabeled(n, label)
+	} else {
+		err = s.w.Add(n)
 	}
-	if err := w.Close(); err != nil {
-		return info, fmt.Errorf("write %s: %w", name, err)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", s.name, err)
 	}
-	if err := f.Sync(); err != nil {
-		return info, fmt.Errorf("write %s: sync: %w", name, err)
+	return nil
+}
+
+// finish writes the header, syncs, hashes and closes the file.
+func (s *shardFile) finish(kind shard.Kind) (shard.ShardInfo, error) {
+	info := shard.ShardInfo{File: s.name, Kind: kind.String()}
+	defer s.f.Close()
+	if err := s.w.Close(); err != nil {
+		return info, fmt.Errorf("write %s: %w", s.name, err)
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
+	if err := s.f.Sync(); err != nil {
+		return info, fmt.Errorf("write %s: sync: %w", s.name, err)
+	}
+	if _, err := s.f.Seek(0, io.SeekStart); err != nil {
 		return info, err
 	}
 	h := sha256.New()
-	size, err := io.Copy(h, f)
+	size, err := io.Copy(h, s.f)
 	if err != nil {
-		return info, fmt.Errorf("hash %s: %w", name, err)
+		return info, fmt.Errorf("hash %s: %w", s.name, err)
 	}
-	hdr := w.Header()
+	hdr := s.w.Header()
 	info.Count, info.First, info.Last = int64(hdr.Count), hdr.First, hdr.Last
-	info.Labels = len(labels)
+	info.Labels = s.labels
 	info.SHA256 = hex.EncodeToString(h.Sum(nil))
 	info.Size = size
-	return info, f.Close()
+	return info, s.f.Close()
+}
+
+// writeShard writes one span of an in-memory result as a shard file.
+func writeShard(dir, name string, res *Result, sp shard.Span) (shard.ShardInfo, error) {
+	var labels []string
+	var local []uint32
+	ident := res.Kind == shard.KindIdentify
+	if ident {
+		labels, local = localLabels(res.Table, res.Labels[sp.Start:sp.End])
+	}
+	sf, err := createShard(dir, name, res.Kind, labels)
+	if err != nil {
+		return shard.ShardInfo{}, err
+	}
+	for i, n := range res.Numbers[sp.Start:sp.End] {
+		var l uint32
+		if ident {
+			l = local[i]
+		}
+		if err := sf.add(n, l, ident); err != nil {
+			sf.f.Close()
+			return shard.ShardInfo{}, err
+		}
+	}
+	return sf.finish(res.Kind)
+}
+
+// writeStream writes the shards of a blocking result in one pass over its
+// entries: the placements cover the entries in order, so each shard is
+// opened when the pass reaches its span and finished at its end.
+func writeStream(ctx context.Context, dir string, kind shard.Kind, ents Entries, layout []Placement) ([]shard.ShardInfo, error) {
+	infos := make([]shard.ShardInfo, len(layout))
+	p := 0
+	var cur *shardFile
+	fail := func(err error) ([]shard.ShardInfo, error) {
+		if cur != nil {
+			cur.f.Close()
+		}
+		return nil, err
+	}
+	// advance finishes every placement that ends at or before i and opens
+	// the one that starts at i.
+	advance := func(i int) error {
+		for p < len(layout) {
+			sp := layout[p].Span
+			if cur == nil && sp.Start <= i {
+				sf, err := createShard(dir, ShardName(kind, layout[p].Extension), kind, nil)
+				if err != nil {
+					return err
+				}
+				cur = sf
+			}
+			if cur != nil && sp.End <= i {
+				info, err := cur.finish(kind)
+				cur = nil
+				if err != nil {
+					return err
+				}
+				infos[p] = info
+				p++
+				continue
+			}
+			return nil
+		}
+		return nil
+	}
+	err := ents.Each(func(i int, n int64) error {
+		if i&0xffff == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if err := advance(i); err != nil {
+			return err
+		}
+		if cur == nil {
+			return fmt.Errorf("internal: no shard for entry %d", i)
+		}
+		return cur.add(n, 0, false)
+	})
+	if err == nil {
+		err = advance(ents.Len())
+	}
+	if err == nil && p != len(layout) {
+		err = fmt.Errorf("internal: %d of %d shards written", p, len(layout))
+	}
+	if err != nil {
+		return fail(err)
+	}
+	return infos, nil
 }
 
 // localLabels builds a shard's own label table, in order of first use, and

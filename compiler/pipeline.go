@@ -31,6 +31,7 @@ type pline struct {
 	num0, num1 int32 // number field
 	label      string
 	pre        e164.Reason // a reject decided by the reader (line too long, bad CSV, …)
+	rng        *Range      // a pattern or range line
 	// set by the workers
 	number int64
 	why    e164.Reason
@@ -47,11 +48,11 @@ type batch struct {
 func normalizeBatch(n *e164.Normalizer, b *batch) {
 	for i := range b.lines {
 		l := &b.lines[i]
-		if l.pre != e164.ReasonNone {
+		if l.pre != e164.ReasonNone || l.rng != nil {
 			l.why = l.pre
 			continue
 		}
-		res, why := n.Normalize(string(b.buf[l.num0:l.num1]))
+		res, why := n.NormalizeBytes(b.buf[l.num0:l.num1])
 		l.number, l.why, l.ext = res.Number, why, res.HadExtension
 	}
 }

@@ -2,7 +2,6 @@ package compiler
 
 import (
 	"fmt"
-	"slices"
 	"sort"
 
 	"github.com/calldir/calldir/shard"
@@ -16,7 +15,8 @@ import (
 // re-split into balanced parts; the first keeps the extension, the others
 // get new extension numbers after the base's, and all are marked Resplit
 // (devices load them completely). Empty base shards stay empty.
-func StableLayout(nums []int64, base *shard.Manifest, kind shard.Kind, maxPer int) ([]Placement, error) {
+func StableLayout(ents Entries, base *shard.Manifest, kind shard.Kind, maxPer int) ([]Placement, error) {
+	total := ents.Len()
 	var owners []shard.ShardInfo
 	var empty []int
 	next := 1
@@ -32,18 +32,26 @@ func StableLayout(nums []int64, base *shard.Manifest, kind shard.Kind, maxPer in
 		owners = append(owners, s)
 	}
 	if len(owners) == 0 && len(empty) == 0 {
-		return Layout(len(nums), maxPer), nil
+		return Layout(total, maxPer), nil
 	}
 	sort.Slice(owners, func(i, j int) bool { return owners[i].First < owners[j].First })
+	bounds := make([]int64, 0, len(owners))
+	for _, o := range owners[min(1, len(owners)):] {
+		bounds = append(bounds, o.First)
+	}
+	ranks, err := countBelow(ents, bounds)
+	if err != nil {
+		return nil, err
+	}
 	var out []Placement
 	for i, o := range owners {
 		start := 0
 		if i > 0 {
-			start, _ = slices.BinarySearch(nums, o.First)
+			start = ranks[i-1]
 		}
-		end := len(nums)
+		end := total
 		if i+1 < len(owners) {
-			end, _ = slices.BinarySearch(nums, owners[i+1].First)
+			end = ranks[i]
 		}
 		parts := shard.Split(end-start, maxPer)
 		if len(parts) <= 1 {
@@ -62,7 +70,7 @@ func StableLayout(nums []int64, base *shard.Manifest, kind shard.Kind, maxPer in
 	if len(owners) == 0 { // every base shard was empty: the first takes all
 		ext := empty[0]
 		empty = empty[1:]
-		for k, p := range shard.Split(len(nums), maxPer) {
+		for k, p := range shard.Split(total, maxPer) {
 			pl := Placement{Span: p, Extension: ext}
 			if k > 0 {
 				pl.Extension, pl.Resplit = next, true
@@ -72,7 +80,25 @@ func StableLayout(nums []int64, base *shard.Manifest, kind shard.Kind, maxPer in
 		}
 	}
 	for _, ext := range empty {
-		out = append(out, Placement{Span: shard.Span{Start: len(nums), End: len(nums)}, Extension: ext})
+		out = append(out, Placement{Span: shard.Span{Start: total, End: total}, Extension: ext})
 	}
 	return out, nil
+}
+
+// countBelow returns, for each of the ascending bounds, how many entries
+// are below it, in one pass.
+func countBelow(ents Entries, bounds []int64) ([]int, error) {
+	ranks := make([]int, len(bounds))
+	k := 0
+	err := ents.Each(func(i int, n int64) error {
+		for k < len(bounds) && bounds[k] <= n {
+			ranks[k] = i
+			k++
+		}
+		return nil
+	})
+	for ; k < len(bounds); k++ {
+		ranks[k] = ents.Len()
+	}
+	return ranks, err
 }

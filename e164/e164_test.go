@@ -297,7 +297,7 @@ func TestReasons(t *testing.T) {
 	want := []string{
 		"empty", "no-digits", "not-a-number", "invalid-country-code", "too-short",
 		"too-long", "invalid-length", "local-only", "not-valid", "line-too-long",
-		"bad-csv", "missing-column", "bad-label", "ambiguous",
+		"bad-csv", "missing-column", "bad-label", "ambiguous", "bad-pattern",
 	}
 	rs := Reasons()
 	var names []string

@@ -21,6 +21,7 @@ const (
 	ReasonMissingColumn                    // a CSV/TSV line without the number or label column (compiler)
 	ReasonBadLabel                         // an empty, invalid UTF-8 or over-long label (compiler)
 	ReasonAmbiguous                        // its E.164 form reads back as another number
+	ReasonBadPattern                       // a pattern or range that cannot be read (compiler)
 	numReasons
 )
 
@@ -40,6 +41,7 @@ var reasonNames = [...]string{
 	ReasonMissingColumn:      "missing-column",
 	ReasonBadLabel:           "bad-label",
 	ReasonAmbiguous:          "ambiguous",
+	ReasonBadPattern:         "bad-pattern",
 }
 
 var reasonHelp = [...]string{
@@ -58,6 +60,7 @@ var reasonHelp = [...]string{
 	ReasonMissingColumn:      "the number or label column is missing on this line",
 	ReasonBadLabel:           "label empty, not UTF-8, or longer than CallKit takes",
 	ReasonAmbiguous:          "its E.164 form reads back as another number (a trunk prefix twice)",
+	ReasonBadPattern:         "a pattern (+33 162 ######) or range (A..B) that cannot be read",
 }
 
 func (r Reason) String() string {

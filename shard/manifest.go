@@ -22,16 +22,29 @@ const (
 // every shard in it. Field names are the JSON schema documented in
 // docs/FORMAT.md; keep them stable.
 type Manifest struct {
-	Format        string       `json:"format"`
-	FormatVersion int          `json:"format_version"`
-	ToolVersion   string       `json:"tool_version"`
-	Created       string       `json:"created,omitempty"` // only when SOURCE_DATE_EPOCH is set
-	BuildID       string       `json:"build_id"`          // see BuildID
-	Base          string       `json:"base,omitempty"`    // build_id of the --base build
-	Options       BuildOptions `json:"options"`
-	Inputs        []InputStats `json:"inputs"`
-	Shards        []ShardInfo  `json:"shards"`
-	Totals        Totals       `json:"totals"`
+	Format        string        `json:"format"`
+	FormatVersion int           `json:"format_version"`
+	ToolVersion   string        `json:"tool_version"`
+	Created       string        `json:"created,omitempty"` // only when SOURCE_DATE_EPOCH is set
+	BuildID       string        `json:"build_id"`          // see BuildID
+	Base          string        `json:"base,omitempty"`    // build_id of the --base build
+	Options       BuildOptions  `json:"options"`
+	Inputs        []InputStats  `json:"inputs"`
+	Patterns      []PatternInfo `json:"patterns,omitempty"`
+	Shards        []ShardInfo   `json:"shards"`
+	Totals        Totals        `json:"totals"`
+}
+
+// PatternInfo reports what one pattern or range contributed.
+type PatternInfo struct {
+	Pattern     string `json:"pattern"`
+	Source      string `json:"source"`
+	Line        int64  `json:"line,omitempty"`
+	First       int64  `json:"first"`
+	Last        int64  `json:"last"`
+	Size        int64  `json:"size"`        // numbers in the range
+	Allowlisted int64  `json:"allowlisted"` // of them, removed by the allowlist
+	Entries     int64  `json:"entries"`     // size - allowlisted: in the build
 }
 
 // BuildOptions are the options that shaped the output.
@@ -58,6 +71,13 @@ type InputStats struct {
 	Rejected   int64            `json:"rejected"`
 	Reasons    map[string]int64 `json:"rejected_by_reason,omitempty"`
 	Extensions int64            `json:"extensions_dropped,omitempty"`
+	// Sources only: what became of the accepted numbers.
+	Duplicates  int64            `json:"duplicates"`                // repeats within this source
+	Across      int64            `json:"duplicates_across_sources"` // also in an earlier source
+	Allowlisted int64            `json:"allowlisted"`               // removed by the allowlist
+	Entries     int64            `json:"entries"`                   // numbers this source brought into the build
+	Patterns    int64            `json:"patterns,omitempty"`        // accepted lines that were patterns or ranges
+	ByCountry   map[string]int64 `json:"by_country,omitempty"`      // entries per country calling code
 }
 
 // ShardInfo describes one shard file. Extension is the 1-based extension

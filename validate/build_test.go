@@ -50,7 +50,7 @@ func mustBuild(t *testing.T, kind shard.Kind, n, per int) string {
 	}
 	m := &shard.Manifest{Format: shard.ManifestFormat, FormatVersion: shard.ManifestVersion, ToolVersion: "test", Inputs: res.Inputs}
 	out := filepath.Join(dir, "build")
-	if err := compiler.WriteBuild(context.Background(), out, res, m, compiler.Layout(len(res.Numbers), per)); err != nil {
+	if err := compiler.WriteBuild(context.Background(), out, res, m, compiler.Layout(res.Len(), per)); err != nil {
 		t.Fatal(err)
 	}
 	return out

@@ -109,12 +109,14 @@ func newApp(e *env) *cli.App {
 		},
 		CustomAppHelpTemplate: cli.AppHelpTemplate + "\n" + exitTable,
 		Commands: []*cli.Command{
+			initCommand(e),
 			compileCommand(e),
 			inspectCommand(e),
 			validateCommand(e),
 			diffCommand(e),
 			replayCommand(e),
 			exploreCommand(e),
+			benchCommand(e),
 			versionCommand(e),
 		},
 		Action: func(c *cli.Context) error {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/calldir/calldir/compiler"
@@ -28,6 +29,9 @@ type compileOpts struct {
 	base        string
 	delta       string
 	chunk       int
+	memory      string
+	tempDir     string
+	config      string
 }
 
 func compileCommand(e *env) *cli.Command {
@@ -52,7 +56,9 @@ EXAMPLES:
    calldir compile --kind identify --label-column name -o ids vendor.csv
    zcat feed.gz | calldir compile --max-rejects 1% -o build -`),
 		Flags: append(o.frontEnd.flags("", "fail (exit 1, no build) above `N` rejected lines, or P% of the lines"),
-			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output build `DIR` (replaced atomically)", Destination: &o.out, Required: true},
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output build `DIR` (replaced atomically; required here or in --config)", Destination: &o.out},
+			&cli.StringSliceFlag{Name: "pattern", Usage: "block a whole range: `PATTERN` such as \"+33 162 ######\" or \"+33162000000..+33162999999\" (repeatable)"},
+			&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "build configuration `FILE` (TOML; see calldir init); flags override it", Destination: &o.config},
 			&cli.IntFlag{Name: "max-per-shard", Value: shard.DefaultMaxPerShard, Usage: fmt.Sprintf("`N` entries per shard at most; above %d CallKit fails the load with error %d", shard.MaxEntriesPerRequest, shard.ErrorMaximumEntriesExceeded), Destination: &o.maxPerShard},
 			&cli.StringFlag{Name: "rejects", Usage: "write every rejected line to `FILE` as CSV (source,line,reason,raw)", Destination: &o.rejects},
 			&cli.StringFlag{Name: "conflicts", Usage: "identify: write label conflicts to `FILE` as CSV", Destination: &o.conflicts},
@@ -60,9 +66,31 @@ EXAMPLES:
 			&cli.StringFlag{Name: "base", Usage: "keep the shard boundaries of the previous build `DIR`: numbers stay in the extension that holds them", Destination: &o.base},
 			&cli.StringFlag{Name: "delta", Usage: "with --base: also write the delta from the base build to `DIR`", Destination: &o.delta},
 			&cli.IntFlag{Name: "chunk", Value: compiler.DefaultChunk, Usage: "with --delta: at most `N` entries per incremental request", Destination: &o.chunk},
+			&cli.StringFlag{Name: "memory", Value: "1GiB", Usage: "bound on numbers held in memory (`SIZE`: 256MB, 1GiB, …); past it sorted runs spill to --temp-dir", Destination: &o.memory},
+			&cli.StringFlag{Name: "temp-dir", Usage: "`DIR` for spilled runs (default: the system's temporary directory)", Destination: &o.tempDir},
 		),
 		Action: func(c *cli.Context) error {
 			o.inputs = c.Args().Slice()
+			if o.config != "" {
+				cfg, src, err := loadConfig(o.config)
+				if err != nil {
+					return err
+				}
+				if err := applyConfig(o.config, cfg, src, &o, c.IsSet); err != nil {
+					return err
+				}
+			}
+			for _, p := range c.StringSlice("pattern") {
+				r, err := compiler.ParsePattern(p)
+				if err != nil {
+					return usagef("--pattern: %v", err)
+				}
+				r.Source = "--pattern"
+				o.ranges = append(o.ranges, r)
+			}
+			if o.out == "" {
+				return usagef("compile: --out DIR is required (or out = \"DIR\" in --config)")
+			}
 			opts, threshold, err := o.options(c, o.inputs, e)
 			if err != nil {
 				return err
@@ -86,11 +114,15 @@ func runCompile(ctx context.Context, o compileOpts, opts compiler.Options, thres
 		return usageError{err}
 	}
 	opts.MaxPerShard = o.maxPerShard
+	mem, err := parseSize(o.memory)
+	if err != nil || mem < 1<<20 {
+		return usagef("--memory %q: want a size of at least 1MB, such as 256MB or 2GiB", o.memory)
+	}
+	opts.Memory, opts.TempDir = mem, o.tempDir
 	if o.delta != "" && o.base == "" {
 		return usagef("--delta needs --base (the build the devices have)")
 	}
 	var base *compiler.Build
-	var err error
 	if o.base != "" {
 		if base, err = compiler.LoadBuild(o.base); err != nil {
 			return fmt.Errorf("--base: %w", err)
@@ -140,13 +172,15 @@ func runCompile(ctx context.Context, o compileOpts, opts compiler.Options, thres
 	}
 	m := &shard.Manifest{
 		Format: shard.ManifestFormat, FormatVersion: shard.ManifestVersion, ToolVersion: Version,
-		Created: sourceDateEpoch(e),
-		Options: o.manifestOptions(opts, o.maxPerShard),
-		Inputs:  res.Inputs,
+		Created:  sourceDateEpoch(e),
+		Options:  o.manifestOptions(opts, o.maxPerShard),
+		Inputs:   res.Inputs,
+		Patterns: res.Patterns,
 	}
-	layout := compiler.Layout(len(res.Numbers), o.maxPerShard)
+	defer res.Close()
+	layout := compiler.Layout(res.Len(), o.maxPerShard)
 	if base != nil {
-		if layout, err = compiler.StableLayout(res.Numbers, base.Manifest, opts.Kind, o.maxPerShard); err != nil {
+		if layout, err = compiler.StableLayout(res.Entries(), base.Manifest, opts.Kind, o.maxPerShard); err != nil {
 			return err
 		}
 		m.Base = base.Manifest.BuildID
@@ -156,9 +190,16 @@ func runCompile(ctx context.Context, o compileOpts, opts compiler.Options, thres
 	}
 	if !o.quiet {
 		fmt.Fprintf(e.stderr, "calldir: %s lines from %d file(s): %s accepted, %s rejected, %s duplicates, %s allowlisted",
-			group(t.Lines), len(o.inputs), group(t.Accepted), group(t.Rejected), group(t.Duplicates), group(t.Allowlisted))
+			group(t.Lines), len(opts.Sources), group(t.Accepted), group(t.Rejected), group(t.Duplicates), group(t.Allowlisted))
 		if t.LabelConflicts > 0 {
 			fmt.Fprintf(e.stderr, ", %s label conflicts", group(t.LabelConflicts))
+		}
+		if len(res.Patterns) > 0 {
+			var n int64
+			for _, p := range res.Patterns {
+				n += p.Entries
+			}
+			fmt.Fprintf(e.stderr, ", %d pattern(s) of %s numbers", len(res.Patterns), group(n))
 		}
 		fmt.Fprintf(e.stderr, " -> %s entries in %d shard(s) in %s (%s)\n",
 			group(t.Entries), len(m.Shards), o.out, time.Since(start).Round(time.Millisecond))
@@ -235,6 +276,31 @@ func (r *csvReport) discard() {
 		r.f.Close()
 		os.Remove(r.f.Name())
 	}
+}
+
+// parseSize reads a byte size: a number with an optional K, M, G or T
+// suffix, optionally followed by "B" or "iB"; all binary (1MB = 1MiB).
+func parseSize(s string) (int64, error) {
+	t := strings.ToUpper(strings.TrimSpace(s))
+	t = strings.TrimSuffix(strings.TrimSuffix(t, "B"), "I")
+	mult := int64(1)
+	if n := len(t); n > 0 {
+		switch t[n-1] {
+		case 'K':
+			mult, t = 1<<10, t[:n-1]
+		case 'M':
+			mult, t = 1<<20, t[:n-1]
+		case 'G':
+			mult, t = 1<<30, t[:n-1]
+		case 'T':
+			mult, t = 1<<40, t[:n-1]
+		}
+	}
+	v, err := strconv.ParseFloat(strings.TrimSpace(t), 64)
+	if err != nil || v < 0 || v*float64(mult) > 1<<50 {
+		return 0, fmt.Errorf("size %q", s)
+	}
+	return int64(v * float64(mult)), nil
 }
 
 // group formats n with thousands separators: 1234567 -> "1,234,567".

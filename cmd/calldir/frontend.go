@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/calldir/calldir/compiler"
 	"github.com/calldir/calldir/e164"
 	"github.com/calldir/calldir/shard"
@@ -21,6 +24,11 @@ type frontEnd struct {
 	maxRejects  string
 	allowEmpty  bool
 	allow       []string
+	// From a configuration file: sources with their own options, and
+	// patterns.
+	extra      []compiler.Source
+	extraAllow []compiler.Source
+	ranges     []compiler.Range
 }
 
 func (f *frontEnd) flags(maxRejectsDefault, maxRejectsUsage string) []cli.Flag {
@@ -42,7 +50,7 @@ func (f *frontEnd) flags(maxRejectsDefault, maxRejectsUsage string) []cli.Flag {
 func (f *frontEnd) options(c *cli.Context, inputs []string, e *env) (compiler.Options, compiler.Threshold, error) {
 	f.allow = c.StringSlice("allow")
 	var opts compiler.Options
-	if len(inputs) == 0 {
+	if len(inputs) == 0 && len(f.extra) == 0 && len(f.ranges) == 0 {
 		return opts, compiler.Threshold{}, usagef("no input files (give one or more paths, or - for stdin)")
 	}
 	policy, err := e164.ParsePolicy(f.accept)
@@ -70,11 +78,42 @@ func (f *frontEnd) options(c *cli.Context, inputs []string, e *env) (compiler.Op
 	}
 	opts = compiler.Options{Kind: kind, Normalizer: norm, AllowEmpty: f.allowEmpty, Stdin: e.stdin}
 	for _, p := range inputs {
-		opts.Sources = append(opts.Sources, compiler.Source{Path: p, Format: format, Column: f.column, LabelColumn: f.labelColumn, Label: f.label})
+		spec, err := parseInputSpec(p)
+		if err != nil {
+			return opts, compiler.Threshold{}, usageError{err}
+		}
+		src, err := f.sourceFrom(spec)
+		if err != nil {
+			return opts, compiler.Threshold{}, usageError{fmt.Errorf("%s: %w", p, err)}
+		}
+		if src.Format == compiler.FormatAuto {
+			src.Format = format
+		}
+		if src.Column == "" {
+			src.Column = f.column
+		}
+		if src.LabelColumn == "" && src.Label == "" {
+			src.LabelColumn, src.Label = f.labelColumn, f.label
+		}
+		opts.Sources = append(opts.Sources, src)
 	}
 	for _, p := range f.allow {
 		opts.Allow = append(opts.Allow, compiler.Source{Path: p, Format: format, Column: f.column})
 	}
+	for _, s := range f.extra {
+		if s.Format == compiler.FormatAuto && format != compiler.FormatAuto {
+			s.Format = format
+		}
+		if s.Column == "" {
+			s.Column = f.column
+		}
+		if s.LabelColumn == "" && s.Label == "" {
+			s.LabelColumn, s.Label = f.labelColumn, f.label
+		}
+		opts.Sources = append(opts.Sources, s)
+	}
+	opts.Allow = append(opts.Allow, f.extraAllow...)
+	opts.Ranges = f.ranges
 	return opts, threshold, nil
 }
 
@@ -82,6 +121,81 @@ func (f *frontEnd) options(c *cli.Context, inputs []string, e *env) (compiler.Op
 func (f *frontEnd) manifestOptions(opts compiler.Options, maxPerShard int) shard.BuildOptions {
 	return shard.BuildOptions{
 		Kind: opts.Kind.String(), Region: opts.Normalizer.Region(), Accept: opts.Normalizer.Policy().String(),
-		MaxPerShard: maxPerShard, Format: string(opts.Sources[0].Format), Column: f.column, LabelColumn: f.labelColumn, Label: f.label,
+		MaxPerShard: maxPerShard, Format: string(f.formatOrAuto()), Column: f.column, LabelColumn: f.labelColumn, Label: f.label,
 	}
+}
+
+func (f *frontEnd) formatOrAuto() compiler.Format {
+	if f.format == "" {
+		return compiler.FormatAuto
+	}
+	return compiler.Format(f.format)
+}
+
+// inputKeys are the options an input may carry after its path, as in
+// "uk.tsv.gz;region=GB;accept=valid" (the same keys as a [[source]] of a
+// configuration file).
+var inputKeys = []string{"format", "column", "label", "label_column", "region", "accept"}
+
+// parseInputSpec splits "PATH;key=value;…". A path without ";key=" is
+// taken whole.
+func parseInputSpec(s string) (configSource, error) {
+	cs := configSource{Path: s}
+	parts := strings.Split(s, ";")
+	if len(parts) == 1 || !strings.Contains(parts[1], "=") {
+		return cs, nil
+	}
+	cs.Path = parts[0]
+	for _, kv := range parts[1:] {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return cs, fmt.Errorf("input %q: %q is not key=value", s, kv)
+		}
+		switch strings.TrimSpace(k) {
+		case "format":
+			cs.Format = v
+		case "column":
+			cs.Column = v
+		case "label":
+			cs.Label = v
+		case "label_column":
+			cs.LabelColumn = v
+		case "region":
+			cs.Region = v
+		case "accept":
+			cs.Accept = v
+		default:
+			return cs, fmt.Errorf("input %q: unknown option %q (known: %s)", s, k, strings.Join(inputKeys, ", "))
+		}
+	}
+	return cs, nil
+}
+
+// sourceFrom turns an input's own options into a compiler source; a
+// source with its own region or accept policy gets its own normalizer.
+func (f *frontEnd) sourceFrom(s configSource) (compiler.Source, error) {
+	cs := compiler.Source{Path: s.Path, Format: compiler.FormatAuto, Column: s.Column, LabelColumn: s.LabelColumn, Label: s.Label}
+	if s.Format != "" {
+		ff, err := compiler.ParseFormat(s.Format)
+		if err != nil {
+			return cs, err
+		}
+		cs.Format = ff
+	}
+	if s.Region == "" && s.Accept == "" {
+		return cs, nil
+	}
+	region, accept := s.Region, s.Accept
+	if region == "" {
+		region = f.region
+	}
+	if accept == "" {
+		accept = f.accept
+	}
+	policy, err := e164.ParsePolicy(accept)
+	if err != nil {
+		return cs, err
+	}
+	cs.Normalizer, err = e164.New(region, policy)
+	return cs, err
 }

@@ -76,7 +76,7 @@ func TestReplaySampleBuild(t *testing.T) {
 	}
 	build := filepath.Join(t.TempDir(), "build")
 	m := &shard.Manifest{Format: shard.ManifestFormat, FormatVersion: shard.ManifestVersion, ToolVersion: "test", Inputs: res.Inputs}
-	if err := compiler.WriteBuild(context.Background(), build, res, m, compiler.Layout(len(res.Numbers), shard.DefaultMaxPerShard)); err != nil {
+	if err := compiler.WriteBuild(context.Background(), build, res, m, compiler.Layout(res.Len(), shard.DefaultMaxPerShard)); err != nil {
 		t.Fatal(err)
 	}
 	p, err := PlanFromBuild(build)

@@ -49,7 +49,7 @@ func mustWriteBuild(t testing.TB, dir string, l list, base *compiler.Build, per 
 	m := &shard.Manifest{Format: shard.ManifestFormat, FormatVersion: shard.ManifestVersion, ToolVersion: "test"}
 	if base != nil {
 		var err error
-		if layout, err = compiler.StableLayout(l.nums, base.Manifest, l.kind, per); err != nil {
+		if layout, err = compiler.StableLayout(compiler.NumberSlice(l.nums), base.Manifest, l.kind, per); err != nil {
 			t.Fatal(err)
 		}
 		m.Base = base.Manifest.BuildID

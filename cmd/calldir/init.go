@@ -1,0 +1,96 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/urfave/cli/v2"
+)
+
+// starterConfig is what calldir init writes: every key, commented.
+const starterConfig = `# calldir build configuration (TOML). Use it with:
+#   calldir compile --config calldir.toml
+# Command-line flags override these keys. Paths are relative to this file.
+
+out = "build"              # the build directory (replaced atomically)
+region = "US"              # default region for national numbers
+accept = "possible"        # valid | possible | any
+kind = "block"             # block | identify (one kind per build)
+max_per_shard = 1000000    # at most 1,999,999 (CallKit error 5 above)
+# memory = "1GiB"          # numbers held in memory before sorted runs spill
+# rejects = "rejects.csv"  # every rejected line, with file, line and reason
+# max_rejects = "1%"       # fail (exit 1, no build) above this many rejects
+# base = "../build-previous"   # keep the previous build's shard boundaries
+# delta = "../delta"           # with base: also write the delta
+
+# One [[source]] per list (a path or a glob). Each may set its own
+# format (auto | text | csv | tsv), column, region, accept, and for
+# identification builds label or label_column.
+[[source]]
+path = "lists/*.txt"
+
+[[source]]
+path = "feeds/vendor.csv"
+column = "phone"
+
+# [[source]]
+# path = "feeds/uk-complaints.tsv.gz"
+# region = "GB"
+# accept = "valid"
+
+# Numbers never to block (emergency, our own support lines).
+[[allow]]
+path = "allow.txt"
+
+# Whole ranges: a digit prefix with # or X wildcards, or FIRST..LAST.
+# [[pattern]]
+# pattern = "+33 162 ######"
+# [[pattern]]
+# pattern = "+33163000000..+33163999999"
+`
+
+func initCommand(e *env) *cli.Command {
+	var force bool
+	return &cli.Command{
+		Name:      "init",
+		Usage:     "write a commented starter build configuration",
+		ArgsUsage: "[FILE] (default calldir.toml)",
+		Description: withExamples(`
+EXAMPLES:
+   calldir init
+   calldir init ops/blocklist.toml && calldir compile --config ops/blocklist.toml`),
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "force", Usage: "overwrite an existing file", Destination: &force},
+		},
+		Action: func(c *cli.Context) error {
+			if c.Args().Len() > 1 {
+				return usagef("init takes at most one FILE")
+			}
+			path := "calldir.toml"
+			if c.Args().Len() == 1 {
+				path = c.Args().First()
+			}
+			flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
+			if force {
+				flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+			}
+			f, err := os.OpenFile(path, flags, 0o644)
+			if errors.Is(err, os.ErrExist) {
+				return usagef("%s exists; pass --force to overwrite it", path)
+			}
+			if err != nil {
+				return err
+			}
+			if _, err := f.WriteString(starterConfig); err != nil {
+				f.Close()
+				return err
+			}
+			if err := f.Close(); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stderr, "calldir: wrote %s; edit it, then: calldir compile --config %s\n", path, path)
+			return nil
+		},
+	}
+}
