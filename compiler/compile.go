@@ -12,6 +12,7 @@
 package compiler
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -328,6 +329,35 @@ func (c *compilation) dedupeIdent(res *Result) {
 	c.idents = nil
 }
 
+// maybePattern is a cheap test before IsPattern: patterns end in a
+// wildcard or hold "..".
+func maybePattern(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	switch b[len(b)-1] {
+	case '#', 'X', 'x':
+		return true
+	}
+	return bytes.Contains(b, []byte(".."))
+}
+
+// pattern reads a pattern line: a range to add, or a reject.
+func (c *compilation) pattern(s, role, path string, ln int64) (e164.Reason, *Range) {
+	if !IsPattern(s) {
+		return e164.ReasonNone, nil
+	}
+	r, err := ParsePattern(s)
+	switch {
+	case err != nil:
+		return e164.ReasonBadPattern, nil
+	case role != "source" || c.opts.Kind != shard.KindBlock:
+		return e164.ReasonBadPattern, nil // patterns block; an allowlist or labels take numbers
+	}
+	r.Source, r.Line = path, ln
+	return e164.ReasonNone, &r
+}
+
 func (c *compilation) addRange(r Range) {
 	c.ranges = append(c.ranges, r)
 	c.rangeNs += r.Size()
@@ -427,39 +457,44 @@ func (c *compilation) read(src Source, idx uint32, role string, emit emitFunc) (
 				}
 			}
 			pl := pline{line: ln}
-			var number, label string
-			if tooLong {
+			pl.raw0 = int32(len(b.buf))
+			b.buf = append(b.buf, line...)
+			pl.raw1 = int32(len(b.buf))
+			pl.num0, pl.num1 = pl.raw1, pl.raw1
+			switch {
+			case tooLong:
 				pl.pre = e164.ReasonLineTooLong
-			} else {
-				var skip bool
-				var why e164.Reason
-				number, label, skip, why, err = p.parse(line, ln)
+			case in.format == FormatText:
+				// Text lines, the common case, without a copy: the number
+				// is a slice of the raw line.
+				t := bytes.TrimSpace(line)
+				if len(t) == 0 || t[0] == '#' {
+					b.buf = b.buf[:pl.raw0]
+					continue
+				}
+				num := stripComment(t)
+				off := int32(cap(line) - cap(num))
+				pl.num0, pl.num1 = pl.raw0+off, pl.raw0+off+int32(len(num))
+				if p.identify() {
+					pl.label = src.Label
+				}
+				if maybePattern(num) {
+					pl.pre, pl.rng = c.pattern(string(num), role, src.Path, ln)
+				}
+			default:
+				number, label, skip, why, err := p.parse(line, ln)
 				if err != nil {
 					return &InputError{Path: src.Path, Line: ln, Err: err}
 				}
 				if skip {
+					b.buf = b.buf[:pl.raw0]
 					continue
 				}
 				pl.pre, pl.label = why, label
-				if why == e164.ReasonNone && in.format == FormatText && IsPattern(number) {
-					r, err := ParsePattern(number)
-					switch {
-					case err != nil:
-						pl.pre = e164.ReasonBadPattern
-					case role != "source" || c.opts.Kind != shard.KindBlock:
-						pl.pre = e164.ReasonBadPattern // patterns block; an allowlist or labels take numbers
-					default:
-						r.Source, r.Line = src.Path, ln
-						pl.rng = &r
-					}
-				}
+				pl.num0 = int32(len(b.buf))
+				b.buf = append(b.buf, number...)
+				pl.num1 = int32(len(b.buf))
 			}
-			pl.raw0 = int32(len(b.buf))
-			b.buf = append(b.buf, line...)
-			pl.raw1 = int32(len(b.buf))
-			pl.num0 = int32(len(b.buf))
-			b.buf = append(b.buf, number...)
-			pl.num1 = int32(len(b.buf))
 			b.lines = append(b.lines, pl)
 			if len(b.lines) == batchLines || len(b.buf) > 1<<20 {
 				if err := send(); err != nil {

@@ -36,7 +36,8 @@ var genIntl = []struct {
 func GenerateLines(w io.Writer, n int, seed uint64, mix GenMix) error {
 	r := rand.New(rand.NewPCG(seed, 0xca11d1))
 	bw := bufio.NewWriterSize(w, 1<<20)
-	var recent [4096]int64 // earlier numbers, for repeats
+	var recent [4096]int64 // earlier US numbers, for repeats
+	filled := 0
 	var buf []byte
 	for i := 0; i < n; i++ {
 		buf = buf[:0]
@@ -51,12 +52,13 @@ func GenerateLines(w io.Writer, n int, seed uint64, mix GenMix) error {
 			}
 		default:
 			var sub int64
-			if i > 0 && r.IntN(5) == 0 { // a repeat
-				sub = recent[r.IntN(min(i, len(recent)))]
+			if filled > 0 && r.IntN(5) == 0 { // a repeat
+				sub = recent[r.IntN(min(filled, len(recent)))]
 			} else {
 				sub = int64(genAreas[r.IntN(len(genAreas))])*10_000_000 + int64(200+r.IntN(800))*10_000 + int64(r.IntN(10_000))
 			}
-			recent[i%len(recent)] = sub
+			recent[filled%len(recent)] = sub
+			filled++
 			buf = appendUS(buf, sub, r.IntN(8))
 		}
 		buf = append(buf, '\n')

@@ -49,7 +49,7 @@ func Layout(n, maxPer int) []Placement {
 // WriteBuild fills in the shards, totals and build ID.
 func WriteBuild(ctx context.Context, dir string, res *Result, m *shard.Manifest, layout []Placement) error {
 	if len(layout) > maxShards {
-		return &UsageError{fmt.Sprintf("%d entries need %d shards: more than the %d that fixed-width names allow; raise --max-per-shard", res.Len(), len(layout), maxShards)}
+		return &UsageError{fmt.Sprintf("%d entries need %d shards, that is %d extensions: more than the %d a build holds; raise --max-per-shard (at most %d)", res.Len(), len(layout), len(layout), maxShards, shard.MaxEntriesPerRequest)}
 	}
 	return writeDirAtomic(ctx, dir, func(tmp string) error {
 		m.Shards = m.Shards[:0]

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/calldir/calldir/compiler"
 	"github.com/calldir/calldir/shard"
 )
 
@@ -378,3 +379,5 @@ func e164Lines(nums []int64) string {
 	}
 	return b.String()
 }
+
+func generateInto(w io.Writer, n int) error { return compiler.GenerateLines(w, n, 7, compiler.GenMixed) }

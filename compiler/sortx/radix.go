@@ -10,10 +10,13 @@ const (
 	// pass pays a prefix sum over up to 2048 counters whatever the length.
 	smallSort = 256
 
-	// maxDigitBits is the widest radix digit. 2^11 counters of 8 bytes
-	// (16 KiB) stay in L1 while a pass scatters to 2048 places; 16-bit
-	// digits (512 KiB of counters, 65536 write streams) thrash L1 and the
-	// TLB. A 50-bit CallKit key takes five 10-bit passes.
+	// maxDigitBits is the widest radix digit: 2^11 counters of 8 bytes
+	// (16 KiB) stay in L1 while a pass scatters. Measured here (10M
+	// numbers, sorted by LSD alone), 8-, 11- and 16-bit digits came
+	// within 15% of each other, fewer passes paying for bigger counters;
+	// but the buckets LSD sorts hold at most 64 Ki numbers, and a 16-bit
+	// digit's 65536 counters would cost more than such a bucket. A
+	// 50-bit CallKit key takes five 10-bit passes.
 	maxDigitBits = 11
 	maxRadix     = 1 << maxDigitBits
 	maxDigits    = (64 + maxDigitBits - 1) / maxDigitBits // 6 passes for any 64-bit key

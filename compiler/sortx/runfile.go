@@ -84,9 +84,12 @@ func (h *runHeader) UnmarshalBinary(b []byte) error {
 	return h.Validate()
 }
 
-// runBufSize is the write buffer of a runWriter and the read buffer of a
-// runReader: a merge holds one reader per run.
-const runBufSize = 16 << 10 // bytes
+// Buffer sizes, in bytes. A merge holds one reader per run, so its buffer
+// is the smaller.
+const (
+	runWriteBufSize = 64 << 10
+	runBufSize      = 16 << 10 // read buffer
+)
 
 // runWriter encodes one run. It declares its count up front and refuses
 // numbers that are not strictly increasing, or more or fewer than declared.
@@ -101,7 +104,7 @@ type runWriter struct {
 }
 
 func newRunWriter(w io.Writer, count uint64) *runWriter {
-	rw := &runWriter{w: w, buf: make([]byte, 0, runBufSize), count: count}
+	rw := &runWriter{w: w, buf: make([]byte, 0, runWriteBufSize), count: count}
 	rw.buf, rw.err = runHeader{Version: runVersion, Count: count}.AppendBinary(rw.buf)
 	return rw
 }
@@ -161,9 +164,7 @@ func (rw *runWriter) Close() error {
 		rw.err = fmt.Errorf("encode run: %d numbers written, %d declared", rw.written, rw.count)
 		return rw.err
 	}
-	if err := rw.flush(); err != nil {
-		return err
-	}
+	rw.crc = crc32.Update(rw.crc, castagnoli, rw.buf)
 	rw.buf = binary.BigEndian.AppendUint32(rw.buf, rw.crc)
 	if _, err := rw.w.Write(rw.buf); err != nil {
 		rw.err = err

@@ -5,16 +5,25 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 )
 
 // Memory accounting of Runs. The budget covers the numbers buffered and
 // the radix sort's scratch, which is as long as the buffer: each buffered
 // number costs 16 bytes, so a 256 MiB budget buffers 16 Mi numbers
-// (128 MiB) per run. Outside the budget: the merge's read buffers (one
-// runBufSize buffer per run, at most maxFanIn of them: 2 MiB), one write
-// buffer while spilling, and the Go heap's garbage (the buffer grows by
-// doubling before the first spill; set GOMEMLIMIT to bound the process).
+// (128 MiB) per run, and sorting it takes the other 128 MiB.
+//
+//	before the first spill   buffer, doubling from 512 KiB: at most ¾ of the budget
+//	                         while the old and new buffers coexist
+//	spill                    buffer + scratch = budget, + a 64 KiB write buffer
+//	merge                    the last run (≤ ½ budget, the scratch is freed)
+//	                         + per run file 18 KiB (read buffer and decoded
+//	                         block), at most maxFanIn files: 2.3 MiB
+//
+// Outside the budget: the sorter's counters (about 100 KiB a core) and the
+// Go heap's garbage (buffers outgrown, until the next collection; set
+// GOMEMLIMIT to bound the whole process).
 const (
 	// DefaultMemory is the budget NewRuns uses when given 0 or less.
 	DefaultMemory = 256 << 20 // bytes
@@ -82,7 +91,7 @@ func NewRuns(dir string, memoryBytes int64) *Runs {
 	if memoryBytes <= 0 {
 		memoryBytes = DefaultMemory
 	}
-	limit := int(min(memoryBytes/bytesPerNumber, int64(maxInt)))
+	limit := int(min(memoryBytes/bytesPerNumber, math.MaxInt))
 	return &Runs{
 		dir:    dir,
 		limit:  max(limit, minRunNumbers),
@@ -91,8 +100,6 @@ func NewRuns(dir string, memoryBytes int64) *Runs {
 		create: func(dir, pattern string) (runFile, error) { return os.CreateTemp(dir, pattern) },
 	}
 }
-
-const maxInt = int(^uint(0) >> 1)
 
 // Add buffers n; when the buffer is full it is sorted and spilled first.
 func (r *Runs) Add(n int64) error {
@@ -144,11 +151,11 @@ func (r *Runs) makeRoom() error {
 // spill sorts the buffer and writes it as a run file.
 func (r *Runs) spill() error {
 	nums := r.sorter.SortDedupeParallel(r.buf, 0)
-	r.spilled++
 	path, err := r.writeRun(uint64(len(nums)), func(w *runWriter) error { return w.WriteSlice(nums) })
 	if err != nil {
-		return fmt.Errorf("spill run %d: %w", r.spilled, err)
+		return fmt.Errorf("spill run %d: %w", r.spilled+1, err)
 	}
+	r.spilled++
 	r.runs = append(r.runs, path)
 	r.buf = r.buf[:0]
 	return nil
