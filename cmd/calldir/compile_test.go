@@ -380,4 +380,6 @@ func e164Lines(nums []int64) string {
 	return b.String()
 }
 
-func generateInto(w io.Writer, n int) error { return compiler.GenerateLines(w, n, 7, compiler.GenMixed) }
+func generateInto(w io.Writer, n int) error {
+	return compiler.GenerateLines(w, n, 7, compiler.GenMixed)
+}
