@@ -243,11 +243,13 @@ func Compile(ctx context.Context, opts Options) (*Result, error) {
 			in.Duplicates = in.Accepted - in.Patterns - st.distinct
 			in.Across, in.Allowlisted = st.across, st.allowlisted
 			in.Entries = st.distinct - st.across - st.allowlisted
-			for cc, k := range st.byCountry {
-				if in.ByCountry == nil {
-					in.ByCountry = map[string]int64{}
+			if st.byCountry != nil {
+				in.ByCountry = map[string]int64{}
+				for cc, k := range st.byCountry {
+					if k > 0 {
+						in.ByCountry[countryKey(cc)] = k
+					}
 				}
-				in.ByCountry[countryKey(cc)] = k
 			}
 		}
 	} else {

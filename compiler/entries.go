@@ -73,7 +73,7 @@ type sourceStats struct {
 	distinct    int64         // distinct numbers of the source
 	across      int64         // of them, also in an earlier source
 	allowlisted int64         // of the numbers the source owns, removed by the allowlist
-	byCountry   map[int]int64 // numbers the source brought to the build, per country calling code
+	byCountry   *[1000]int64 // numbers the source brought to the build, per country calling code
 }
 
 // runEntries streams the union of the sorted runs and the ranges
@@ -106,7 +106,7 @@ func newRunEntries(runs *sortx.Runs, ranges intervals, allow []int64, stats []so
 				s.allowlisted++
 			} else {
 				if s.byCountry == nil {
-					s.byCountry = map[int]int64{}
+					s.byCountry = new([1000]int64)
 				}
 				s.byCountry[countryOf(n)]++
 			}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/calldir/calldir/validate/verifier"
@@ -14,7 +15,16 @@ import (
 func main() {
 	verifier.RunChildIfAsked() // the verifier's writer, lock holder or second writer
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// CALLDIR_CPUPROFILE=FILE writes a CPU profile of the run (for
+	// docs/PERFORMANCE.md work; go tool pprof reads it).
+	if path := os.Getenv("CALLDIR_CPUPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			pprof.StartCPUProfile(f)
+			defer f.Close()
+		}
+	}
 	code := run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
+	pprof.StopCPUProfile()
 	stop()
 	os.Exit(code)
 }

@@ -128,6 +128,18 @@ var gens = []gen{
 		}
 		return v
 	}},
+	{"mostly-one-value", func(r *rand.Rand, n int) []int64 {
+		// One bucket far bigger than a leaf, whose keys are all equal.
+		v := make([]int64, n)
+		for i := range v {
+			if r.IntN(10) != 0 {
+				v[i] = 33_612_345_678
+			} else {
+				v[i] = 1 + r.Int64N(maxCallKit-1)
+			}
+		}
+		return v
+	}},
 	{"powers-of-two", func(r *rand.Rand, n int) []int64 {
 		v := make([]int64, n)
 		for i := range v {
