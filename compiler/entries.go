@@ -70,9 +70,9 @@ func sourceKey(n int64, src int) int64 { return n<<srcBits | int64(src) }
 
 // sourceStats are the per-source counts that only the merge can tell.
 type sourceStats struct {
-	distinct    int64         // distinct numbers of the source
-	across      int64         // of them, also in an earlier source
-	allowlisted int64         // of the numbers the source owns, removed by the allowlist
+	distinct    int64        // distinct numbers of the source
+	across      int64        // of them, also in an earlier source
+	allowlisted int64        // of the numbers the source owns, removed by the allowlist
 	byCountry   *[1000]int64 // numbers the source brought to the build, per country calling code
 }
 
