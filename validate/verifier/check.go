@@ -77,6 +77,19 @@ func quickCheck(ctx context.Context, conn *sql.Conn, full bool) (string, error) 
 	return strings.Join(msgs, "; "), nil
 }
 
+// integrity runs the full integrity_check and says "ok" or what is wrong
+// (a database too damaged to run the check gives the error).
+func integrity(ctx context.Context, conn *sql.Conn) string {
+	msg, err := quickCheck(ctx, conn, true)
+	switch {
+	case err != nil:
+		return err.Error()
+	case msg != "":
+		return msg
+	}
+	return "ok"
+}
+
 // foreignKeyViolations counts PRAGMA foreign_key_check rows.
 func foreignKeyViolations(ctx context.Context, conn *sql.Conn) (int, error) {
 	rows, err := conn.QueryContext(ctx, "PRAGMA foreign_key_check")

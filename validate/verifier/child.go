@@ -288,15 +288,7 @@ func killCase(ctx context.Context, p *Plan, g *golden, path string) (*Report, er
 	}
 	defer db.Close()
 	defer conn.Close()
-	msg, err := quickCheck(ctx, conn, true)
-	switch {
-	case err != nil:
-		rep.Integrity = err.Error()
-	case msg != "":
-		rep.Integrity = msg
-	default:
-		rep.Integrity = "ok"
-	}
+	rep.Integrity = integrity(ctx, conn)
 	if rep.Integrity != "ok" {
 		kr.State = "malformed"
 		rep.Outcome = Outcome{Class: ClassIntegrity, Code: 11, Detail: "after the kill: " + rep.Integrity}

@@ -260,15 +260,7 @@ func joinDetail(a, b string) string {
 
 // finalChecks runs integrity_check and foreign_key_check at the end.
 func finalChecks(ctx context.Context, conn *sql.Conn, rep *Report) {
-	msg, err := quickCheck(ctx, conn, true)
-	switch {
-	case err != nil:
-		rep.Integrity = err.Error()
-	case msg != "":
-		rep.Integrity = msg
-	default:
-		rep.Integrity = "ok"
-	}
+	rep.Integrity = integrity(ctx, conn)
 	if rep.Integrity != "ok" {
 		rep.Outcome = worse(rep.Outcome, Outcome{Class: ClassIntegrity, Code: 11, Detail: "integrity_check: " + rep.Integrity})
 	}
