@@ -102,6 +102,8 @@ func (n *Normalizer) fastNormalize(b []byte) (res Result, why Reason, ok bool) {
 	return res, why, true
 }
 
+// isASCIISpace reports whether c is one of the ASCII characters that
+// isTrimmable trims (unicode.IsSpace).
 func isASCIISpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
 }
@@ -112,6 +114,7 @@ type fastBufs struct {
 	a, b [2 * (maxFastDigits + 8)]byte
 }
 
+// fastReader reads one line for a Normalizer.
 type fastReader struct {
 	n   *Normalizer
 	t   *fastTables
@@ -232,13 +235,18 @@ func (m *fastMeta) settled(nsn []byte) (bool, bool) {
 }
 
 // parse is phonenumbers.Parse(text, region) of a view; it returns the
-// calling code and the national significant number (in buf, or in
-// v.digits).
+// calling code and the national significant number (in bufs, or in
+// v.digits), or why Parse fails.
 func (f *fastReader) parse(v *fastView, bufs *fastBufs) (c *fastCC, nat []byte, why Reason, ok bool) {
 	// parseHelper's input checks, extractPossibleNumber and
 	// isViablePhoneNumber: the possible number runs from the first digit or
-	// '+' to the end (no trailing character is stripped), and is viable
-	// when it is two digits, or when it has at least three digits.
+	// '+' to the end, and is viable when it is two digits, or when it has
+	// at least three digits ('+' only in front, punctuation anywhere).
+	// Nothing is stripped at the end: phonenumbers' UNWANTED_END_CHARS is
+	// Java's class intersection, which Go's regexp reads as a pattern that
+	// needs "&&" and "]", and the trailing punctuation is dropped with the
+	// rest anyway. The extension patterns all need a letter, '#', ',' or
+	// ';', so there is no extension.
 	if v.length > phonenumbers.MAX_INPUT_STRING_LENGTH {
 		return nil, nil, ReasonTooLong, true
 	}

@@ -260,7 +260,7 @@ func newFastValid(md *phonenumbers.PhoneMetadata) *fastValid {
 	return v
 }
 
-// numberType reports getNumberTypeHelper(nsn, md) != UNKNOWN.
+// known reports getNumberTypeHelper(nsn, md) != UNKNOWN.
 func (v *fastValid) known(nsn []byte) bool {
 	if !v.gen.matches(nsn) {
 		return false
