@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -66,7 +67,7 @@ EXAMPLES:
 			&cli.StringFlag{Name: "base", Usage: "keep the shard boundaries of the previous build `DIR`: numbers stay in the extension that holds them", Destination: &o.base},
 			&cli.StringFlag{Name: "delta", Usage: "with --base: also write the delta from the base build to `DIR`", Destination: &o.delta},
 			&cli.IntFlag{Name: "chunk", Value: compiler.DefaultChunk, Usage: "with --delta: at most `N` entries per incremental request", Destination: &o.chunk},
-			&cli.StringFlag{Name: "memory", Value: "1GiB", Usage: "bound on numbers held in memory (`SIZE`: 256MB, 1GiB, …); past it sorted runs spill to --temp-dir", Destination: &o.memory},
+			&cli.StringFlag{Name: "memory", Value: "512MiB", Usage: "bound on numbers held in memory (`SIZE`: 256MB, 1GiB, …); past it sorted runs spill to --temp-dir", Destination: &o.memory},
 			&cli.StringFlag{Name: "temp-dir", Usage: "`DIR` for spilled runs (default: the system's temporary directory)", Destination: &o.tempDir},
 		),
 		Action: func(c *cli.Context) error {
@@ -119,6 +120,10 @@ func runCompile(ctx context.Context, o compileOpts, opts compiler.Options, thres
 		return usagef("--memory %q: want a size of at least 1MB, such as 256MB or 2GiB", o.memory)
 	}
 	opts.Memory, opts.TempDir = mem, o.tempDir
+	// Hold the Go heap near the bound too: the numbers are most of it, and
+	// without a limit the collector lets garbage (batches, strings) grow
+	// with the heap.
+	debug.SetMemoryLimit(mem + 64<<20)
 	if o.delta != "" && o.base == "" {
 		return usagef("--delta needs --base (the build the devices have)")
 	}

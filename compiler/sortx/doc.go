@@ -9,7 +9,7 @@
 // slices.Compact (see bench_test.go for the figures).
 //
 //	in memory   []int64 ──▶ SortDedupe (or SortDedupeParallel)
-//	            ──▶ MSD partition into cache-sized buckets (≤ 64Ki numbers)
+//	            ──▶ MSD partition into cache-sized buckets (≤ 128 Ki numbers)
 //	            ──▶ LSD radix sort per bucket, constant digits skipped ──▶ dedupe
 //	            ──▶ sorted, distinct prefix of the input
 //

@@ -342,12 +342,17 @@ func (rr *runReader) fill(need int) bool {
 	rr.crc = crc32.Update(rr.crc, castagnoli, rr.buf[rr.crcEnd:rr.pos])
 	rr.end = copy(rr.buf, rr.buf[rr.pos:rr.end])
 	rr.pos, rr.crcEnd = 0, 0
-	for rr.end < need {
+	for empty := 0; rr.end < need; {
 		n, err := rr.r.Read(rr.buf[rr.end:])
 		rr.end += n
 		if err == io.EOF {
 			rr.eof = true
 			return rr.end >= need
+		}
+		if n > 0 {
+			empty = 0
+		} else if empty++; empty >= 100 && err == nil { // as bufio does
+			err = io.ErrNoProgress
 		}
 		if err != nil {
 			rr.err, rr.state = err, rrDone

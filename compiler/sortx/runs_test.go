@@ -28,7 +28,7 @@ func TestRunsMerge(t *testing.T) {
 		{"empty", 1 << 10, 0, nil, false},
 		{"no spill", 1 << 20, 0, callKitLike(rand.New(rand.NewPCG(1, 1)), 10_000, 0.2), false},
 		{"1 KiB budget, 100k numbers", 1 << 10, 0, callKitLike(rand.New(rand.NewPCG(1, 2)), 100_000, 0.2), false},
-		{"AddSlice", 1 << 10, 0, callKitLike(rand.New(rand.NewPCG(1, 3)), 100_000, 0.2), true},
+		{"AddSlice", 4 << 10, 0, callKitLike(rand.New(rand.NewPCG(1, 3)), 100_000, 0.2), true},
 		{"exact multiple of a run", 1 << 10, 0, seq(0, 64*10), false},
 		{"fan-in 3", 4 << 10, 3, callKitLike(rand.New(rand.NewPCG(1, 4)), 50_000, 0.5), true},
 		{"fan-in 2", 1 << 10, 2, callKitLike(rand.New(rand.NewPCG(1, 5)), 5_000, 0.5), false},
