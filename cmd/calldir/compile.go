@@ -208,6 +208,14 @@ func runCompile(ctx context.Context, o compileOpts, opts compiler.Options, thres
 		}
 		fmt.Fprintf(e.stderr, " -> %s entries in %d shard(s) in %s (%s)\n",
 			group(t.Entries), len(m.Shards), o.out, time.Since(start).Round(time.Millisecond))
+		if len(opts.Sources) > 1 && opts.Kind == shard.KindBlock {
+			for _, in := range res.Inputs {
+				if in.Role == "source" {
+					fmt.Fprintf(e.stderr, "  %s: %s lines, %s accepted, %s rejected, %s repeats, %s in an earlier source, %s allowlisted -> %s entries\n",
+						in.Path, group(in.Lines), group(in.Accepted), group(in.Rejected), group(in.Duplicates), group(in.Across), group(in.Allowlisted), group(in.Entries))
+				}
+			}
+		}
 	}
 	if o.delta == "" {
 		return nil
