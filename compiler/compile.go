@@ -340,7 +340,7 @@ func maybePattern(b []byte) bool {
 		return false
 	}
 	switch b[len(b)-1] {
-	case '#', 'X', 'x':
+	case '#', 'X':
 		return true
 	}
 	return bytes.Contains(b, []byte(".."))

@@ -25,14 +25,18 @@ type Range struct {
 func (r Range) Size() int64 { return r.Hi - r.Lo + 1 }
 
 // IsPattern reports whether a text-list line is a pattern or a range
-// rather than a number: it has "..", or ends in '#' or 'X' wildcards.
+// rather than a number: digits then "..", or digits ending in '#'
+// wildcards or in two or more 'X'.
 func IsPattern(s string) bool {
 	s = strings.TrimSpace(s)
 	if a, b, ok := strings.Cut(s, ".."); ok {
 		return digitsOnly(a) && digitsOnly(b)
 	}
-	body := strings.TrimRight(s, "#Xx ")
-	return len(body) < len(s) && strings.ContainsAny(s[len(body):], "#Xx") && digitsOnly(body)
+	body := strings.TrimRight(s, "#X ")
+	wild := s[len(body):]
+	// '#' always marks a wildcard; an 'X' only in a run of two or more, so
+	// that "555 0123 X" (a cut-off extension) stays a number.
+	return (strings.Contains(wild, "#") || strings.Count(wild, "X") >= 2) && digitsOnly(body)
 }
 
 // digitsOnly: at least one digit, and nothing but digits and the
@@ -107,7 +111,7 @@ func patternDigits(s string, wildOK bool) (patDigits, error) {
 				return p, fmt.Errorf("pattern %q: digits after a wildcard (wildcards go at the end)", s)
 			}
 			b.WriteRune(c)
-		case wildOK && (c == '#' || c == 'X' || c == 'x'):
+		case wildOK && (c == '#' || c == 'X'):
 			p.wild++
 		case c == '+' && b.Len() == 0 && p.wild == 0, c == ' ', c == '-', c == '.', c == '(', c == ')':
 		default:
