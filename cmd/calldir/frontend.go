@@ -86,35 +86,32 @@ func (f *frontEnd) options(c *cli.Context, inputs []string, e *env) (compiler.Op
 		if err != nil {
 			return opts, compiler.Threshold{}, usageError{fmt.Errorf("%s: %w", p, err)}
 		}
-		if src.Format == compiler.FormatAuto {
-			src.Format = format
-		}
-		if src.Column == "" {
-			src.Column = f.column
-		}
-		if src.LabelColumn == "" && src.Label == "" {
-			src.LabelColumn, src.Label = f.labelColumn, f.label
-		}
-		opts.Sources = append(opts.Sources, src)
+		opts.Sources = append(opts.Sources, f.withDefaults(src, format))
 	}
 	for _, p := range f.allow {
 		opts.Allow = append(opts.Allow, compiler.Source{Path: p, Format: format, Column: f.column})
 	}
 	for _, s := range f.extra {
-		if s.Format == compiler.FormatAuto && format != compiler.FormatAuto {
-			s.Format = format
-		}
-		if s.Column == "" {
-			s.Column = f.column
-		}
-		if s.LabelColumn == "" && s.Label == "" {
-			s.LabelColumn, s.Label = f.labelColumn, f.label
-		}
-		opts.Sources = append(opts.Sources, s)
+		opts.Sources = append(opts.Sources, f.withDefaults(s, format))
 	}
 	opts.Allow = append(opts.Allow, f.extraAllow...)
 	opts.Ranges = f.ranges
 	return opts, threshold, nil
+}
+
+// withDefaults fills what a source leaves unset from the command's own
+// options.
+func (f *frontEnd) withDefaults(s compiler.Source, format compiler.Format) compiler.Source {
+	if s.Format == compiler.FormatAuto {
+		s.Format = format
+	}
+	if s.Column == "" {
+		s.Column = f.column
+	}
+	if s.LabelColumn == "" && s.Label == "" {
+		s.LabelColumn, s.Label = f.labelColumn, f.label
+	}
+	return s
 }
 
 // manifestOptions records the front-end options in a manifest.
