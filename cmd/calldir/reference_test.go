@@ -132,6 +132,29 @@ func refCSVLines(t *testing.T, r io.Reader, comma rune, column string) []refLine
 	}
 }
 
+// refSourceLines reads the candidate lines of a text or CSV/TSV source,
+// gzip or not.
+func refSourceLines(t *testing.T, s refSource) []refLine {
+	t.Helper()
+	f, err := os.Open(s.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var r io.Reader = f
+	if strings.HasSuffix(s.path, ".gz") {
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = zr
+	}
+	if s.comma == 0 {
+		return refTextLines(t, r)
+	}
+	return refCSVLines(t, r, s.comma, s.column)
+}
+
 // refRejects reads a --rejects report into source -> line -> reason.
 func refRejects(t *testing.T, path string) map[string]map[int64]string {
 	t.Helper()
@@ -176,26 +199,7 @@ func checkAgainstReference(t *testing.T, region string, srcs []refSource, extra 
 	rejects := refRejects(t, rej)
 	var want []int64
 	for _, s := range srcs {
-		f, err := os.Open(s.path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var r io.Reader = f
-		if strings.HasSuffix(s.path, ".gz") {
-			zr, err := gzip.NewReader(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			r = zr
-		}
-		var lines []refLine
-		if s.comma == 0 {
-			lines = refTextLines(t, r)
-		} else {
-			lines = refCSVLines(t, r, s.comma, s.column)
-		}
-		f.Close()
-		for _, l := range lines {
+		for _, l := range refSourceLines(t, s) {
 			n, ok := refNormalize(l.number, region)
 			reason, rejected := rejects[s.path][l.line]
 			switch {
@@ -362,18 +366,7 @@ func TestReadmeSampleCommand(t *testing.T) {
 	rejects := refRejects(t, filepath.Join(tmp, "rejects.csv"))
 	var want []int64
 	for _, s := range sources {
-		f, err := os.Open(s.path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var lines []refLine
-		if s.comma == 0 {
-			lines = refTextLines(t, f)
-		} else {
-			lines = refCSVLines(t, f, s.comma, s.column)
-		}
-		f.Close()
-		for _, l := range lines {
+		for _, l := range refSourceLines(t, s) {
 			if _, rejected := rejects[s.path][l.line]; rejected {
 				continue
 			}

@@ -3,7 +3,6 @@ package verifier
 import (
 	"fmt"
 	"hash/fnv"
-	"sort"
 )
 
 // Extension states as the daemon uses them (facts §1.7).
@@ -98,22 +97,6 @@ func (m *Model) addExt(name string, id int64) {
 	m.order = append(m.order, name)
 }
 
-// clone deep-copies the model (for the state before a transaction).
-func (m *Model) clone() *Model {
-	c := &Model{exts: map[string]*modelExt{}, order: append([]string(nil), m.order...)}
-	for k, e := range m.exts {
-		ne := &modelExt{id: e.id, state: e.state, block: make(map[int64]struct{}, len(e.block)), ident: make(map[int64][]string, len(e.ident)), bdig: e.bdig, idig: e.idig}
-		for n := range e.block {
-			ne.block[n] = struct{}{}
-		}
-		for n, l := range e.ident {
-			ne.ident[n] = append([]string(nil), l...)
-		}
-		c.exts[k] = ne
-	}
-	return c
-}
-
 // Fingerprint is the whole model's state as one comparable string: per
 // extension (in registration order) its state and both entry digests.
 func (m *Model) Fingerprint() string {
@@ -132,11 +115,4 @@ func (m *Model) Rows() int64 {
 		n += e.bdig.n + e.idig.n
 	}
 	return n
-}
-
-// sortedNames returns extension names in a stable order.
-func (m *Model) sortedNames() []string {
-	out := append([]string(nil), m.order...)
-	sort.Strings(out)
-	return out
 }
