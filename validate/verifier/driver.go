@@ -376,18 +376,9 @@ func (d *Driver) Load(st Step) LoadResult {
 // writeAdds writes one flush: one transaction of slices of StatementRow
 // rows, each an INSERT OR IGNORE into PhoneNumber (and Label), then the
 // multi-row entry INSERT (facts §3.4).
-func (d *Driver) writeAdds(name string, b batch) (err error) {
+func (d *Driver) writeAdds(name string, b batch) error {
 	e := d.model.ext(name)
-	if err := d.begin(); err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			d.rollback()
-		}
-	}()
-	for lo := 0; lo < len(b.entries); lo += d.set.StatementRow {
-		sl := b.entries[lo:min(lo+d.set.StatementRow, len(b.entries))]
+	return d.flushTx(b.entries, func(sl []entry) error {
 		nums := make([]any, len(sl))
 		for i, en := range sl {
 			nums[i] = en.num
@@ -408,7 +399,7 @@ func (d *Driver) writeAdds(name string, b batch) (err error) {
 			}, sqlInsertBlocking(len(sl)), args...); err != nil {
 				return err
 			}
-			continue
+			return nil
 		}
 		var labels []any
 		seen := map[string]bool{}
@@ -425,29 +416,19 @@ func (d *Driver) writeAdds(name string, b batch) (err error) {
 		for _, en := range sl {
 			args = append(args, e.id, en.num, en.label)
 		}
-		if err := d.exec(func(m *Model) {
+		return d.exec(func(m *Model) {
 			ex := m.ext(name)
 			for _, en := range sl {
 				ex.addIdent(en.num, en.label)
 			}
-		}, sqlInsertIdent(len(sl)), args...); err != nil {
-			return err
-		}
-	}
-	return d.commitTx()
+		}, sqlInsertIdent(len(sl)), args...)
+	})
 }
 
-// writeRemovals writes one removal flush: DELETE … IN (…) of at most
-// StatementRow numbers each, in one transaction.
-func (d *Driver) writeRemovals(name string, b batch) (err error) {
-	e := d.model.ext(name)
-	if b.kind == OpRemoveAll {
-		return d.deleteAll(name, true, true)
-	}
-	table := "PhoneNumberBlockingEntry"
-	if b.kind == OpRemoveIdentify {
-		table = "PhoneNumberIdentificationEntry"
-	}
+// flushTx writes one flush as the daemon does: one transaction, in which
+// stmt runs once per slice of at most StatementRow entries; on any error
+// the transaction is rolled back.
+func (d *Driver) flushTx(entries []entry, stmt func(sl []entry) error) (err error) {
 	if err := d.begin(); err != nil {
 		return err
 	}
@@ -456,14 +437,32 @@ func (d *Driver) writeRemovals(name string, b batch) (err error) {
 			d.rollback()
 		}
 	}()
-	for lo := 0; lo < len(b.entries); lo += d.set.StatementRow {
-		sl := b.entries[lo:min(lo+d.set.StatementRow, len(b.entries))]
+	for lo := 0; lo < len(entries); lo += d.set.StatementRow {
+		if err := stmt(entries[lo:min(lo+d.set.StatementRow, len(entries))]); err != nil {
+			return err
+		}
+	}
+	return d.commitTx()
+}
+
+// writeRemovals writes one removal flush: DELETE … IN (…) of at most
+// StatementRow numbers each, in one transaction.
+func (d *Driver) writeRemovals(name string, b batch) error {
+	e := d.model.ext(name)
+	if b.kind == OpRemoveAll {
+		return d.deleteAll(name, true, true)
+	}
+	table := "PhoneNumberBlockingEntry"
+	if b.kind == OpRemoveIdentify {
+		table = "PhoneNumberIdentificationEntry"
+	}
+	return d.flushTx(b.entries, func(sl []entry) error {
 		args := make([]any, 0, len(sl)+1)
 		args = append(args, e.id)
 		for _, en := range sl {
 			args = append(args, en.num)
 		}
-		if err := d.exec(func(m *Model) {
+		return d.exec(func(m *Model) {
 			ex := m.ext(name)
 			for _, en := range sl {
 				if b.kind == OpRemoveBlock {
@@ -472,11 +471,8 @@ func (d *Driver) writeRemovals(name string, b batch) (err error) {
 					ex.removeIdent(en.num)
 				}
 			}
-		}, sqlRemove(table, len(sl)), args...); err != nil {
-			return err
-		}
-	}
-	return d.commitTx()
+		}, sqlRemove(table, len(sl)), args...)
+	})
 }
 
 // forEachBatch streams a load's ops as the extension would flush them: a
