@@ -426,6 +426,16 @@ func (c *compilation) read(src Source, idx uint32, role string, emit emitFunc) (
 		}
 	}
 	reasons := make([]int64, e164.NumReasons)
+	norm := c.opts.Normalizer
+	if src.Normalizer != nil {
+		norm = src.Normalizer
+	}
+	if textBlocks && c.opts.Kind == shard.KindBlock && in.format == FormatText && role == "source" {
+		if err := c.readTextBlocks(in, src, idx, role, norm, &st, reasons, total); err != nil {
+			return st, err
+		}
+		return c.finishInput(in, st, reasons)
+	}
 	p := lineParser{c: c, src: src, role: role}
 	if err := p.init(in.format); err != nil {
 		return st, &InputError{Path: src.Path, Err: err}
@@ -538,19 +548,20 @@ func (c *compilation) read(src Source, idx uint32, role string, emit emitFunc) (
 		}
 		return c.err
 	}
-	norm := c.opts.Normalizer
-	if src.Normalizer != nil {
-		norm = src.Normalizer
-	}
 	if err := runPipeline(c.ctx, norm, produce, consume); err != nil {
 		return st, err
 	}
 	if st.Lines == 0 && p.header != nil && !c.opts.AllowEmpty {
 		return st, &InputError{Path: src.Path, Err: errors.New("a header line and no data lines; pass --allow-empty if that is expected")}
 	}
+	return c.finishInput(in, st, reasons)
+}
+
+// finishInput hashes the rest of an input and fills in its statistics.
+func (c *compilation) finishInput(in *input, st shard.InputStats, reasons []int64) (shard.InputStats, error) {
 	sum, n, err := in.finish()
 	if err != nil {
-		return st, &InputError{Path: src.Path, Err: readErr(err, in.gzip)}
+		return st, &InputError{Path: in.path, Err: readErr(err, in.gzip)}
 	}
 	st.SHA256, st.Bytes = sum, n
 	for r, k := range reasons {

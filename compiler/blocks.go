@@ -1,0 +1,432 @@
+package compiler
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+
+	"github.com/calldir/calldir/e164"
+	"github.com/calldir/calldir/shard"
+)
+
+// The block pipeline reads a text source of a blocking build, the bulk of
+// every large compile, with as little sequential work as possible:
+//
+//	reader: read 1 MiB blocks cut at a line end (hashing the raw bytes)
+//	  ──▶ workers: split lines, trim, normalize, append keys to their own
+//	      buffer, which goes to the sorted runs 32 Ki keys at a time
+//	  ──▶ collector, in block order: line numbers, rejects, patterns, stats
+//
+// Only the reader touches every byte sequentially, and only to copy and
+// hash it. The numbers need no order (the runs sort them), so they skip the
+// collector; everything whose order shows (rejects, patterns) goes through
+// it, which keeps the output identical to a sequential read.
+
+// blockBytes is the size of a block: big enough that hand-offs cost
+// nothing, small enough that 2 × GOMAXPROCS of them in flight are a few
+// MiB. A variable so that tests can cut blocks anywhere.
+var blockBytes = 1 << 20
+
+// textBlocks routes text sources of blocking builds through the block
+// pipeline; tests turn it off to compare with the line pipeline.
+var textBlocks = true
+
+const (
+	// keyBatch is how many keys a worker buffers before it adds them to
+	// the runs, under their lock.
+	keyBatch = 32 << 10
+)
+
+// tblock is one block of a text source.
+type tblock struct {
+	seq   int
+	buf   []byte // whole lines, each ended by '\n' but maybe the last
+	long  bool   // buf is the first MaxLineBytes bytes of one too-long line
+	first bool   // buf starts the source (line 1: a byte-order mark is dropped)
+	raw   int64  // raw (compressed) bytes read so far, for progress
+
+	// set by the worker
+	lines    int64  // physical lines in buf
+	counted  int64  // lines that count (not blank, not a comment)
+	accepted int64  // numbers accepted (keys emitted)
+	exts     int64  // of them, with an extension dropped
+	reasons  [e164.NumReasons]int64
+	rejects  []treject
+	patterns []tpattern
+}
+
+// treject is a rejected line of a block; line is relative to the block.
+type treject struct {
+	line int64
+	raw  string
+	why  e164.Reason
+}
+
+// tpattern is a pattern line of a block; line is relative to the block.
+type tpattern struct {
+	line int64
+	text string
+}
+
+var tblockPool = sync.Pool{New: func() any { return &tblock{} }}
+
+func newTBlock(seq int) *tblock {
+	b := tblockPool.Get().(*tblock)
+	if cap(b.buf) != blockBytes+MaxLineBytes {
+		b.buf = make([]byte, 0, blockBytes+MaxLineBytes)
+	}
+	*b = tblock{seq: seq, buf: b.buf[:0], rejects: b.rejects[:0], patterns: b.patterns[:0]}
+	return b
+}
+
+// readBlocks cuts r into blocks of whole lines. A line of MaxLineBytes or
+// more is sent alone, truncated, as a long block, and the rest of it is
+// skipped without being held.
+func readBlocks(ctx context.Context, r io.Reader, raw *countingReader, out chan<- *tblock) error {
+	seq := 0
+	var carry []byte // the start of a line that the last block did not end
+	send := func(b *tblock) error {
+		b.raw = raw.n
+		select {
+		case out <- b:
+			seq++
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	eof := false
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		b := newTBlock(seq)
+		b.first = seq == 0
+		b.buf = append(b.buf, carry...)
+		carry = carry[:0]
+		for len(b.buf) < blockBytes && !eof {
+			n, err := r.Read(b.buf[len(b.buf) : blockBytes+MaxLineBytes])
+			b.buf = b.buf[:len(b.buf)+n]
+			if err == io.EOF {
+				eof = true
+			} else if err != nil {
+				tblockPool.Put(b)
+				return err
+			}
+		}
+		if len(b.buf) == 0 {
+			tblockPool.Put(b)
+			return nil
+		}
+		cut := bytes.LastIndexByte(b.buf, '\n') + 1
+		if eof {
+			cut = len(b.buf)
+		}
+		rest := b.buf[cut:]
+		b.buf = b.buf[:cut]
+		if len(rest) < MaxLineBytes {
+			carry = append(carry, rest...)
+			if len(b.buf) == 0 {
+				tblockPool.Put(b)
+				continue
+			}
+			if err := send(b); err != nil {
+				return err
+			}
+			continue
+		}
+		// A line that reaches MaxLineBytes without an end is too long:
+		// send what comes before it, then its first MaxLineBytes bytes
+		// alone; the rest of it is read and dropped.
+		long := newTBlock(0)
+		long.long = true
+		long.buf = append(long.buf, rest[:MaxLineBytes]...)
+		var skipEOF bool
+		var err error
+		carry, skipEOF, err = skipLine(r, rest[MaxLineBytes:], carry)
+		eof = eof || skipEOF
+		if len(b.buf) > 0 {
+			if err := send(b); err != nil {
+				return err
+			}
+		} else {
+			tblockPool.Put(b)
+		}
+		long.seq, long.first = seq, seq == 0
+		if err := send(long); err != nil {
+			return err
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// skipLine discards the rest of a too-long line: first from seen (bytes
+// already read), then from r. It returns what follows the line's end in a
+// carry (appended to carry[:0]) and whether r is at its end.
+func skipLine(r io.Reader, seen, carry []byte) ([]byte, bool, error) {
+	if i := bytes.IndexByte(seen, '\n'); i >= 0 {
+		return append(carry[:0], seen[i+1:]...), false, nil
+	}
+	var buf [32 << 10]byte
+	for {
+		n, err := r.Read(buf[:])
+		if i := bytes.IndexByte(buf[:n], '\n'); i >= 0 {
+			return append(carry[:0], buf[i+1:n]...), err == io.EOF, nil
+		}
+		if err == io.EOF {
+			return carry[:0], true, nil
+		}
+		if err != nil {
+			return carry, false, err
+		}
+	}
+}
+
+// keySink is where the workers put their accepted numbers: the compile's
+// runs, under a lock.
+type keySink struct {
+	mu sync.Mutex
+	c  *compilation
+}
+
+func (k *keySink) add(keys []int64) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if err := k.c.runs.AddSlice(keys); err != nil {
+		return fmt.Errorf("sort: %w", err)
+	}
+	return nil
+}
+
+// blockWorker normalizes the lines of blocks.
+type blockWorker struct {
+	c    *compilation
+	norm *e164.Normalizer
+	path string
+	role string
+	src  int
+	keys []int64
+	sink *keySink
+}
+
+// flush hands the buffered keys to the runs.
+func (w *blockWorker) flush() error {
+	if len(w.keys) == 0 {
+		return nil
+	}
+	err := w.sink.add(w.keys)
+	w.keys = w.keys[:0]
+	return err
+}
+
+// work fills in a block's results.
+func (w *blockWorker) work(b *tblock) error {
+	if b.long {
+		b.lines, b.counted = 1, 1
+		b.reasons[e164.ReasonLineTooLong]++
+		b.rejects = append(b.rejects, treject{line: 0, raw: rawText(b.buf), why: e164.ReasonLineTooLong})
+		return nil
+	}
+	buf := b.buf
+	var ln int64
+	for len(buf) > 0 {
+		var line []byte
+		if i := bytes.IndexByte(buf, '\n'); i >= 0 {
+			line, buf = buf[:i], buf[i+1:]
+		} else {
+			line, buf = buf, nil
+		}
+		ln++
+		if len(line) >= MaxLineBytes { // possible only when it fits a block
+			b.counted++
+			b.reasons[e164.ReasonLineTooLong]++
+			b.rejects = append(b.rejects, treject{line: ln - 1, raw: rawText(line[:MaxLineBytes]), why: e164.ReasonLineTooLong})
+			continue
+		}
+		if n := len(line); n > 0 && line[n-1] == '\r' {
+			line = line[:n-1]
+		}
+		if ln == 1 && b.first {
+			line = bytes.TrimPrefix(line, []byte("\xEF\xBB\xBF"))
+		}
+		t := trimASCIISpace(line)
+		if len(t) == 0 || t[0] == '#' {
+			continue
+		}
+		if len(t) > 0 && (t[0] >= 0x80 || t[len(t)-1] >= 0x80) {
+			t = bytes.TrimSpace(t) // Unicode spaces, as the line reader trims them
+			if len(t) == 0 || t[0] == '#' {
+				continue
+			}
+		}
+		b.counted++
+		num := stripComment(t)
+		if maybePattern(num) {
+			why, rng := w.c.pattern(string(num), w.role, w.path, 0)
+			if rng != nil {
+				b.patterns = append(b.patterns, tpattern{line: ln - 1, text: string(num)})
+				continue
+			}
+			if why != e164.ReasonNone {
+				b.reasons[why]++
+				b.rejects = append(b.rejects, treject{line: ln - 1, raw: rawText(line), why: why})
+				continue
+			}
+		}
+		res, why := w.norm.NormalizeBytes(num)
+		if why != e164.ReasonNone {
+			b.reasons[why]++
+			b.rejects = append(b.rejects, treject{line: ln - 1, raw: rawText(line), why: why})
+			continue
+		}
+		if res.HadExtension {
+			b.exts++
+		}
+		b.accepted++
+		w.keys = append(w.keys, sourceKey(res.Number, w.src))
+		if len(w.keys) == cap(w.keys) {
+			if err := w.flush(); err != nil {
+				return err
+			}
+		}
+	}
+	b.lines = ln
+	return nil
+}
+
+// trimASCIISpace trims the ASCII white space that bytes.TrimSpace trims.
+func trimASCIISpace(b []byte) []byte {
+	i, j := 0, len(b)
+	for i < j && asciiSpace[b[i]] {
+		i++
+	}
+	for j > i && asciiSpace[b[j-1]] {
+		j--
+	}
+	return b[i:j]
+}
+
+var asciiSpace = [256]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
+
+// readTextBlocks is read for a text source of a blocking build.
+func (c *compilation) readTextBlocks(in *input, src Source, idx uint32, role string, norm *e164.Normalizer, st *shard.InputStats, reasons []int64, total int64) error {
+	ctx, cancel := context.WithCancel(c.ctx)
+	defer cancel()
+	workers := max(1, runtime.GOMAXPROCS(0))
+	inCh := make(chan *tblock, workers*2)
+	outCh := make(chan *tblock, workers*2)
+	var prodErr error
+	prodDone := make(chan struct{})
+	go func() {
+		defer close(prodDone)
+		defer close(inCh)
+		prodErr = readBlocks(ctx, in.lines.br, in.raw, inCh)
+	}()
+	sink := &keySink{c: c}
+	var wg sync.WaitGroup
+	workErr := make([]error, workers)
+	for i := 0; i < workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := &blockWorker{c: c, norm: norm, path: src.Path, role: role, src: int(idx), keys: make([]int64, 0, keyBatch), sink: sink}
+			for b := range inCh {
+				if err := w.work(b); err != nil {
+					workErr[i] = err
+					cancel()
+					break
+				}
+				select {
+				case outCh <- b:
+				case <-ctx.Done():
+					workErr[i] = ctx.Err()
+					return
+				}
+			}
+			if workErr[i] == nil {
+				if err := w.flush(); err != nil {
+					workErr[i] = err
+					cancel()
+				}
+			}
+		}()
+	}
+	go func() {
+		wg.Wait()
+		close(outCh)
+	}()
+	pending := map[int]*tblock{}
+	next := 0
+	var line int64 // physical lines before the next block
+	var lastProgress int64
+	for b := range outCh {
+		pending[b.seq] = b
+		for {
+			nb, ok := pending[next]
+			if !ok {
+				break
+			}
+			delete(pending, next)
+			next++
+			c.collectBlock(nb, line, src.Path, role, idx, st, reasons)
+			line += nb.lines
+			if c.opts.Progress != nil && line-lastProgress >= 4096 {
+				lastProgress = line
+				c.opts.Progress(Progress{Source: src.Path, Lines: line, Bytes: nb.raw, TotalBytes: total})
+			}
+			tblockPool.Put(nb)
+		}
+	}
+	<-prodDone
+	for _, err := range workErr {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+	}
+	if prodErr != nil && !errors.Is(prodErr, context.Canceled) {
+		return &InputError{Path: src.Path, Line: line + 1, Err: readErr(prodErr, in.gzip)}
+	}
+	if err := c.ctx.Err(); err != nil {
+		return err
+	}
+	for _, err := range workErr {
+		if err != nil {
+			return err
+		}
+	}
+	if prodErr != nil {
+		return prodErr
+	}
+	return nil
+}
+
+// collectBlock takes a block's results, in input order; base is the number
+// of physical lines before it.
+func (c *compilation) collectBlock(b *tblock, base int64, path, role string, idx uint32, st *shard.InputStats, reasons []int64) {
+	st.Lines += b.counted
+	st.Accepted += b.accepted + int64(len(b.patterns))
+	st.Extensions += b.exts
+	for r, k := range b.reasons {
+		if k > 0 {
+			reasons[r] += k
+			st.Rejected += k
+		}
+	}
+	for _, p := range b.patterns {
+		_, rng := c.pattern(p.text, role, path, base+p.line+1)
+		c.patternLines++
+		c.srcPatterns[idx]++
+		c.addRange(*rng)
+	}
+	if c.opts.OnReject != nil {
+		for _, r := range b.rejects {
+			c.opts.OnReject(Reject{Source: path, Line: base + r.line + 1, Raw: r.raw, Reason: r.why})
+		}
+	}
+}
