@@ -50,10 +50,10 @@ type tblock struct {
 	raw   int64  // raw (compressed) bytes read so far, for progress
 
 	// set by the worker
-	lines    int64  // physical lines in buf
-	counted  int64  // lines that count (not blank, not a comment)
-	accepted int64  // numbers accepted (keys emitted)
-	exts     int64  // of them, with an extension dropped
+	lines    int64 // physical lines in buf
+	counted  int64 // lines that count (not blank, not a comment)
+	accepted int64 // numbers accepted (keys emitted)
+	exts     int64 // of them, with an extension dropped
 	reasons  [e164.NumReasons]int64
 	rejects  []treject
 	patterns []tpattern
