@@ -106,6 +106,7 @@ type Result struct {
 	Inputs   []shard.InputStats
 	Totals   shard.Totals
 	runs     *sortx.Runs
+	packed   *runEntries
 }
 
 // Entries returns the blocking entries, however they are held.
@@ -121,10 +122,14 @@ func (r *Result) Len() int { return r.Entries().Len() }
 
 // Close removes the temporary files of spilled runs.
 func (r *Result) Close() error {
+	var errs []error
 	if r.runs != nil {
-		return r.runs.Close()
+		errs = append(errs, r.runs.Close())
 	}
-	return nil
+	if r.packed != nil {
+		errs = append(errs, r.packed.close())
+	}
+	return errors.Join(errs...)
 }
 
 // DefaultMemory is the default bound on blocking numbers in memory: 512
@@ -231,7 +236,14 @@ func Compile(ctx context.Context, opts Options) (*Result, error) {
 			c.addRange(r)
 		}
 		stats := make([]sourceStats, len(opts.Sources)+1)
-		ents, distinct, allowed, err := newRunEntries(c.runs, coalesce(c.ranges), allow, stats)
+		mem := opts.Memory
+		if mem <= 0 {
+			mem = DefaultMemory
+		}
+		// The sort's scratch (half the budget) is free by now: the packed
+		// entries may have it.
+		ents, distinct, allowed, err := newRunEntries(c.runs, coalesce(c.ranges), allow, stats, opts.TempDir, mem/2)
+		res.packed = ents
 		if err != nil {
 			return nil, fmt.Errorf("sort: %w", err)
 		}

@@ -38,12 +38,27 @@ func countryKey(cc int) string { return strconv.Itoa(cc) }
 type Entries interface {
 	Len() int
 	Each(fn func(i int, n int64) error) error
+	// Span calls fn with the entries start..end (exclusive), in order, a
+	// block of at most len(buf) at a time (in buf or not); calls for
+	// different spans may run at the same time.
+	Span(start, end int, buf []int64, fn func([]int64) error) error
 }
 
 // NumberSlice is Entries held in a sorted slice.
 type NumberSlice []int64
 
 func (s NumberSlice) Len() int { return len(s) }
+
+func (s NumberSlice) Span(start, end int, buf []int64, fn func([]int64) error) error {
+	for start < end {
+		k := min(end-start, max(len(buf), 1))
+		if err := fn(s[start : start+k]); err != nil {
+			return err
+		}
+		start += k
+	}
+	return nil
+}
 
 func (s NumberSlice) Each(fn func(int, int64) error) error {
 	for i, n := range s {
@@ -76,21 +91,25 @@ type sourceStats struct {
 	byCountry   *[1000]int64 // numbers the source brought to the build, per country calling code
 }
 
-// runEntries streams the union of the sorted runs and the ranges
-// (patterns), each distinct number once, minus the allowlist.
+// runEntries are a blocking build's entries: the union of the sorted runs
+// and the ranges (patterns), each distinct number once, minus the
+// allowlist, merged once and packed (see sortx.Packed).
 type runEntries struct {
 	runs   *sortx.Runs
 	ranges intervals
 	allow  []int64 // sorted
-	n      int
+	packed *sortx.Packed
 }
 
-// newRunEntries merges everything once: it counts the entries and fills
-// the per-source statistics (stats has one entry per source, then one for
-// the patterns).
-func newRunEntries(runs *sortx.Runs, ranges intervals, allow []int64, stats []sourceStats) (*runEntries, int64, int64, error) {
-	e := &runEntries{runs: runs, ranges: ranges, allow: allow}
+// newRunEntries merges everything once: it packs the entries, counts them
+// and fills the per-source statistics (stats has one entry per source,
+// then one for the patterns). The runs are closed at the end, their files
+// removed: the packed entries are all that is left, in memory up to
+// packMemory bytes, in a file in dir past it.
+func newRunEntries(runs *sortx.Runs, ranges intervals, allow []int64, stats []sourceStats, dir string, packMemory int64) (*runEntries, int64, int64, error) {
+	e := &runEntries{runs: runs, ranges: ranges, allow: allow, packed: sortx.NewPacked(dir, packMemory)}
 	var distinct, allowed int64
+	var cc ccCache
 	err := e.walk(func(n int64, src int, dup bool, listed bool) error {
 		if src == rangeSrc {
 			src = len(stats) - 1 // the last entry is the patterns'
@@ -108,7 +127,7 @@ func newRunEntries(runs *sortx.Runs, ranges intervals, allow []int64, stats []so
 				if s.byCountry == nil {
 					s.byCountry = new([1000]int64)
 				}
-				s.byCountry[countryOf(n)]++
+				s.byCountry[cc.of(n)]++
 			}
 		}
 		if dup {
@@ -117,11 +136,43 @@ func newRunEntries(runs *sortx.Runs, ranges intervals, allow []int64, stats []so
 		distinct++
 		if listed {
 			allowed++
+			return nil
 		}
-		return nil
+		return e.packed.Append(n)
 	})
-	e.n = int(distinct - allowed)
+	if err == nil {
+		err = e.packed.Finish()
+	}
+	if cerr := runs.Close(); err == nil {
+		err = cerr
+	}
 	return e, distinct, allowed, err
+}
+
+// close removes the packed entries' file, if any.
+func (e *runEntries) close() error { return e.packed.Close() }
+
+// ccCache is countryOf for ascending numbers: the calling code is the
+// same over [lo, hi), the numbers of one length and first three digits.
+type ccCache struct {
+	lo, hi int64
+	cc     int
+}
+
+func (c *ccCache) of(n int64) int {
+	if n >= c.lo && n < c.hi {
+		return c.cc
+	}
+	if n < 1000 {
+		return countryOf(n)
+	}
+	p := int64(1)
+	for n/p >= 1000 {
+		p *= 10
+	}
+	c.lo, c.hi = n/p*p, (n/p+1)*p
+	c.cc = countryOf(n)
+	return c.cc
 }
 
 // walk calls fn for every (number, source) pair in order: dup is true for
@@ -174,16 +225,24 @@ func (e *runEntries) walk(fn func(n int64, src int, dup, listed bool) error) err
 	}
 }
 
-func (e *runEntries) Len() int { return e.n }
+func (e *runEntries) Len() int { return e.packed.Len() }
 
 func (e *runEntries) Each(fn func(int, int64) error) error {
 	i := 0
-	return e.walk(func(n int64, _ int, dup, listed bool) error {
-		if dup || listed {
-			return nil
+	buf := make([]int64, 4096)
+	return e.packed.Reader().Span(0, e.packed.Len(), buf, func(ns []int64) error {
+		for _, n := range ns {
+			if err := fn(i, n); err != nil {
+				return err
+			}
+			i++
 		}
-		err := fn(i, n)
-		i++
-		return err
+		return nil
 	})
+}
+
+// Span decodes the entries start..end (exclusive) a block at a time into
+// buf; calls for different spans may run at the same time.
+func (e *runEntries) Span(start, end int, buf []int64, fn func([]int64) error) error {
+	return e.packed.Reader().Span(start, end, buf, fn)
 }

@@ -9,6 +9,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/calldir/calldir/shard"
 )
@@ -271,69 +274,62 @@ func writeShard(dir, name string, res *Result, sp shard.Span) (shard.ShardInfo, 
 	return sf.finish(res.Kind)
 }
 
-// writeStream writes the shards of a blocking result in one pass over its
-// entries: the placements cover the entries in order, so each shard is
-// opened when the pass reaches its span and finished at its end.
+// writeStream writes the shards of a blocking result, on every core: each
+// placement is a span of the entries, decoded and written on its own.
 func writeStream(ctx context.Context, dir string, kind shard.Kind, ents Entries, layout []Placement) ([]shard.ShardInfo, error) {
 	infos := make([]shard.ShardInfo, len(layout))
-	p := 0
-	var cur *shardFile
-	fail := func(err error) ([]shard.ShardInfo, error) {
-		if cur != nil {
-			cur.f.Close()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var next atomic.Int64
+	errs := make([]error, len(layout))
+	var wg sync.WaitGroup
+	for range min(len(layout), runtime.GOMAXPROCS(0)) {
+		wg.Go(func() {
+			buf := make([]int64, 8<<10)
+			for {
+				p := int(next.Add(1) - 1)
+				if p >= len(layout) || ctx.Err() != nil {
+					return
+				}
+				if infos[p], errs[p] = writeSpan(ctx, dir, kind, ents, layout[p], buf); errs[p] != nil {
+					cancel()
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs { // the first shard's error, not the first to happen
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return nil, err
 		}
+	}
+	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	// advance finishes every placement that ends at or before i and opens
-	// the one that starts at i.
-	advance := func(i int) error {
-		for p < len(layout) {
-			sp := layout[p].Span
-			if cur == nil && sp.Start <= i {
-				sf, err := createShard(dir, ShardName(kind, layout[p].Extension), kind, nil)
-				if err != nil {
-					return err
-				}
-				cur = sf
-			}
-			if cur != nil && sp.End <= i {
-				info, err := cur.finish(kind)
-				cur = nil
-				if err != nil {
-					return err
-				}
-				infos[p] = info
-				p++
-				continue
-			}
-			return nil
-		}
-		return nil
+	return infos, ctx.Err()
+}
+
+// writeSpan writes the shard of one placement.
+func writeSpan(ctx context.Context, dir string, kind shard.Kind, ents Entries, pl Placement, buf []int64) (shard.ShardInfo, error) {
+	sf, err := createShard(dir, ShardName(kind, pl.Extension), kind, nil)
+	if err != nil {
+		return shard.ShardInfo{}, err
 	}
-	err := ents.Each(func(i int, n int64) error {
-		if i&0xffff == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		if err := advance(i); err != nil {
+	err = ents.Span(pl.Span.Start, pl.Span.End, buf, func(ns []int64) error {
+		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if cur == nil {
-			return fmt.Errorf("internal: no shard for entry %d", i)
+		if err := sf.w.AddBlock(ns); err != nil {
+			return fmt.Errorf("write %s: %w", sf.name, err)
 		}
-		return cur.add(n, 0, false)
+		return nil
 	})
-	if err == nil {
-		err = advance(ents.Len())
-	}
-	if err == nil && p != len(layout) {
-		err = fmt.Errorf("internal: %d of %d shards written", p, len(layout))
-	}
 	if err != nil {
-		return fail(err)
+		sf.f.Close()
+		return shard.ShardInfo{}, err
 	}
-	return infos, nil
+	return sf.finish(kind)
 }
 
 // localLabels builds a shard's own label table, in order of first use, and

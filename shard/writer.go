@@ -25,6 +25,7 @@ type Writer struct {
 	hdr   Header
 	prev  int64
 	rec   [IdentifyRecordSize]byte
+	blk   []byte // AddBlock's records
 	err   error
 	close bool
 }
@@ -39,6 +40,9 @@ func NewWriter(ws io.WriteSeeker, k Kind, labels []string) (*Writer, error) {
 		return nil, fmt.Errorf("shard: a block shard has no labels")
 	}
 	w := &Writer{ws: ws, bw: bufio.NewWriterSize(ws, 256<<10), crc: crc32.New(castagnoli)}
+	if k == KindBlock {
+		w.blk = make([]byte, 64<<10)
+	}
 	w.hdr.Kind = k
 	if _, err := w.bw.Write(make([]byte, HeaderSize)); err != nil {
 		return nil, err
@@ -123,6 +127,43 @@ func (w *Writer) Add(n int64) error {
 	binary.LittleEndian.PutUint64(w.rec[:8], uint64(n))
 	w.body(w.rec[:8])
 	w.added(n)
+	return w.err
+}
+
+// AddBlock appends blocking numbers, as Add does for each in turn, with one
+// check and one checksum update for the whole block. On a refused number
+// the numbers before it are written and the error is the one Add gives.
+func (w *Writer) AddBlock(ns []int64) error {
+	if w.hdr.Kind != KindBlock {
+		return fmt.Errorf("shard: Add on an %s shard; use AddLabeled", w.hdr.Kind)
+	}
+	for len(ns) > 0 && w.err == nil {
+		// Encode up to a buffer's worth: the bytes go to the writer's
+		// buffer without a copy when it has room.
+		k := min(len(ns), len(w.blk)/BlockRecordSize)
+		ok := k
+		prev, count := w.prev, w.hdr.Count
+		for i, n := range ns[:k] {
+			if n <= 0 || n > MaxNumber || (count > 0 && n <= prev) || count >= MaxEntriesPerRequest {
+				ok = i
+				break
+			}
+			binary.LittleEndian.PutUint64(w.blk[i*BlockRecordSize:], uint64(n))
+			prev = n
+			count++
+		}
+		if ok > 0 {
+			w.body(w.blk[:ok*BlockRecordSize])
+			if w.hdr.Count == 0 {
+				w.hdr.First = ns[0]
+			}
+			w.hdr.Last, w.prev, w.hdr.Count = prev, prev, count
+		}
+		if ok < k {
+			return w.Add(ns[ok]) // gives the error
+		}
+		ns = ns[k:]
+	}
 	return w.err
 }
 

@@ -14,8 +14,8 @@ import (
 // number costs 16 bytes, so a 256 MiB budget buffers 16 Mi numbers
 // (128 MiB) per run, and sorting it takes the other 128 MiB.
 //
-//	before the first spill   buffer, doubling from 512 KiB: at most ¾ of the budget
-//	                         while the old and new buffers coexist
+//	before the first spill   buffer, doubling from 512 KiB to 8 MiB, then ½ of
+//	                         the budget (pages are only touched as numbers arrive)
 //	spill                    buffer + scratch = budget, + a 64 KiB write buffer
 //	merge                    the last run (≤ ½ budget, the scratch is freed)
 //	                         + per run file 18 KiB (read buffer and decoded
@@ -35,6 +35,9 @@ const (
 	// firstBufNumbers is the buffer's first size; it doubles up to the
 	// budget, so a small compile does not allocate the whole budget.
 	firstBufNumbers = 64 << 10
+	// bigBufNumbers is where doubling stops and the buffer takes the whole
+	// budget.
+	bigBufNumbers = 1 << 20
 	// maxFanIn is the most runs merged at once, each with an open file and
 	// a read buffer. More runs are first merged into bigger ones, oldest
 	// first, which costs one more read and write of those runs.
@@ -137,7 +140,14 @@ func (r *Runs) makeRoom() error {
 	case r.merge != nil:
 		return fmt.Errorf("add: %w", errFinished)
 	case cap(r.buf) < r.limit:
-		nb := make([]int64, len(r.buf), min(max(2*cap(r.buf), firstBufNumbers), r.limit))
+		// Double up to bigBufNumbers, then go straight to the budget: a big
+		// allocation is only address space until it is written, while each
+		// doubling copies everything buffered so far.
+		size := max(2*cap(r.buf), firstBufNumbers)
+		if size > bigBufNumbers {
+			size = r.limit
+		}
+		nb := make([]int64, len(r.buf), min(size, r.limit))
 		copy(nb, r.buf)
 		r.buf = nb
 		return nil
