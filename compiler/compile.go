@@ -355,7 +355,19 @@ func maybePattern(b []byte) bool {
 	case '#', 'X':
 		return true
 	}
-	return bytes.Contains(b, []byte(".."))
+	// bytes.Contains(b, "..") costs more than the normalization of a short
+	// line; a dot is rare and two in a row rarer.
+	for i := bytes.IndexByte(b, '.'); i >= 0 && i+1 < len(b); {
+		if b[i+1] == '.' {
+			return true
+		}
+		j := bytes.IndexByte(b[i+1:], '.')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return false
 }
 
 // pattern reads a pattern line: a range to add, or a reject.

@@ -156,7 +156,11 @@ func guessNumberColumn(fields []string) int {
 // followed by white space or the end of the line. A '#' inside a number
 // pattern such as "+33 162 ######" is not a comment.
 func stripComment(t []byte) []byte {
-	for i := 1; i < len(t); i++ {
+	first := bytes.IndexByte(t, '#')
+	if first < 0 {
+		return t
+	}
+	for i := max(first, 1); i < len(t); i++ {
 		if t[i] == '#' && (t[i-1] == ' ' || t[i-1] == '\t') && (i+1 == len(t) || t[i+1] == ' ' || t[i+1] == '\t') {
 			return bytes.TrimSpace(t[:i])
 		}

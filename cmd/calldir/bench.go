@@ -32,6 +32,8 @@ type benchOpts struct {
 	format string
 	replay int
 	memory string
+	input  string
+	stages string
 }
 
 // benchRow is one stage measured against its baseline in the same run.
@@ -76,8 +78,10 @@ EXAMPLES:
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "`SEED` of the generated input", Destination: &o.seed},
 			&cli.StringFlag{Name: "dir", Usage: "work in `DIR` (default: a temporary directory, removed)", Destination: &o.dir},
 			&cli.IntFlag{Name: "replay", Value: 200_000, Usage: "`N` entries for the replay stage (0 skips it)", Destination: &o.replay},
-			&cli.StringFlag{Name: "memory", Value: "1GiB", Usage: "compile's --memory `SIZE`", Destination: &o.memory},
+			&cli.StringFlag{Name: "memory", Value: "512MiB", Usage: "compile's --memory `SIZE` (the compile command's default)", Destination: &o.memory},
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "output `FORMAT`: text or json", Destination: &o.format},
+			&cli.StringFlag{Name: "input", Usage: "compile `FILE` (a text list) instead of a generated input; --lines still sizes the other stages", Destination: &o.input},
+			&cli.StringFlag{Name: "stages", Value: "normalize,sort,compile,replay", Usage: "the `STAGES` to run, comma-separated", Destination: &o.stages},
 		},
 		Action: func(c *cli.Context) error {
 			if c.Args().Len() > 0 {
@@ -88,6 +92,11 @@ EXAMPLES:
 			}
 			if o.format != "text" && o.format != "json" {
 				return usagef("--format %q: want text or json", o.format)
+			}
+			for _, st := range strings.Split(o.stages, ",") {
+				if !slices.Contains(benchStages, st) {
+					return usagef("--stages: unknown stage %q (want some of %s)", st, strings.Join(benchStages, ","))
+				}
 			}
 			return runBench(c.Context, o, e)
 		},
@@ -115,29 +124,39 @@ func runBench(ctx context.Context, o benchOpts, e *env) error {
 			fmt.Fprintf(e.stderr, format+"\n", a...)
 		}
 	}
-	input := filepath.Join(dir, "input.txt")
-	say("bench: generating %s lines in %s", group(int64(o.lines)), input)
-	if err := generate(input, o.lines, o.seed, compiler.GenMixed); err != nil {
-		return err
-	}
+	run := func(stage string) bool { return slices.Contains(strings.Split(o.stages, ","), stage) }
 	var rows []benchRow
-	for _, mix := range []compiler.GenMix{compiler.GenUS, compiler.GenIntl} {
-		say("bench: normalize %s", mix)
-		r, err := benchNormalize(mix, min(o.lines, 300_000), o.seed)
+	if run("normalize") {
+		for _, mix := range []compiler.GenMix{compiler.GenUS, compiler.GenIntl} {
+			say("bench: normalize %s", mix)
+			r, err := benchNormalize(mix, min(o.lines, 300_000), o.seed)
+			if err != nil {
+				return err
+			}
+			rows = append(rows, r)
+		}
+	}
+	if run("sort") {
+		say("bench: sort + dedupe")
+		rows = append(rows, benchSort(o.lines, o.seed))
+	}
+	if run("compile") {
+		input := o.input
+		if input == "" {
+			input = filepath.Join(dir, "input.txt")
+			say("bench: generating %s lines in %s", group(int64(o.lines)), input)
+			if err := generate(input, o.lines, o.seed, compiler.GenMixed); err != nil {
+				return err
+			}
+		}
+		say("bench: compile %s", input)
+		r, err := benchCompile(ctx, input, dir, mem)
 		if err != nil {
 			return err
 		}
 		rows = append(rows, r)
 	}
-	say("bench: sort + dedupe")
-	rows = append(rows, benchSort(o.lines, o.seed))
-	say("bench: compile")
-	r, err := benchCompile(ctx, input, dir, mem)
-	if err != nil {
-		return err
-	}
-	rows = append(rows, r)
-	if o.replay > 0 {
+	if run("replay") && o.replay > 0 {
 		say("bench: replay")
 		r, err := benchReplay(ctx, dir, o.replay)
 		if err != nil {
@@ -166,6 +185,8 @@ func runBench(ctx context.Context, o benchOpts, e *env) error {
 	fmt.Fprintf(e.stdout, "bench: %s lines, %d CPUs, peak RSS %s\n", group(int64(o.lines)), runtime.NumCPU(), bytesText(peak))
 	return nil
 }
+
+var benchStages = []string{"normalize", "sort", "compile", "replay"}
 
 func generate(path string, n int, seed uint64, mix compiler.GenMix) error {
 	f, err := os.Create(path)
