@@ -105,7 +105,7 @@ type Result struct {
 	Patterns []shard.PatternInfo
 	Inputs   []shard.InputStats
 	Totals   shard.Totals
-	runs     *sortx.Runs
+	runs     *sortx.Buckets
 	packed   *runEntries
 }
 
@@ -154,7 +154,7 @@ type identEntry struct {
 type compilation struct {
 	opts         Options
 	ctx          context.Context
-	runs         *sortx.Runs // blocking numbers, sorted in bounded memory
+	runs         *sortx.Buckets // blocking numbers, sorted in bounded memory
 	ranges       []Range     // patterns and ranges, expanded lazily
 	rangeNs      int64       // numbers in all ranges, overlaps counted
 	patternLines int64       // accepted lines that were patterns
@@ -196,7 +196,7 @@ func Compile(ctx context.Context, opts Options) (*Result, error) {
 		if mem <= 0 {
 			mem = DefaultMemory
 		}
-		c.runs = sortx.NewRuns(opts.TempDir, mem)
+		c.runs = sortx.NewBuckets(opts.TempDir, mem)
 		res.runs = c.runs
 	}
 	ok := false

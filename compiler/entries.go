@@ -95,7 +95,7 @@ type sourceStats struct {
 // and the ranges (patterns), each distinct number once, minus the
 // allowlist, merged once and packed (see sortx.Packed).
 type runEntries struct {
-	runs   *sortx.Runs
+	runs   *sortx.Buckets
 	ranges intervals
 	allow  []int64 // sorted
 	packed *sortx.Packed
@@ -106,7 +106,7 @@ type runEntries struct {
 // then one for the patterns). The runs are closed at the end, their files
 // removed: the packed entries are all that is left, in memory up to
 // packMemory bytes, in a file in dir past it.
-func newRunEntries(runs *sortx.Runs, ranges intervals, allow []int64, stats []sourceStats, dir string, packMemory int64) (*runEntries, int64, int64, error) {
+func newRunEntries(runs *sortx.Buckets, ranges intervals, allow []int64, stats []sourceStats, dir string, packMemory int64) (*runEntries, int64, int64, error) {
 	e := &runEntries{runs: runs, ranges: ranges, allow: allow, packed: sortx.NewPacked(dir, packMemory)}
 	var distinct, allowed int64
 	var cc ccCache
