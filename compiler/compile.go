@@ -155,11 +155,11 @@ type compilation struct {
 	opts         Options
 	ctx          context.Context
 	runs         *sortx.Buckets // blocking numbers, sorted in bounded memory
-	ranges       []Range     // patterns and ranges, expanded lazily
-	rangeNs      int64       // numbers in all ranges, overlaps counted
-	patternLines int64       // accepted lines that were patterns
-	srcPatterns  []int64     // the same, per source
-	err          error       // the first error of collecting (a full disk while spilling)
+	ranges       []Range        // patterns and ranges, expanded lazily
+	rangeNs      int64          // numbers in all ranges, overlaps counted
+	patternLines int64          // accepted lines that were patterns
+	srcPatterns  []int64        // the same, per source
+	err          error          // the first error of collecting (a full disk while spilling)
 	idents       []identEntry
 	labelID      map[string]uint32
 	table        []string
