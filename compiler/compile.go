@@ -240,9 +240,9 @@ func Compile(ctx context.Context, opts Options) (*Result, error) {
 		if mem <= 0 {
 			mem = DefaultMemory
 		}
-		// The sort's scratch (half the budget) is free by now: the packed
-		// entries may have it.
-		ents, distinct, allowed, err := newRunEntries(c.runs, coalesce(c.ranges), allow, stats, opts.TempDir, mem/2)
+		// The packed entries take what the buckets leave of the budget
+		// (an eighth); past it they go to a file.
+		ents, distinct, allowed, err := newRunEntries(c.runs, coalesce(c.ranges), allow, stats, opts.TempDir, mem/8)
 		res.packed = ents
 		if err != nil {
 			return nil, fmt.Errorf("sort: %w", err)

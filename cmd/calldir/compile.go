@@ -122,8 +122,10 @@ func runCompile(ctx context.Context, o compileOpts, opts compiler.Options, thres
 	opts.Memory, opts.TempDir = mem, o.tempDir
 	// Hold the Go heap near the bound too: the numbers are most of it, and
 	// without a limit the collector lets garbage (batches, strings) grow
-	// with the heap.
-	debug.SetMemoryLimit(mem + 64<<20)
+	// with the heap. The headroom is the blocks in flight and the garbage
+	// of buckets already sorted; a tighter limit makes the collector run
+	// back to back.
+	debug.SetMemoryLimit(mem + mem/8 + 64<<20)
 	if o.delta != "" && o.base == "" {
 		return usagef("--delta needs --base (the build the devices have)")
 	}

@@ -80,10 +80,12 @@ func bucketOf(k int64) int {
 	return sh<<mantBits + int(uint64(k)>>sh&(1<<mantBits-1)) + 2<<mantBits
 }
 
-// NewBuckets returns an empty Buckets that keeps at most memoryBytes of
-// numbers in memory (0 or less: DefaultMemory) and spills to a file in dir
-// (empty: os.TempDir()). The sort at the end uses up to about a quarter of
-// the budget again (see Iterator).
+// NewBuckets returns an empty Buckets that uses about memoryBytes (0 or
+// less: DefaultMemory) and spills to a file in dir (empty: os.TempDir()):
+// 5/8 of it holds numbers as they arrive, and the sort at the end takes up
+// to 3/16 more (see bigBucket) while the memory of the buckets already
+// read is given back. The rest is the caller's (the compile packs the
+// sorted numbers in 1/8).
 func NewBuckets(dir string, memoryBytes int64) *Buckets {
 	if dir == "" {
 		dir = os.TempDir()
@@ -91,7 +93,7 @@ func NewBuckets(dir string, memoryBytes int64) *Buckets {
 	if memoryBytes <= 0 {
 		memoryBytes = DefaultMemory
 	}
-	b := &Buckets{dir: dir, limit: int(max(memoryBytes/8, 2*blockKeys))}
+	b := &Buckets{dir: dir, limit: int(max(memoryBytes*5/8/8, 2*blockKeys))}
 	for i := range b.last {
 		b.last[i] = -1
 	}
@@ -344,8 +346,8 @@ func (it *BucketIter) start() {
 
 // bigBucket is the most numbers a bucket is sorted with in one slice:
 // with its sort scratch, the bucket being read and a spare buffer, that is
-// a quarter of the budget at most, while the blocks already read are freed.
-func (b *Buckets) bigBucket() int { return max(b.limit/16, blockKeys) }
+// 3/10 of the numbers' memory (3/16 of the budget).
+func (b *Buckets) bigBucket() int { return max(b.limit/10, blockKeys) }
 
 func (it *BucketIter) sortAll() {
 	defer close(it.done)
@@ -393,7 +395,7 @@ func (it *BucketIter) sortAll() {
 // sortBig sorts an oversized bucket through a Runs of its own.
 func (it *BucketIter) sortBig(k int, send func(sortedBucket) bool) bool {
 	b := it.b
-	r := NewRuns(b.dir, int64(b.limit)*8/2)
+	r := NewRuns(b.dir, int64(b.bigBucket())*16)
 	defer r.Close()
 	raw := make([]byte, 1<<20)
 	for _, e := range b.extents[k] {
