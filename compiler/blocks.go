@@ -3,12 +3,14 @@ package compiler
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"runtime"
 	"sync"
 
+	"github.com/calldir/calldir/compiler/sortx"
 	"github.com/calldir/calldir/e164"
 	"github.com/calldir/calldir/shard"
 )
@@ -18,11 +20,11 @@ import (
 //
 //	reader: read 1 MiB blocks cut at a line end (hashing the raw bytes)
 //	  ──▶ workers: split lines, trim, normalize, append keys to their own
-//	      buffer, which goes to the sorted runs 32 Ki keys at a time
+//	      buffer, which goes to its part of the buckets 32 Ki keys at a time
 //	  ──▶ collector, in block order: line numbers, rejects, patterns, stats
 //
 // Only the reader touches every byte sequentially, and only to copy and
-// hash it. The numbers need no order (the runs sort them), so they skip the
+// hash it. The numbers need no order (the buckets sort them), so they skip the
 // collector; everything whose order shows (rejects, patterns) goes through
 // it, which keeps the output identical to a sequential read.
 
@@ -37,7 +39,7 @@ var textBlocks = true
 
 const (
 	// keyBatch is how many keys a worker buffers before it adds them to
-	// the runs, under their lock.
+	// its part of the buckets.
 	keyBatch = 32 << 10
 )
 
@@ -188,22 +190,6 @@ func skipLine(r io.Reader, seen, carry []byte) ([]byte, bool, error) {
 	}
 }
 
-// keySink is where the workers put their accepted numbers: the compile's
-// runs, under a lock.
-type keySink struct {
-	mu sync.Mutex
-	c  *compilation
-}
-
-func (k *keySink) add(keys []int64) error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if err := k.c.runs.AddSlice(keys); err != nil {
-		return fmt.Errorf("sort: %w", err)
-	}
-	return nil
-}
-
 // blockWorker normalizes the lines of blocks.
 type blockWorker struct {
 	c    *compilation
@@ -212,17 +198,20 @@ type blockWorker struct {
 	role string
 	src  int
 	keys []int64
-	sink *keySink
+	part *sortx.BucketPart // where the keys go: the worker's own
 }
 
-// flush hands the buffered keys to the runs.
+// flush hands the buffered keys to the worker's part of the buckets.
 func (w *blockWorker) flush() error {
 	if len(w.keys) == 0 {
 		return nil
 	}
-	err := w.sink.add(w.keys)
+	err := w.part.AddSlice(w.keys)
 	w.keys = w.keys[:0]
-	return err
+	if err != nil {
+		return fmt.Errorf("sort: %w", err)
+	}
+	return nil
 }
 
 // work fills in a block's results.
@@ -266,8 +255,12 @@ func (w *blockWorker) work(b *tblock) error {
 			}
 		}
 		b.counted++
-		num := stripComment(t)
-		if maybePattern(num) {
+		num := t
+		hash, dot := marks(t)
+		if hash {
+			num = stripComment(t)
+		}
+		if (hash || dot) && maybePattern(num) || len(num) > 0 && num[len(num)-1] == 'X' {
 			why, rng := w.c.pattern(string(num), w.role, w.path, 0)
 			if rng != nil {
 				b.patterns = append(b.patterns, tpattern{line: ln - 1, text: string(num)})
@@ -300,6 +293,29 @@ func (w *blockWorker) work(b *tblock) error {
 	return nil
 }
 
+// marks reports whether b holds a '#' or a '.', eight bytes at a time: on
+// most lines neither a comment nor a pattern needs looking for.
+func marks(b []byte) (hash, dot bool) {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	var h, d uint64
+	for len(b) >= 8 {
+		v := binary.LittleEndian.Uint64(b)
+		x, y := v^('#'*ones), v^('.'*ones)
+		h |= (x - ones) &^ x & highs
+		d |= (y - ones) &^ y & highs
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c == '#' {
+			h = highs
+		}
+		if c == '.' {
+			d = highs
+		}
+	}
+	return h&highs != 0, d&highs != 0
+}
+
 // trimASCIISpace trims the ASCII white space that bytes.TrimSpace trims.
 func trimASCIISpace(b []byte) []byte {
 	i, j := 0, len(b)
@@ -328,14 +344,13 @@ func (c *compilation) readTextBlocks(in *input, src Source, idx uint32, role str
 		defer close(inCh)
 		prodErr = readBlocks(ctx, in.lines.br, in.raw, inCh)
 	}()
-	sink := &keySink{c: c}
 	var wg sync.WaitGroup
 	workErr := make([]error, workers)
 	for i := 0; i < workers; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := &blockWorker{c: c, norm: norm, path: src.Path, role: role, src: int(idx), keys: make([]int64, 0, keyBatch), sink: sink}
+			w := &blockWorker{c: c, norm: norm, path: src.Path, role: role, src: int(idx), keys: make([]int64, 0, keyBatch), part: c.runs.Part(i % c.runs.Parts())}
 			for b := range inCh {
 				if err := w.work(b); err != nil {
 					workErr[i] = err

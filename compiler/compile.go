@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 
@@ -196,7 +197,7 @@ func Compile(ctx context.Context, opts Options) (*Result, error) {
 		if mem <= 0 {
 			mem = DefaultMemory
 		}
-		c.runs = sortx.NewBuckets(opts.TempDir, mem)
+		c.runs = sortx.NewBucketsParts(opts.TempDir, mem, runtime.GOMAXPROCS(0))
 		res.runs = c.runs
 	}
 	ok := false

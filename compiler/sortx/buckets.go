@@ -28,12 +28,26 @@ import (
 //	Iterator ──▶ for each bucket in order: read its extents and blocks,
 //	        SortDedupe, yield (a goroutine sorts the next bucket meanwhile)
 //
-// A bucket bigger than a quarter of the budget (clustered input: every
-// number in one area code) is sorted by a Runs of its own instead, with
-// sorted runs on disk and a merge; the output is the same.
+// A bucket bigger than bigBucket (clustered input: every number in one
+// area code) is sorted by a Runs of its own instead, with sorted runs on
+// disk and a merge; the output is the same.
 //
-// Buckets is not safe for concurrent use.
+// Buckets has parts, one per goroutine that adds numbers, each with its
+// own blocks and spill file, so that the adding needs no lock; a bucket is
+// gathered from every part at the end. Buckets itself adds to part 0. Use
+// each part from one goroutine at a time, and nothing concurrently with
+// Iterator or Close.
 type Buckets struct {
+	dir   string
+	limit int // numbers in memory, all parts together
+	parts []*BucketPart
+
+	iter   *BucketIter
+	closed bool
+}
+
+// BucketPart is the numbers added by one goroutine.
+type BucketPart struct {
 	dir   string
 	limit int // numbers in memory (blocks allocated × blockKeys)
 
@@ -49,9 +63,8 @@ type Buckets struct {
 	extents [numBuckets][]extent
 	spilled int
 
-	iter   *BucketIter
-	err    error
-	closed bool
+	done bool // Iterator was called
+	err  error
 }
 
 // extent is a bucket's numbers in the spill file.
@@ -80,191 +93,248 @@ func bucketOf(k int64) int {
 	return sh<<mantBits + int(uint64(k)>>sh&(1<<mantBits-1)) + 2<<mantBits
 }
 
-// NewBuckets returns an empty Buckets that uses about memoryBytes (0 or
-// less: DefaultMemory) and spills to a file in dir (empty: os.TempDir()):
-// 5/8 of it holds numbers as they arrive, and the sort at the end takes up
-// to 3/16 more (see bigBucket) while the memory of the buckets already
-// read is given back. The rest is the caller's (the compile packs the
-// sorted numbers in 1/8).
-func NewBuckets(dir string, memoryBytes int64) *Buckets {
+// NewBuckets is NewBucketsParts with one part.
+func NewBuckets(dir string, memoryBytes int64) *Buckets { return NewBucketsParts(dir, memoryBytes, 1) }
+
+// NewBucketsParts returns an empty Buckets of parts parts (at least 1) that
+// uses about memoryBytes (0 or less: DefaultMemory) and spills to files in
+// dir (empty: os.TempDir()): 5/8 of it holds numbers as they arrive, split
+// evenly between the parts, and the sort at the end takes up to 3/16 more
+// (see bigBucket) while the memory of the buckets already read is given
+// back. The rest is the caller's (the compile packs the sorted numbers in
+// 1/8).
+func NewBucketsParts(dir string, memoryBytes int64, parts int) *Buckets {
 	if dir == "" {
 		dir = os.TempDir()
 	}
 	if memoryBytes <= 0 {
 		memoryBytes = DefaultMemory
 	}
-	b := &Buckets{dir: dir, limit: int(max(memoryBytes*5/8/8, 2*blockKeys))}
-	for i := range b.last {
-		b.last[i] = -1
+	parts = max(parts, 1)
+	b := &Buckets{dir: dir, limit: int(max(memoryBytes*5/8/8, int64(2*blockKeys*parts)))}
+	for range parts {
+		p := &BucketPart{dir: dir, limit: b.limit / parts}
+		for i := range p.last {
+			p.last[i] = -1
+		}
+		b.parts = append(b.parts, p)
 	}
 	return b
 }
 
-// Add adds the positive number x.
-func (b *Buckets) Add(x int64) error {
-	return b.AddSlice([]int64{x})
+// Part returns part i, for one goroutine's numbers.
+func (b *Buckets) Part(i int) *BucketPart { return b.parts[i] }
+
+// Parts returns the number of parts.
+func (b *Buckets) Parts() int { return len(b.parts) }
+
+// Add adds the positive number x to part 0.
+func (b *Buckets) Add(x int64) error { return b.AddSlice([]int64{x}) }
+
+// AddSlice adds the positive numbers xs to part 0.
+func (b *Buckets) AddSlice(xs []int64) error {
+	if b.closed {
+		return fmt.Errorf("add: %w", ErrClosed)
+	}
+	return b.parts[0].AddSlice(xs)
 }
 
 // AddSlice adds the positive numbers xs.
-func (b *Buckets) AddSlice(xs []int64) error {
+func (p *BucketPart) AddSlice(xs []int64) error {
 	switch {
-	case b.closed:
-		return fmt.Errorf("add: %w", ErrClosed)
-	case b.err != nil:
-		return b.err
-	case b.iter != nil:
+	case p.err != nil:
+		return p.err
+	case p.done:
 		return fmt.Errorf("add: %w", errFinished)
 	}
 	for _, x := range xs {
 		if x <= 0 {
-			return b.fail(fmt.Errorf("add: %d is not positive", x))
+			return p.fail(fmt.Errorf("add: %d is not positive", x))
 		}
 		k := bucketOf(x)
-		if b.fill[k] == blockKeys || b.last[k] < 0 {
-			if err := b.newBlock(k); err != nil {
+		if p.fill[k] == blockKeys || p.last[k] < 0 {
+			if err := p.newBlock(k); err != nil {
 				return err
 			}
 		}
-		b.blocks[b.last[k]][b.fill[k]] = x
-		b.fill[k]++
+		p.blocks[p.last[k]][p.fill[k]] = x
+		p.fill[k]++
 	}
 	return nil
 }
 
 // newBlock gives bucket k an empty block, spilling first when the budget
 // is spent.
-func (b *Buckets) newBlock(k int) error {
-	if (b.used+1)*blockKeys > b.limit {
-		if err := b.spill(); err != nil {
-			return b.fail(err)
+func (p *BucketPart) newBlock(k int) error {
+	if (p.used+1)*blockKeys > p.limit {
+		if err := p.spill(); err != nil {
+			return p.fail(err)
 		}
 	}
-	if b.used == len(b.blocks) {
-		b.blocks = append(b.blocks, make([]int64, blockKeys))
+	if p.used == len(p.blocks) {
+		p.blocks = append(p.blocks, make([]int64, blockKeys))
 	}
-	b.chains[k] = append(b.chains[k], int32(b.used))
-	b.last[k], b.fill[k] = int32(b.used), 0
-	b.used++
+	p.chains[k] = append(p.chains[k], int32(p.used))
+	p.last[k], p.fill[k] = int32(p.used), 0
+	p.used++
 	return nil
 }
 
 // memNumbers returns the numbers of bucket k's blocks in memory.
-func (b *Buckets) memNumbers(k int) int {
-	if len(b.chains[k]) == 0 {
+func (p *BucketPart) memNumbers(k int) int {
+	if len(p.chains[k]) == 0 {
 		return 0
 	}
-	return (len(b.chains[k])-1)*blockKeys + int(b.fill[k])
+	return (len(p.chains[k])-1)*blockKeys + int(p.fill[k])
+}
+
+// memBlocks calls fn with each of bucket k's blocks in memory, filled part.
+func (p *BucketPart) memBlocks(k int, fn func([]int64) error) error {
+	for i, blk := range p.chains[k] {
+		m := blockKeys
+		if i == len(p.chains[k])-1 {
+			m = int(p.fill[k])
+		}
+		if err := fn(p.blocks[blk][:m]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // spill writes every bucket's blocks to the spill file, one extent per
 // bucket, and frees the blocks.
-func (b *Buckets) spill() error {
-	if b.f == nil {
-		f, err := os.CreateTemp(b.dir, runPattern)
+func (p *BucketPart) spill() error {
+	if p.f == nil {
+		f, err := os.CreateTemp(p.dir, runPattern)
 		if err != nil {
 			return fmt.Errorf("spill: %w", err)
 		}
-		b.f, b.path = f, f.Name()
+		p.f, p.path = f, f.Name()
 	}
 	buf := make([]byte, 0, 256<<10)
-	for k := range b.chains {
-		n := b.memNumbers(k)
+	for k := range p.chains {
+		n := p.memNumbers(k)
 		if n == 0 {
 			continue
 		}
-		ext := extent{off: b.off, n: n}
+		ext := extent{off: p.off, n: n}
 		crc := uint32(0)
-		for i, blk := range b.chains[k] {
-			m := blockKeys
-			if i == len(b.chains[k])-1 {
-				m = int(b.fill[k])
-			}
-			for _, x := range b.blocks[blk][:m] {
+		err := p.memBlocks(k, func(xs []int64) error {
+			for _, x := range xs {
 				buf = binary.LittleEndian.AppendUint64(buf, uint64(x))
 				if len(buf) == cap(buf) {
-					if err := b.write(&buf, &crc); err != nil {
+					if err := p.write(&buf, &crc); err != nil {
 						return err
 					}
 				}
 			}
+			return nil
+		})
+		if err == nil {
+			err = p.write(&buf, &crc)
 		}
-		if err := b.write(&buf, &crc); err != nil {
+		if err != nil {
 			return err
 		}
 		ext.crc = crc
-		b.extents[k] = append(b.extents[k], ext)
-		b.chains[k], b.last[k], b.fill[k] = b.chains[k][:0], -1, 0
+		p.extents[k] = append(p.extents[k], ext)
+		p.chains[k], p.last[k], p.fill[k] = p.chains[k][:0], -1, 0
 	}
-	b.used = 0
-	b.spilled++
+	p.used = 0
+	p.spilled++
 	return nil
 }
 
-func (b *Buckets) write(buf *[]byte, crc *uint32) error {
+func (p *BucketPart) write(buf *[]byte, crc *uint32) error {
 	if len(*buf) == 0 {
 		return nil
 	}
-	if _, err := b.f.WriteAt(*buf, b.off); err != nil {
-		return fmt.Errorf("spill to %s: %w", b.path, err)
+	if _, err := p.f.WriteAt(*buf, p.off); err != nil {
+		return fmt.Errorf("spill to %s: %w", p.path, err)
 	}
 	*crc = crc32.Update(*crc, castagnoli, *buf)
-	b.off += int64(len(*buf))
+	p.off += int64(len(*buf))
 	*buf = (*buf)[:0]
 	return nil
 }
 
-// Spilled returns how many times the numbers in memory went to the file.
-func (b *Buckets) Spilled() int { return b.spilled }
+// Spilled returns how many times numbers in memory went to a file.
+func (b *Buckets) Spilled() int {
+	n := 0
+	for _, p := range b.parts {
+		n += p.spilled
+	}
+	return n
+}
 
-func (b *Buckets) fail(err error) error {
-	b.err = err
+func (p *BucketPart) fail(err error) error {
+	p.err = err
 	return err
 }
 
-// gather returns every number of bucket k in one slice (from the file and
-// from memory), in dst if it is big enough.
-func (b *Buckets) gather(k int, dst []int64) ([]int64, error) {
-	n := b.memNumbers(k)
-	for _, e := range b.extents[k] {
-		n += e.n
-	}
-	dst = slices.Grow(dst[:0], n)[:0]
-	var raw []byte
-	for _, e := range b.extents[k] {
-		if raw == nil {
-			raw = make([]byte, min(e.n*8, 1<<20))
-		}
+// readExtents calls fn with the numbers of bucket k's extents, a piece at
+// a time; each extent's checksum is checked at its end, so a caller that
+// acts only after the last call never acts on corrupt numbers.
+func (p *BucketPart) readExtents(k int, raw []byte, fn func([]int64) error) error {
+	var nums []int64
+	for _, e := range p.extents[k] {
 		crc := uint32(0)
 		for done := 0; done < e.n*8; {
 			m := min(len(raw), e.n*8-done)
-			if _, err := b.f.ReadAt(raw[:m], e.off+int64(done)); err != nil {
-				return nil, fmt.Errorf("read %s: %w", b.path, err)
+			if _, err := p.f.ReadAt(raw[:m], e.off+int64(done)); err != nil {
+				return fmt.Errorf("read %s: %w", p.path, err)
 			}
 			crc = crc32.Update(crc, castagnoli, raw[:m])
+			nums = nums[:0]
 			for i := 0; i < m; i += 8 {
-				dst = append(dst, int64(binary.LittleEndian.Uint64(raw[i:])))
+				nums = append(nums, int64(binary.LittleEndian.Uint64(raw[i:])))
+			}
+			if err := fn(nums); err != nil {
+				return err
 			}
 			done += m
 		}
 		if crc != e.crc {
-			return nil, fmt.Errorf("read %s: %w: checksum mismatch at offset %d", b.path, ErrCorrupt, e.off)
+			return fmt.Errorf("read %s: %w: checksum mismatch at offset %d", p.path, ErrCorrupt, e.off)
 		}
 	}
-	for i, blk := range b.chains[k] {
-		m := blockKeys
-		if i == len(b.chains[k])-1 {
-			m = int(b.fill[k])
+	return nil
+}
+
+// each calls fn with every number of bucket k, from every part: the
+// spilled ones first, a piece at a time.
+func (b *Buckets) each(k int, raw []byte, fn func([]int64) error) error {
+	for _, p := range b.parts {
+		if err := p.readExtents(k, raw, fn); err != nil {
+			return err
 		}
-		dst = append(dst, b.blocks[blk][:m]...)
+		if err := p.memBlocks(k, fn); err != nil {
+			return err
+		}
 	}
-	return dst, nil
+	return nil
+}
+
+// gather returns every number of bucket k in one slice, in dst if it is
+// big enough.
+func (b *Buckets) gather(k int, dst []int64, raw []byte) ([]int64, error) {
+	dst = slices.Grow(dst[:0], b.bucketSize(k))
+	err := b.each(k, raw, func(xs []int64) error {
+		dst = append(dst, xs...)
+		return nil
+	})
+	return dst, err
 }
 
 // bucketSize is the count of numbers in bucket k.
 func (b *Buckets) bucketSize(k int) int {
-	n := b.memNumbers(k)
-	for _, e := range b.extents[k] {
-		n += e.n
+	n := 0
+	for _, p := range b.parts {
+		n += p.memNumbers(k)
+		for _, e := range p.extents[k] {
+			n += e.n
+		}
 	}
 	return n
 }
@@ -272,8 +342,10 @@ func (b *Buckets) bucketSize(k int) int {
 // release drops bucket k's blocks once they are read: the memory goes
 // back as the iteration goes on.
 func (b *Buckets) release(k int) {
-	for _, blk := range b.chains[k] {
-		b.blocks[blk] = nil
+	for _, p := range b.parts {
+		for _, blk := range p.chains[k] {
+			p.blocks[blk] = nil
+		}
 	}
 }
 
@@ -284,10 +356,14 @@ func (b *Buckets) Iterator() (*BucketIter, error) {
 	switch {
 	case b.closed:
 		return nil, fmt.Errorf("iterate: %w", ErrClosed)
-	case b.err != nil:
-		return nil, b.err
 	case b.iter != nil:
 		return nil, errors.New("iterate: Iterator called twice")
+	}
+	for _, p := range b.parts {
+		if p.err != nil {
+			return nil, p.err
+		}
+		p.done = true
 	}
 	b.iter = &BucketIter{b: b}
 	b.iter.start()
@@ -304,15 +380,18 @@ func (b *Buckets) Close() error {
 		b.iter.stop()
 	}
 	b.closed = true
-	b.blocks = nil
-	if b.f == nil {
-		return nil
+	var errs []error
+	for _, p := range b.parts {
+		p.blocks = nil
+		if p.f == nil {
+			continue
+		}
+		errs = append(errs, p.f.Close())
+		if err := os.Remove(p.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
 	}
-	err := b.f.Close()
-	if rerr := os.Remove(b.path); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) && err == nil {
-		err = rerr
-	}
-	if err != nil {
+	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("close buckets: %w", err)
 	}
 	return nil
@@ -355,6 +434,7 @@ func (it *BucketIter) sortAll() {
 	b := it.b
 	var sorter Sorter
 	defer sorter.Release()
+	raw := make([]byte, 256<<10)
 	send := func(sb sortedBucket) bool {
 		select {
 		case it.ch <- sb:
@@ -369,7 +449,7 @@ func (it *BucketIter) sortAll() {
 			continue
 		}
 		if n > b.bigBucket() {
-			if !it.sortBig(k, send) {
+			if !it.sortBig(k, raw, send) {
 				return
 			}
 			continue
@@ -379,7 +459,7 @@ func (it *BucketIter) sortAll() {
 		case buf = <-it.free:
 		default:
 		}
-		nums, err := b.gather(k, buf)
+		nums, err := b.gather(k, buf, raw)
 		if err != nil {
 			send(sortedBucket{err: err})
 			return
@@ -393,39 +473,12 @@ func (it *BucketIter) sortAll() {
 }
 
 // sortBig sorts an oversized bucket through a Runs of its own.
-func (it *BucketIter) sortBig(k int, send func(sortedBucket) bool) bool {
+func (it *BucketIter) sortBig(k int, raw []byte, send func(sortedBucket) bool) bool {
 	b := it.b
 	r := NewRuns(b.dir, int64(b.bigBucket())*16)
 	defer r.Close()
-	raw := make([]byte, 1<<20)
-	for _, e := range b.extents[k] {
-		crc := uint32(0)
-		for done := 0; done < e.n*8; {
-			m := min(len(raw), e.n*8-done)
-			if _, err := b.f.ReadAt(raw[:m], e.off+int64(done)); err != nil {
-				return send(sortedBucket{err: fmt.Errorf("read %s: %w", b.path, err)})
-			}
-			crc = crc32.Update(crc, castagnoli, raw[:m])
-			for i := 0; i < m; i += 8 {
-				if err := r.Add(int64(binary.LittleEndian.Uint64(raw[i:]))); err != nil {
-					return send(sortedBucket{err: err})
-				}
-			}
-			done += m
-		}
-		// Checked before anything of the bucket comes out.
-		if crc != e.crc {
-			return send(sortedBucket{err: fmt.Errorf("read %s: %w: checksum mismatch at offset %d", b.path, ErrCorrupt, e.off)})
-		}
-	}
-	for i, blk := range b.chains[k] {
-		m := blockKeys
-		if i == len(b.chains[k])-1 {
-			m = int(b.fill[k])
-		}
-		if err := r.AddSlice(b.blocks[blk][:m]); err != nil {
-			return send(sortedBucket{err: err})
-		}
+	if err := b.each(k, raw, r.AddSlice); err != nil {
+		return send(sortedBucket{err: err})
 	}
 	b.release(k)
 	m, err := r.Iterator()
