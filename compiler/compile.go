@@ -243,7 +243,7 @@ func Compile(ctx context.Context, opts Options) (*Result, error) {
 		}
 		// The packed entries take what the buckets leave of the budget
 		// (an eighth); past it they go to a file.
-		ents, distinct, allowed, err := newRunEntries(c.runs, coalesce(c.ranges), allow, stats, opts.TempDir, mem/8)
+		ents, distinct, allowed, err := newRunEntries(ctx, c.runs, coalesce(c.ranges), allow, stats, opts.TempDir, mem/8)
 		res.packed = ents
 		if err != nil {
 			return nil, fmt.Errorf("sort: %w", err)
