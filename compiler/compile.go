@@ -92,6 +92,9 @@ type Progress struct {
 	Lines      int64
 	Bytes      int64 // raw (compressed) bytes read of this source
 	TotalBytes int64 // size of this source, or -1 if unknown
+	// Sorted is set once every source is read: the entries sorted and
+	// packed so far, of about Keys numbers collected (duplicates count).
+	Sorted, Keys int64
 }
 
 // Result is a compiled build: its entries (in memory, or for blocking
@@ -243,7 +246,7 @@ func Compile(ctx context.Context, opts Options) (*Result, error) {
 		}
 		// The packed entries take what the buckets leave of the budget
 		// (an eighth); past it they go to a file.
-		ents, distinct, allowed, err := newRunEntries(ctx, c.runs, coalesce(c.ranges), allow, stats, opts.TempDir, mem/8)
+		ents, distinct, allowed, err := newRunEntries(ctx, c.runs, coalesce(c.ranges), allow, stats, opts.TempDir, mem/8, opts.Progress)
 		res.packed = ents
 		if err != nil {
 			return nil, fmt.Errorf("sort: %w", err)

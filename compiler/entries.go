@@ -107,15 +107,19 @@ type runEntries struct {
 // then one for the patterns). The runs are closed at the end, their files
 // removed: the packed entries are all that is left, in memory up to
 // packMemory bytes, in a file in dir past it.
-func newRunEntries(ctx context.Context, runs *sortx.Buckets, ranges intervals, allow []int64, stats []sourceStats, dir string, packMemory int64) (*runEntries, int64, int64, error) {
+func newRunEntries(ctx context.Context, runs *sortx.Buckets, ranges intervals, allow []int64, stats []sourceStats, dir string, packMemory int64, progress func(Progress)) (*runEntries, int64, int64, error) {
 	e := &runEntries{runs: runs, ranges: ranges, allow: allow, packed: sortx.NewPacked(dir, packMemory)}
 	var distinct, allowed int64
 	var cc ccCache
 	var steps int
+	keys := int64(runs.Len())
 	err := e.walk(func(n int64, src int, dup bool, listed bool) error {
 		if steps++; steps&0xffff == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
+			}
+			if progress != nil && steps&0xfffff == 0 {
+				progress(Progress{Sorted: int64(steps), Keys: keys})
 			}
 		}
 		if src == rangeSrc {

@@ -45,6 +45,11 @@ func (p *progress) update(pr compiler.Progress) {
 		return
 	}
 	p.last = now
+	if pr.Keys > 0 {
+		fmt.Fprintf(p.w, "\r\033[Ksorting: %s of about %s numbers", group(pr.Sorted), group(pr.Keys))
+		p.printed = true
+		return
+	}
 	pct := ""
 	if pr.TotalBytes > 0 {
 		pct = fmt.Sprintf(" %3.0f%%", 100*float64(pr.Bytes)/float64(pr.TotalBytes))

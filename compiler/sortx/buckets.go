@@ -259,6 +259,15 @@ func (p *BucketPart) write(buf *[]byte, crc *uint32) error {
 	return nil
 }
 
+// Len returns the count of numbers added, duplicates included.
+func (b *Buckets) Len() int {
+	n := 0
+	for k := range numBuckets {
+		n += b.bucketSize(k)
+	}
+	return n
+}
+
 // Spilled returns how many times numbers in memory went to a file.
 func (b *Buckets) Spilled() int {
 	n := 0
