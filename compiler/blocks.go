@@ -110,13 +110,24 @@ func readBlocks(ctx context.Context, r io.Reader, raw *countingReader, out chan<
 		b.first = seq == 0
 		b.buf = append(b.buf, carry...)
 		carry = carry[:0]
-		for len(b.buf) < blockBytes && !eof {
+		// Read blockBytes more (the carry is shorter than MaxLineBytes, so
+		// there is room), which always makes progress.
+		for want := len(b.buf) + blockBytes; len(b.buf) < want && !eof; {
 			n, err := r.Read(b.buf[len(b.buf) : blockBytes+MaxLineBytes])
 			b.buf = b.buf[:len(b.buf)+n]
 			if err == io.EOF {
 				eof = true
 			} else if err != nil {
-				tblockPool.Put(b)
+				// Send the whole lines read, so that the error names the
+				// line where the data ends.
+				b.buf = b.buf[:bytes.LastIndexByte(b.buf, '\n')+1]
+				if len(b.buf) > 0 {
+					if serr := send(b); serr != nil {
+						return serr
+					}
+				} else {
+					tblockPool.Put(b)
+				}
 				return err
 			}
 		}
@@ -158,11 +169,12 @@ func readBlocks(ctx context.Context, r io.Reader, raw *countingReader, out chan<
 		} else {
 			tblockPool.Put(b)
 		}
-		long.seq, long.first = seq, seq == 0
-		if err := send(long); err != nil {
+		if err != nil { // the long line was not read to its end: it is the error's
+			tblockPool.Put(long)
 			return err
 		}
-		if err != nil {
+		long.seq, long.first = seq, seq == 0
+		if err := send(long); err != nil {
 			return err
 		}
 	}

@@ -210,7 +210,9 @@ type lineReader struct {
 }
 
 func newLineReader(r io.Reader) *lineReader {
-	return &lineReader{br: bufio.NewReaderSize(r, MaxLineBytes)}
+	// Hide r's type: bufio.NewReaderSize would return r itself if it were
+	// a bufio.Reader at least as big, and the line limit would be its size.
+	return &lineReader{br: bufio.NewReaderSize(struct{ io.Reader }{r}, MaxLineBytes)}
 }
 
 // next returns the next line, whether it was too long (then the returned
@@ -233,7 +235,12 @@ func (lr *lineReader) next() (line []byte, tooLong bool, err error) {
 		if !errors.Is(err, io.EOF) || len(line) == 0 {
 			return nil, false, err
 		}
-		err = nil // last line without a newline
+		err = nil                      // last line without a newline
+		if len(line) >= MaxLineBytes { // it filled the buffer as the data ended
+			lr.line++
+			lr.long = append(lr.long[:0], line...)
+			return lr.long, true, nil
+		}
 	}
 	lr.line++
 	line = bytes.TrimSuffix(line, []byte{'\n'})
