@@ -22,7 +22,8 @@ import (
 //	Add ──▶ bucket = key's bit length and the 8 bits below its top bit
 //	        (14,592 buckets, each a range ≤ 1/256 of its keys' magnitude:
 //	        the US numbers of a list fall in about 240 of them)
-//	    ──▶ blocks of blockKeys numbers per bucket, in memory
+//	    ──▶ blocks of 64 to 1,024 numbers per bucket, in memory (the
+//	        budget holds a block for every bucket at once)
 //	    ──▶ past the budget: every block to a spill file, raw, as extents
 //	        of their bucket (checksummed), and the memory is reused
 //	Iterator ──▶ for each bucket in order: read its extents and blocks,
@@ -49,7 +50,9 @@ type Buckets struct {
 // BucketPart is the numbers added by one goroutine.
 type BucketPart struct {
 	dir   string
-	limit int // numbers in memory (blocks allocated × blockKeys)
+	limit int    // numbers in memory (blocks allocated × bk)
+	bk    int    // numbers per block
+	buf   []byte // spill write buffer
 
 	blocks [][]int64 // every block allocated, reused after a spill
 	used   int       // blocks handed out since the last spill
@@ -77,10 +80,14 @@ type extent struct {
 const (
 	mantBits   = 8
 	numBuckets = (63-mantBits)<<mantBits + 2<<mantBits
-	// blockKeys is a bucket's block: 8 KiB. Every bucket in use holds a
-	// partly filled block, so the memory is the numbers plus at most a
-	// block per bucket, and the budget counts whole blocks.
-	blockKeys = 1 << 10
+	// A bucket's numbers are held in blocks of bk numbers: 8 KiB when the
+	// budget is large, down to 512 bytes so that a part's budget holds a
+	// block for every bucket at once (spread input puts numbers in
+	// thousands of buckets; with fewer blocks than buckets in use, every
+	// spill would write tiny pieces). The budget counts whole blocks: the
+	// memory is the numbers plus at most a partly filled block per bucket.
+	blockKeys    = 1 << 10 // the largest block
+	minBlockKeys = 64
 )
 
 // bucketOf maps a positive key to its bucket; it is monotonic in the key.
@@ -111,9 +118,13 @@ func NewBucketsParts(dir string, memoryBytes int64, parts int) *Buckets {
 		memoryBytes = DefaultMemory
 	}
 	parts = max(parts, 1)
-	b := &Buckets{dir: dir, limit: int(max(memoryBytes*5/8/8, int64(2*blockKeys*parts)))}
+	b := &Buckets{dir: dir, limit: int(max(memoryBytes*5/8/8, int64(2*minBlockKeys*parts)))}
 	for range parts {
 		p := &BucketPart{dir: dir, limit: b.limit / parts}
+		p.bk = minBlockKeys
+		for p.bk < blockKeys && 2*p.bk*numBuckets <= p.limit {
+			p.bk *= 2
+		}
 		for i := range p.last {
 			p.last[i] = -1
 		}
@@ -152,7 +163,7 @@ func (p *BucketPart) AddSlice(xs []int64) error {
 			return p.fail(fmt.Errorf("add: %d is not positive", x))
 		}
 		k := bucketOf(x)
-		if p.fill[k] == blockKeys || p.last[k] < 0 {
+		if int(p.fill[k]) == p.bk || p.last[k] < 0 {
 			if err := p.newBlock(k); err != nil {
 				return err
 			}
@@ -166,13 +177,13 @@ func (p *BucketPart) AddSlice(xs []int64) error {
 // newBlock gives bucket k an empty block, spilling first when the budget
 // is spent.
 func (p *BucketPart) newBlock(k int) error {
-	if (p.used+1)*blockKeys > p.limit {
+	if (p.used+1)*p.bk > p.limit {
 		if err := p.spill(); err != nil {
 			return p.fail(err)
 		}
 	}
 	if p.used == len(p.blocks) {
-		p.blocks = append(p.blocks, make([]int64, blockKeys))
+		p.blocks = append(p.blocks, make([]int64, p.bk))
 	}
 	p.chains[k] = append(p.chains[k], int32(p.used))
 	p.last[k], p.fill[k] = int32(p.used), 0
@@ -185,13 +196,13 @@ func (p *BucketPart) memNumbers(k int) int {
 	if len(p.chains[k]) == 0 {
 		return 0
 	}
-	return (len(p.chains[k])-1)*blockKeys + int(p.fill[k])
+	return (len(p.chains[k])-1)*p.bk + int(p.fill[k])
 }
 
 // memBlocks calls fn with each of bucket k's blocks in memory, filled part.
 func (p *BucketPart) memBlocks(k int, fn func([]int64) error) error {
 	for i, blk := range p.chains[k] {
-		m := blockKeys
+		m := p.bk
 		if i == len(p.chains[k])-1 {
 			m = int(p.fill[k])
 		}
@@ -212,7 +223,10 @@ func (p *BucketPart) spill() error {
 		}
 		p.f, p.path = f, f.Name()
 	}
-	buf := make([]byte, 0, 256<<10)
+	if p.buf == nil {
+		p.buf = make([]byte, 0, 256<<10)
+	}
+	buf := p.buf[:0]
 	for k := range p.chains {
 		n := p.memNumbers(k)
 		if n == 0 {
@@ -391,6 +405,7 @@ func (b *Buckets) Close() error {
 	b.closed = true
 	var errs []error
 	for _, p := range b.parts {
+		p.err = fmt.Errorf("add: %w", ErrClosed)
 		p.blocks = nil
 		if p.f == nil {
 			continue
@@ -409,14 +424,15 @@ func (b *Buckets) Close() error {
 // BucketIter yields the numbers of a Buckets in ascending order, each once.
 // A goroutine sorts the next bucket while the caller reads this one.
 type BucketIter struct {
-	b    *Buckets
-	cur  []int64
-	i    int
-	ch   chan sortedBucket
-	done chan struct{}
-	quit chan struct{}
-	free chan []int64 // buffers handed back
-	err  error
+	b     *Buckets
+	cur   []int64
+	i     int
+	ch    chan sortedBucket
+	done  chan struct{}
+	quit  chan struct{}
+	free  chan []int64 // buffers handed back
+	err   error
+	ended bool // every number was returned
 }
 
 type sortedBucket struct {
@@ -435,7 +451,7 @@ func (it *BucketIter) start() {
 // bigBucket is the most numbers a bucket is sorted with in one slice:
 // with its sort scratch, the bucket being read and a spare buffer, that is
 // 3/10 of the numbers' memory (3/16 of the budget).
-func (b *Buckets) bigBucket() int { return max(b.limit/10, blockKeys) }
+func (b *Buckets) bigBucket() int { return max(b.limit/10, minBlockKeys) }
 
 func (it *BucketIter) sortAll() {
 	defer close(it.done)
@@ -524,8 +540,16 @@ func (it *BucketIter) Next() (int64, bool) {
 
 func (it *BucketIter) nextBucket() (int64, bool) {
 	for {
+		if it.err != nil {
+			return 0, false
+		}
 		sb, ok := <-it.ch
-		if !ok || it.err != nil {
+		if !ok {
+			select {
+			case <-it.quit: // stopped, not finished
+			default:
+				it.ended = true
+			}
 			return 0, false
 		}
 		if sb.err != nil {
@@ -549,6 +573,8 @@ func (it *BucketIter) nextBucket() (int64, bool) {
 // Err returns the error that ended the iteration early, or nil.
 func (it *BucketIter) Err() error { return it.err }
 
+// stop ends the sorting goroutine; the iteration ends with ErrClosed if
+// it had not ended already.
 func (it *BucketIter) stop() {
 	select {
 	case <-it.quit:
@@ -556,4 +582,8 @@ func (it *BucketIter) stop() {
 		close(it.quit)
 	}
 	<-it.done
+	if it.err == nil && !it.ended {
+		it.err = fmt.Errorf("iterate: %w", ErrClosed)
+	}
+	it.cur, it.i = nil, 0
 }
