@@ -310,12 +310,17 @@ func (w *blockWorker) work(b *tblock) error {
 func marks(b []byte) (hash, dot bool) {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	var h, d uint64
-	for len(b) >= 8 {
-		v := binary.LittleEndian.Uint64(b)
+	word := func(v uint64) {
 		x, y := v^('#'*ones), v^('.'*ones)
 		h |= (x - ones) &^ x & highs
 		d |= (y - ones) &^ y & highs
-		b = b[8:]
+	}
+	if n := len(b); n >= 8 {
+		for i := 0; i+8 < n; i += 8 {
+			word(binary.LittleEndian.Uint64(b[i:]))
+		}
+		word(binary.LittleEndian.Uint64(b[n-8:])) // the last 8, overlapping
+		return h != 0, d != 0
 	}
 	for _, c := range b {
 		if c == '#' {
