@@ -1,10 +1,12 @@
 package e164
 
 import (
+	"math/bits"
 	"regexp"
 	"regexp/syntax"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/nyaruka/phonenumbers"
 )
@@ -22,7 +24,18 @@ import (
 //     IsPossibleNumberWithReason use (the main region's, or the
 //     non-geographical one), and the region list IsValidNumber walks;
 //   - for PolicyValid, built on first use per metadata: automata of every
-//     number type pattern with its possible lengths, and of leading_digits.
+//     number type pattern with its possible lengths, and of leading_digits;
+//   - for quick (fast.go), flat tables of what the above answer for the
+//     common shapes: the region by its two letters (byRegion), the calling
+//     code by the first three digits (cc3), by the first two digits of a
+//     number whether the national prefix rule leaves it alone (noop2),
+//     whether Parse reads it as a plain national number (plain) or may find
+//     the region's calling code in front (ccLead), and the reason by policy
+//     and national number length (fastCC.why). Each entry is what the
+//     engines answer for every number with those digits, or false.
+//
+// Building them all takes some tens of milliseconds (most of it the
+// decision tries of the prefix rules) and about 2 MB.
 //
 // Anything the engines cannot evaluate exactly marks its metadata or code
 // unsupported, and every number that needs it goes to Normalize.
@@ -32,12 +45,29 @@ const maxFastDigits = 24
 
 type fastTables struct {
 	region map[string]*fastMeta // by region code, for default regions
-	cc     [1000]*fastCC        // by country calling code
+	// byRegion is region by the two letters of its code, AA to ZZ.
+	byRegion [26 * 26]*fastMeta
+	cc       [1000]*fastCC // by country calling code
+	// cc3 is the calling code extractCountryCode finds in digits that
+	// start with these three (100 to 999): the code of the first one, two
+	// or three of them.
+	cc3 [1000]*fastCC
+}
+
+// regionMeta is region[r].
+func (t *fastTables) regionMeta(r string) *fastMeta {
+	if len(r) == 2 {
+		if a, b := uint(r[0]-'A'), uint(r[1]-'A'); a < 26 && b < 26 {
+			return t.byRegion[a*26+b]
+		}
+	}
+	return t.region[r]
 }
 
 // fastCC is one country calling code.
 type fastCC struct {
 	code int32
+	val  uint64 // code
 	str  string // decimal
 	// main is the metadata of GetRegionCodeForCountryCode(code): what Parse
 	// strips a national prefix with after "+code", what
@@ -48,7 +78,16 @@ type fastCC struct {
 	// the region's metadata, or main for "001".
 	regions []*fastMeta
 	ok      bool
+	// poss is possible() by the length of the national number.
+	poss [maxFastDigits + 1]Reason
+	// why is read's reason by policy and the length of the national
+	// number: too long for Parse, poss, or more than 15 E.164 digits; for
+	// PolicyValid whyValid, unless too long for Parse.
+	why [3][maxFastDigits + 1]Reason
 }
+
+// whyValid in fastCC.why: the reason depends on IsValidNumber.
+const whyValid = Reason(255)
 
 // fastMeta is the fast path's view of one PhoneMetadata.
 type fastMeta struct {
@@ -68,7 +107,33 @@ type fastMeta struct {
 	transformB []byte
 	idd        *prefixRule // international_prefix
 
-	valid func() *fastValid // PolicyValid data, built once on first use
+	// noop2 tells, by the first two digits, the national numbers of at
+	// least three digits that npNoOp holds for, whatever follows.
+	noop2 [100]bool
+	// For a default region: cc is its calling code, and plain tells, by
+	// the first two digits, the numbers of at least three digits without
+	// '+' that Parse reads as national numbers left as they are: no
+	// international prefix, not the calling code, and npNoOp for this
+	// region and the code's main region.
+	cc    *fastCC
+	plain [100]bool
+	// ccLead tells, by the first two digits, the numbers without '+'
+	// that the international prefix surely does not match and that may
+	// start with the calling code.
+	ccLead [100]bool
+
+	valid  func() *fastValid // PolicyValid data, built once on first use
+	validP atomic.Pointer[fastValid]
+}
+
+// validData is valid(), without the call once it is built.
+func (m *fastMeta) validData() *fastValid {
+	if v := m.validP.Load(); v != nil {
+		return v
+	}
+	v := m.valid()
+	m.validP.Store(v)
+	return v
 }
 
 // prefixRule is a pattern applied anchored at the start of the digits:
@@ -80,8 +145,12 @@ type prefixRule struct {
 	lit   string
 	isLit bool
 	bt    *btProg
-	re    *regexp.Regexp // for Expand, and the group count
-	nsub  int
+	// trie is bt's outcome by the leading digits that decide it, for a
+	// pattern that is no literal: what the fast path looks up instead of
+	// running bt, which it still runs where the trie answers unknown.
+	trie *prefixTrie
+	re   *regexp.Regexp // for Expand, and the group count
+	nsub int
 }
 
 func newPrefixRule(p string) (*prefixRule, error) {
@@ -105,6 +174,9 @@ func newPrefixRule(p string) (*prefixRule, error) {
 		case sre.Op == syntax.OpLiteral && sre.Flags&syntax.FoldCase == 0:
 			r.lit, r.isLit = string(sre.Rune), true
 		}
+	}
+	if !r.isLit {
+		r.trie = buildPrefixTrie(r.bt)
 	}
 	return r, nil
 }
@@ -181,7 +253,40 @@ func newFastMeta(md *phonenumbers.PhoneMetadata) *fastMeta {
 		return m
 	}
 	m.ok = true
+	for i := range m.noop2 {
+		m.noop2[i] = m.npNoOp2([2]byte{byte('0' + i/10), byte('0' + i%10)})
+	}
 	return m
+}
+
+// npNoOp2 reports that npNoOp holds for every number of at least three
+// digits that starts with p.
+func (m *fastMeta) npNoOp2(p [2]byte) bool {
+	r := m.npfp
+	switch {
+	case r == nil:
+		return true
+	case r.isLit:
+		lit := r.lit
+		return (lit == "" && m.transform == "") || (len(lit) >= 1 && lit[0] != p[0]) || (len(lit) >= 2 && lit[1] != p[1])
+	}
+	if res := r.trie.after(p[:]); res != nil {
+		return !res.ok || (emptyMatch(res.cap) && (m.transform == "" || r.nsub > 0))
+	}
+	return r.any.deadAfter(p[:])
+}
+
+// noMatch2 reports that the rule matches no input of at least three
+// digits that starts with p (matchEnd).
+func (r *prefixRule) noMatch2(p [2]byte) bool {
+	if r.isLit {
+		lit := r.lit
+		return (len(lit) >= 1 && lit[0] != p[0]) || (len(lit) >= 2 && lit[1] != p[1])
+	}
+	if res := r.trie.after(p[:]); res != nil {
+		return !res.ok
+	}
+	return r.any.deadAfter(p[:])
 }
 
 // fastValid is what IsValidNumber reads of one metadata: the national
@@ -192,7 +297,13 @@ type fastValid struct {
 	gen     descMatcher
 	types   []descMatcher // any of them makes a number valid
 	leading *digitDFA     // nil when the metadata has no leading digits
+	// live2 tells, by the first two digits of a number, the patterns that
+	// may match it: bit i for types[i], liveGen for gen. The others'
+	// automata are dead after those digits.
+	live2 [100]uint32
 }
+
+const liveGen = 1 << 31
 
 // descMatcher is isNumberMatchingDesc for one PhoneNumberDesc.
 type descMatcher struct {
@@ -231,15 +342,14 @@ func newFastValid(md *phonenumbers.PhoneMetadata) *fastValid {
 	}
 	// getNumberTypeHelper: premium rate, toll free, shared cost, VoIP,
 	// personal, pager, UAN, voicemail, fixed line, then mobile unless its
-	// pattern is declared the fixed line's.
-	descs := []*phonenumbers.PhoneNumberDesc{
-		md.GetPremiumRate(), md.GetTollFree(), md.GetSharedCost(), md.GetVoip(),
-		md.GetPersonalNumber(), md.GetPager(), md.GetUan(), md.GetVoicemail(),
-		md.GetFixedLine(),
-	}
+	// pattern is declared the fixed line's. Whether one of them matches
+	// does not depend on their order: the likeliest come first.
+	descs := []*phonenumbers.PhoneNumberDesc{md.GetFixedLine()}
 	if !md.GetSameMobileAndFixedLinePattern() {
 		descs = append(descs, md.GetMobile())
 	}
+	descs = append(descs, md.GetPremiumRate(), md.GetTollFree(), md.GetSharedCost(), md.GetVoip(),
+		md.GetPersonalNumber(), md.GetPager(), md.GetUan(), md.GetVoicemail())
 	for _, d := range descs {
 		m, ok := newDescMatcher(d)
 		if !ok {
@@ -256,24 +366,50 @@ func newFastValid(md *phonenumbers.PhoneMetadata) *fastValid {
 			return v
 		}
 	}
+	for i := range v.live2 {
+		p := []byte{byte('0' + i/10), byte('0' + i%10)}
+		if !v.gen.dfa.deadAfter(p) {
+			v.live2[i] |= liveGen
+		}
+		for j := range v.types {
+			if !v.types[j].dfa.deadAfter(p) {
+				v.live2[i] |= 1 << j
+			}
+		}
+	}
 	v.ok = true
 	return v
 }
 
 // known reports getNumberTypeHelper(nsn, md) != UNKNOWN.
 func (v *fastValid) known(nsn []byte) bool {
-	if !v.gen.matches(nsn) {
+	live := uint32(1)<<len(v.types) - 1 | liveGen
+	if len(nsn) >= 2 {
+		live = v.live2[int(nsn[0]-'0')*10+int(nsn[1]-'0')]
+	}
+	if live&liveGen == 0 || !v.gen.matches(nsn) {
 		return false
 	}
-	for i := range v.types {
-		if v.types[i].matches(nsn) {
+	for live &^= liveGen; live != 0; live &= live - 1 {
+		if v.types[bits.TrailingZeros32(live)].matches(nsn) {
 			return true
 		}
 	}
 	return false
 }
 
+// fastTablesP is loadFastTables() once it has returned.
+var fastTablesP atomic.Pointer[fastTables]
+
 var loadFastTables = sync.OnceValue(func() *fastTables {
+	t := buildFastTables()
+	if t != nil {
+		fastTablesP.Store(t)
+	}
+	return t
+})
+
+func buildFastTables() *fastTables {
 	coll, err := phonenumbers.MetadataCollection()
 	if err != nil {
 		return nil
@@ -299,7 +435,7 @@ var loadFastTables = sync.OnceValue(func() *fastTables {
 		if code <= 0 || code >= len(t.cc) {
 			continue
 		}
-		c := &fastCC{code: int32(code), str: strconv.Itoa(code), ok: true}
+		c := &fastCC{code: int32(code), val: uint64(code), str: strconv.Itoa(code), ok: true}
 		regions := phonenumbers.GetRegionCodesForCountryCode(code)
 		if len(regions) == 0 {
 			continue
@@ -320,10 +456,60 @@ var loadFastTables = sync.OnceValue(func() *fastTables {
 			}
 			c.regions = append(c.regions, m)
 		}
+		if c.ok {
+			var zeros [maxFastDigits]byte
+			for n := range c.poss {
+				if c.poss[n], c.ok = c.possible(zeros[:n]); !c.ok {
+					break
+				}
+				for p := range c.why {
+					why := ReasonNone
+					switch {
+					case n > phonenumbers.MAX_LENGTH_FOR_NSN:
+						why = ReasonTooLong
+					case Policy(p) == PolicyValid:
+						why = whyValid
+					case Policy(p) == PolicyPossible:
+						why = c.poss[n]
+					}
+					if why == ReasonNone && len(c.str)+n > MaxDigits {
+						why = ReasonTooLong
+					}
+					c.why[p][n] = why
+				}
+			}
+		}
 		t.cc[code] = c
 	}
+	for p := 100; p < 1000; p++ {
+		for _, code := range []int{p / 100, p / 10, p} {
+			if t.cc[code] != nil {
+				t.cc3[p] = t.cc[code]
+				break
+			}
+		}
+	}
+	for _, m := range t.region {
+		m.cc = t.cc[m.code]
+		if !m.ok || m.cc == nil || !m.cc.ok {
+			continue
+		}
+		for i := range m.plain {
+			p := [2]byte{byte('0' + i/10), byte('0' + i%10)}
+			noCC := m.ccStr[0] != p[0] || (len(m.ccStr) >= 2 && m.ccStr[1] != p[1])
+			m.plain[i] = noCC && m.idd.noMatch2(p) && m.noop2[i] && m.cc.main.noop2[i]
+			m.ccLead[i] = !noCC && m.idd.noMatch2(p)
+		}
+	}
+	for r, m := range t.region {
+		if len(r) == 2 {
+			if a, b := uint(r[0]-'A'), uint(r[1]-'A'); a < 26 && b < 26 {
+				t.byRegion[a*26+b] = m
+			}
+		}
+	}
 	return t
-})
+}
 
 // validNumber is IsValidNumber for a number of calling code c and national
 // significant number nsn; ok is false when the tables cannot tell.
@@ -332,11 +518,11 @@ func (c *fastCC) validNumber(nsn []byte) (valid, ok bool) {
 	// digits match the number, or, for a region without leading digits,
 	// whose number types know it; then IsValidNumberForRegion.
 	if len(c.regions) == 1 {
-		v := c.regions[0].valid()
+		v := c.regions[0].validData()
 		return v.ok && v.known(nsn), v.ok
 	}
 	for _, m := range c.regions {
-		v := m.valid()
+		v := m.validData()
 		if !v.ok {
 			return false, false
 		}

@@ -3,6 +3,7 @@ package e164
 import (
 	"errors"
 	"regexp/syntax"
+	"strconv"
 	"sync"
 )
 
@@ -23,6 +24,11 @@ import (
 //     start, for the questions where the preference matters: where a
 //     match ends and what its groups capture (FindSubmatchIndex of the
 //     national prefix rule, FindStringIndex of the international prefix).
+//   - prefixTrie holds the backtracker's answers to those questions for the
+//     leading digits that decide them, found by running the backtracker on
+//     every start of an input until what follows no longer matters: a
+//     lookup is a few array steps where a run is hundreds of instructions.
+//     Past its size bound it answers "unknown", and the backtracker runs.
 
 // errUnsupported marks a pattern the engines do not handle; every number
 // that would need it falls back to Normalize.
@@ -49,19 +55,23 @@ var (
 
 // digitDFA is a deterministic automaton over the digits 0-9. State 0 is the
 // start (position 0 of the input), state 1 the dead state.
+//
+// It is one flat array of dfaStride entries a state, indexed by the
+// state's offset (its number times dfaStride): the offsets of the next
+// states by digit, then the acceptance bits: accMore when the program
+// reaches Match at this state with more input to follow, accEnd when it
+// does at the end of the input.
 type digitDFA struct {
-	next []int32 // 10 per state
-	// acc has bit accMore when the program reaches Match at this state with
-	// more input to follow, and bit accEnd when it does at the end of the
-	// input.
-	acc []uint8
+	t []uint32
 }
 
 const (
 	accMore = 1
 	accEnd  = 2
 
-	dfaDead = 1
+	dfaStride = 11
+	dfaAcc    = 10 // the acceptance bits' index within a state
+	dfaDead   = 1 * dfaStride
 	// maxDFAStates bounds one automaton; a pattern that needs more is left
 	// to Normalize.
 	maxDFAStates = 1 << 15
@@ -88,7 +98,7 @@ func compileDigitDFA(expr string) (*digitDFA, error) {
 	// kernel); the closure is taken when the next position's context is
 	// known. The start state is never shared with a kernel.
 	kernels := [][]uint32{{uint32(prog.Start)}, {}}
-	b.index[""] = dfaDead
+	b.index[""] = 1 // the dead state
 	for s := 0; s < len(kernels); s++ {
 		ctxMore, ctxLast := ctxMid, ctxEnd
 		if s == 0 {
@@ -102,7 +112,6 @@ func compileDigitDFA(expr string) (*digitDFA, error) {
 		if m {
 			acc |= accMore
 		}
-		d.acc = append(d.acc, acc)
 		for digit := range 10 {
 			r := rune('0' + digit)
 			var k []uint32
@@ -130,8 +139,9 @@ func compileDigitDFA(expr string) (*digitDFA, error) {
 				b.index[key] = t
 				kernels = append(kernels, k)
 			}
-			d.next = append(d.next, t)
+			d.t = append(d.t, uint32(t)*dfaStride)
 		}
+		d.t = append(d.t, uint32(acc))
 	}
 	return d, nil
 }
@@ -203,30 +213,49 @@ func kernelKey(k []uint32) string {
 // full reports whether the whole of digits is in the language
 // (regexp.MatchString of "^(?:p)$").
 func (d *digitDFA) full(digits []byte) bool {
-	s := int32(0)
+	t := d.t
+	s := uint32(0)
 	for _, c := range digits {
-		s = d.next[int(s)*10+int(c-'0')]
+		s = t[s+uint32(c-'0')]
 		if s == dfaDead {
 			return false
 		}
 	}
-	return d.acc[s]&accEnd != 0
+	return t[s+dfaAcc]&accEnd != 0
+}
+
+// deadAfter reports that no prefix of any input that starts with p and
+// goes on is in the language: prefix is false for all of them.
+func (d *digitDFA) deadAfter(p []byte) bool {
+	t := d.t
+	s := uint32(0)
+	for _, c := range p {
+		if t[s+dfaAcc]&accMore != 0 {
+			return false
+		}
+		s = t[s+uint32(c-'0')]
+		if s == dfaDead {
+			return true
+		}
+	}
+	return false
 }
 
 // prefix reports whether some prefix of digits, the empty one included, is
 // in the language (regexp.MatchString of "^(?:p)").
 func (d *digitDFA) prefix(digits []byte) bool {
-	s := int32(0)
+	t := d.t
+	s := uint32(0)
 	for _, c := range digits {
-		if d.acc[s]&accMore != 0 {
+		if t[s+dfaAcc]&accMore != 0 {
 			return true
 		}
-		s = d.next[int(s)*10+int(c-'0')]
+		s = t[s+uint32(c-'0')]
 		if s == dfaDead {
 			return false
 		}
 	}
-	return d.acc[s]&accEnd != 0
+	return t[s+dfaAcc]&accEnd != 0
 }
 
 // btProg is a program for the anchored backtracker.
@@ -329,6 +358,16 @@ func context(in []byte, pos int) syntax.EmptyOp {
 // match, leaves the capture positions of regexp's leftmost-first match in
 // b.matchcap (regexp.FindSubmatchIndex).
 func (p *btProg) match(b *btState, in []byte) bool {
+	m, _ := p.run(b, in, false)
+	return m
+}
+
+// run is match; with partial, in is only the start of the input, and
+// open is true when the outcome depends on what follows it: the first
+// thread, in the backtracker's order, to need a byte past in (or the
+// context at its end) stops the run. A run that is not open took the
+// very steps it takes on every input that starts with in.
+func (p *btProg) run(b *btState, in []byte, partial bool) (matched, open bool) {
 	b.reset(p, len(in))
 	b.cap[0] = 0
 	b.push(p, uint32(p.prog.Start), 0, false)
@@ -354,6 +393,9 @@ func (p *btProg) match(b *btState, in []byte) bool {
 			pc = inst.Out
 			goto checkAndLoop
 		case syntax.InstRune, syntax.InstRune1:
+			if partial && pos >= len(in) {
+				return false, true
+			}
 			if pos >= len(in) || !inst.MatchRune(rune(in[pos])) {
 				continue
 			}
@@ -361,6 +403,9 @@ func (p *btProg) match(b *btState, in []byte) bool {
 			pc = inst.Out
 			goto checkAndLoop
 		case syntax.InstRuneAnyNotNL:
+			if partial && pos >= len(in) {
+				return false, true
+			}
 			if pos >= len(in) || in[pos] == '\n' {
 				continue
 			}
@@ -368,6 +413,9 @@ func (p *btProg) match(b *btState, in []byte) bool {
 			pc = inst.Out
 			goto checkAndLoop
 		case syntax.InstRuneAny:
+			if partial && pos >= len(in) {
+				return false, true
+			}
 			if pos >= len(in) {
 				continue
 			}
@@ -386,7 +434,19 @@ func (p *btProg) match(b *btState, in []byte) bool {
 			pc = inst.Out
 			goto checkAndLoop
 		case syntax.InstEmptyWidth:
-			if op := syntax.EmptyOp(inst.Arg); context(in, pos)&op != op {
+			op := syntax.EmptyOp(inst.Arg)
+			if partial && pos == len(in) {
+				// The input ends here or goes on with a digit.
+				r1 := rune(-1)
+				if pos > 0 {
+					r1 = rune(in[pos-1])
+				}
+				end := syntax.EmptyOpContext(r1, -1)&op == op
+				if more := syntax.EmptyOpContext(r1, '0')&op == op; end != more {
+					return false, true
+				}
+			}
+			if context(in, pos)&op != op {
 				continue
 			}
 			pc = inst.Out
@@ -397,10 +457,145 @@ func (p *btProg) match(b *btState, in []byte) bool {
 		case syntax.InstMatch:
 			b.cap[1] = pos
 			copy(b.matchcap, b.cap)
-			return true
+			return true, false
 		default: // InstFail is never pushed; compileBT rejects the rest
 			continue
 		}
 	}
-	return false
+	return false, false
+}
+
+// prefixTrie is a backtracker program's outcome on digit strings, as a
+// decision tree over the leading digits: a node has an entry for each
+// digit and one for the end of the input, either the next node or the
+// outcome, the same for every input that goes that way. It is built by
+// running the backtracker itself on every start of an input up to the
+// point where the outcome no longer depends on what follows (btProg.run
+// with partial), breadth first, so it is the backtracker's answer by
+// construction; a lookup is a few steps where a run is hundreds. Past
+// maxTrieNodes nodes the remaining entries are "unknown", and a lookup
+// that reaches one runs the backtracker.
+type prefixTrie struct {
+	// next has trieStride entries a node, by offset: ≥ 0 the next node's
+	// offset, < 0 the outcome ^i, res[i].
+	next []int32
+	res  []trieResult
+}
+
+// trieResult is the outcome of one match: whether it matched, and then
+// the capture positions (FindSubmatchIndex); or unknown.
+type trieResult struct {
+	unknown bool
+	ok      bool
+	cap     []int
+}
+
+const (
+	trieStride = 11
+	trieEnd    = 10 // the end of input's entry within a node
+	// maxTrieNodes bounds one trie: the outcomes that depend on many
+	// digits ("([2-9]\d{6})$") stay the backtracker's.
+	maxTrieNodes = 256
+)
+
+// lookup is the outcome of the program on x.
+func (t *prefixTrie) lookup(x []byte) *trieResult {
+	next := t.next
+	n := int32(0)
+	for i := 0; ; i++ {
+		var e int32
+		if i < len(x) {
+			e = next[n+int32(x[i]-'0')]
+		} else {
+			e = next[n+trieEnd]
+		}
+		if e < 0 {
+			return &t.res[^e]
+		}
+		n = e
+	}
+}
+
+// after is the outcome of the program on every input that starts with
+// p and goes on, or nil when that is not one outcome (or t is nil).
+func (t *prefixTrie) after(p []byte) *trieResult {
+	if t == nil {
+		return nil
+	}
+	n := int32(0)
+	for _, c := range p {
+		e := t.next[n+int32(c-'0')]
+		if e < 0 {
+			if r := &t.res[^e]; !r.unknown {
+				return r
+			}
+			return nil
+		}
+		n = e
+	}
+	return nil
+}
+
+// buildPrefixTrie builds p's trie.
+func buildPrefixTrie(p *btProg) *prefixTrie {
+	t := &prefixTrie{res: []trieResult{{unknown: true}}}
+	const unknown = ^int32(0)
+	b := new(btState)
+	index := map[string]int32{}
+	var key []byte
+	outcome := func(ok bool) int32 {
+		key = key[:0]
+		if ok {
+			key = append(key, 1)
+			for _, c := range b.matchcap {
+				key = strconv.AppendInt(key, int64(c), 10)
+				key = append(key, ',')
+			}
+		}
+		if i, ok := index[string(key)]; ok {
+			return ^i
+		}
+		r := trieResult{ok: ok}
+		if ok {
+			r.cap = append([]int(nil), b.matchcap...)
+		}
+		i := int32(len(t.res))
+		t.res = append(t.res, r)
+		index[string(key)] = i
+		return ^i
+	}
+	// The open starts of inputs, breadth first: each becomes a node, whose
+	// entry slot is at (-1 for the root).
+	type open struct {
+		in [maxFastDigits]byte
+		n  int
+		at int
+	}
+	queue := []open{{at: -1}}
+	for q := 0; q < len(queue); q++ {
+		o := queue[q]
+		if len(t.next)/trieStride >= maxTrieNodes || o.n >= maxFastDigits {
+			t.next[o.at] = unknown
+			continue
+		}
+		node := int32(len(t.next))
+		t.next = append(t.next, make([]int32, trieStride)...)
+		if o.at >= 0 {
+			t.next[o.at] = node
+		}
+		m, _ := p.run(b, o.in[:o.n], false)
+		t.next[node+trieEnd] = outcome(m)
+		for c := range 10 {
+			next := o
+			next.in[o.n] = byte('0' + c)
+			next.n++
+			next.at = int(node) + c
+			if m, isOpen := p.run(b, next.in[:next.n], true); !isOpen {
+				t.next[node+int32(c)] = outcome(m)
+			} else {
+				queue = append(queue, next)
+			}
+		}
+	}
+	return t
 }

@@ -116,6 +116,21 @@ func TestFastEngines(t *testing.T) {
 					t.Errorf("%s/%d %s: backtracker(%q) = %v; regexp %v", region, m.code, name, in, got, want)
 				}
 			}
+			// The decision trie, where it knows the outcome, is regexp's.
+			if r.trie == nil {
+				return
+			}
+			for _, in := range inputs {
+				res := r.trie.lookup(in)
+				if res.unknown {
+					continue
+				}
+				checks++
+				want := re.FindSubmatchIndex(in)
+				if res.ok != (want != nil) || (want != nil && !slices.Equal(res.cap[:len(want)], want)) {
+					t.Errorf("%s/%d %s: trie(%q) = %v %v; regexp %v", region, m.code, name, in, res.ok, res.cap, want)
+				}
+			}
 		}
 		full("general", md.GetGeneralDesc().GetNationalNumberPattern(), m.gen)
 		if m.npfp != nil {
