@@ -8,7 +8,10 @@ import (
 	"io/fs"
 	"math/bits"
 	"os"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 )
 
 // Buckets sorts a large stream of positive numbers in bounded memory
@@ -27,7 +30,7 @@ import (
 //	    ──▶ past the budget: every block to a spill file, raw, as extents
 //	        of their bucket (checksummed), and the memory is reused
 //	Iterator ──▶ for each bucket in order: read its extents and blocks,
-//	        SortDedupe, yield (a goroutine sorts the next bucket meanwhile)
+//	        SortDedupe, yield (a sorter per core sorts the next buckets meanwhile)
 //
 // A bucket bigger than bigBucket (clustered input: every number in one
 // area code) is sorted by a Runs of its own instead, with sorted runs on
@@ -422,13 +425,17 @@ func (b *Buckets) Close() error {
 }
 
 // BucketIter yields the numbers of a Buckets in ascending order, each once.
-// A goroutine sorts the next bucket while the caller reads this one.
+// A sorter per core sorts the next buckets while the caller reads this one.
 type BucketIter struct {
 	b     *Buckets
 	cur   []int64
 	i     int
-	ch    chan sortedBucket
-	done  chan struct{}
+	jobs  []int               // the buckets that hold numbers, in order
+	res   []chan sortedBucket // each job's sorted numbers, closed at its end
+	job   int                 // the job being read
+	next  atomic.Int64        // the next job for a sorter
+	slots chan struct{}       // jobs taken and not yet read to their end
+	done  chan struct{}       // closed when every sorter has returned
 	quit  chan struct{}
 	free  chan []int64 // buffers handed back
 	err   error
@@ -440,60 +447,89 @@ type sortedBucket struct {
 	err  error
 }
 
+// sorters is how many buckets are sorted at once, beside the reader of the
+// iteration: one per core.
+func sorters() int { return max(1, runtime.GOMAXPROCS(0)) }
+
 func (it *BucketIter) start() {
-	it.ch = make(chan sortedBucket, 1)
+	b := it.b
+	for k := range numBuckets {
+		if b.bucketSize(k) > 0 {
+			it.jobs = append(it.jobs, k)
+		}
+	}
+	it.res = make([]chan sortedBucket, len(it.jobs))
+	for j := range it.res {
+		it.res[j] = make(chan sortedBucket, 1)
+	}
+	w := sorters()
+	it.slots = make(chan struct{}, w+1)
 	it.done = make(chan struct{})
 	it.quit = make(chan struct{})
-	it.free = make(chan []int64, 1)
-	go it.sortAll()
+	it.free = make(chan []int64, w+1)
+	var wg sync.WaitGroup
+	for range w {
+		wg.Go(it.sortJobs)
+	}
+	go func() {
+		wg.Wait()
+		close(it.done)
+	}()
 }
 
-// bigBucket is the most numbers a bucket is sorted with in one slice:
-// with its sort scratch, the bucket being read and a spare buffer, that is
-// 3/10 of the numbers' memory (3/16 of the budget).
-func (b *Buckets) bigBucket() int { return max(b.limit/10, minBlockKeys) }
+// bigBucket is the most numbers a bucket is sorted with in one slice. With
+// a sort scratch per sorter and a buffer per job in flight, that is at
+// most 3/10 of the numbers' memory (3/16 of the budget) on 2 cores.
+func (b *Buckets) bigBucket() int { return max(b.limit*3/10/(3*sorters()+1), minBlockKeys) }
 
-func (it *BucketIter) sortAll() {
-	defer close(it.done)
-	defer close(it.ch)
+// sortJobs is one sorter: it takes the next job while fewer than sorters+1
+// are taken and unread, and sorts it into the job's channel.
+func (it *BucketIter) sortJobs() {
 	b := it.b
 	var sorter Sorter
 	defer sorter.Release()
 	raw := make([]byte, 256<<10)
-	send := func(sb sortedBucket) bool {
+	for {
 		select {
-		case it.ch <- sb:
-			return sb.err == nil
+		case it.slots <- struct{}{}:
 		case <-it.quit:
-			return false
+			return
 		}
-	}
-	for k := range numBuckets {
-		n := b.bucketSize(k)
-		if n == 0 {
-			continue
+		j := int(it.next.Add(1) - 1)
+		if j >= len(it.jobs) {
+			return
 		}
-		if n > b.bigBucket() {
-			if !it.sortBig(k, raw, send) {
+		out := it.res[j]
+		send := func(sb sortedBucket) bool {
+			select {
+			case out <- sb:
+				return sb.err == nil
+			case <-it.quit:
+				return false
+			}
+		}
+		k := it.jobs[j]
+		ok := true
+		if b.bucketSize(k) > b.bigBucket() {
+			ok = it.sortBig(k, raw, send)
+		} else {
+			var buf []int64
+			select {
+			case buf = <-it.free:
+			default:
+			}
+			nums, err := b.gather(k, buf, raw)
+			if err != nil {
+				send(sortedBucket{err: err})
 				return
 			}
-			continue
+			b.release(k)
+			ok = send(sortedBucket{nums: sorter.SortDedupe(nums)})
 		}
-		var buf []int64
-		select {
-		case buf = <-it.free:
-		default:
-		}
-		nums, err := b.gather(k, buf, raw)
-		if err != nil {
-			send(sortedBucket{err: err})
+		if !ok {
 			return
 		}
-		b.release(k)
-		sorted := sorter.SortDedupe(nums)
-		if !send(sortedBucket{nums: sorted}) {
-			return
-		}
+		close(out)
 	}
 }
 
@@ -543,14 +579,21 @@ func (it *BucketIter) nextBucket() (int64, bool) {
 		if it.err != nil {
 			return 0, false
 		}
-		sb, ok := <-it.ch
-		if !ok {
-			select {
-			case <-it.quit: // stopped, not finished
-			default:
-				it.ended = true
-			}
+		if it.job == len(it.jobs) {
+			it.ended = true
 			return 0, false
+		}
+		var sb sortedBucket
+		var ok bool
+		select {
+		case sb, ok = <-it.res[it.job]:
+		case <-it.quit:
+			return 0, false
+		}
+		if !ok { // the job's end: its slot goes to the next one
+			it.job++
+			<-it.slots
+			continue
 		}
 		if sb.err != nil {
 			it.err = sb.err
