@@ -193,6 +193,7 @@ func replaceDir(tmp, dir string) error {
 type shardFile struct {
 	name   string
 	f      *os.File
+	mem    *memFile // the file's bytes, written to f by finish
 	w      *shard.Writer
 	labels int
 }
@@ -202,12 +203,49 @@ func createShard(dir, name string, kind shard.Kind, labels []string) (*shardFile
 	if err != nil {
 		return nil, err
 	}
-	w, err := shard.NewWriter(f, kind, labels)
+	// The shard is built in memory (at most 32 MB: 1,999,999 records of 16
+	// bytes), so that it is written with one call and hashed without being
+	// read back.
+	mem := &memFile{}
+	w, err := shard.NewWriter(mem, kind, labels)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("write %s: %w", name, err)
 	}
-	return &shardFile{name: name, f: f, w: w, labels: len(labels)}, nil
+	return &shardFile{name: name, f: f, mem: mem, w: w, labels: len(labels)}, nil
+}
+
+// memFile is an in-memory io.WriteSeeker.
+type memFile struct {
+	buf []byte
+	off int
+}
+
+func (m *memFile) Write(p []byte) (int, error) {
+	if end := m.off + len(p); end > len(m.buf) {
+		m.buf = append(m.buf[:m.off], p...) // off never passes len(buf)
+	} else {
+		copy(m.buf[m.off:], p)
+	}
+	m.off += len(p)
+	return len(p), nil
+}
+
+func (m *memFile) Seek(offset int64, whence int) (int64, error) {
+	var at int64
+	switch whence {
+	case io.SeekStart:
+		at = offset
+	case io.SeekCurrent:
+		at = int64(m.off) + offset
+	case io.SeekEnd:
+		at = int64(len(m.buf)) + offset
+	}
+	if at < 0 || at > int64(len(m.buf)) {
+		return 0, fmt.Errorf("seek to %d of %d bytes", at, len(m.buf))
+	}
+	m.off = int(at)
+	return at, nil
 }
 
 func (s *shardFile) add(n int64, label uint32, ident bool) error {
@@ -230,22 +268,19 @@ func (s *shardFile) finish(kind shard.Kind) (shard.ShardInfo, error) {
 	if err := s.w.Close(); err != nil {
 		return info, fmt.Errorf("write %s: %w", s.name, err)
 	}
+	if _, err := s.f.Write(s.mem.buf); err != nil {
+		return info, fmt.Errorf("write %s: %w", s.name, err)
+	}
 	if err := s.f.Sync(); err != nil {
 		return info, fmt.Errorf("write %s: sync: %w", s.name, err)
 	}
-	if _, err := s.f.Seek(0, io.SeekStart); err != nil {
-		return info, err
-	}
-	h := sha256.New()
-	size, err := io.Copy(h, s.f)
-	if err != nil {
-		return info, fmt.Errorf("hash %s: %w", s.name, err)
-	}
+	sum := sha256.Sum256(s.mem.buf)
 	hdr := s.w.Header()
 	info.Count, info.First, info.Last = int64(hdr.Count), hdr.First, hdr.Last
 	info.Labels = s.labels
-	info.SHA256 = hex.EncodeToString(h.Sum(nil))
-	info.Size = size
+	info.SHA256 = hex.EncodeToString(sum[:])
+	info.Size = int64(len(s.mem.buf))
+	s.mem.buf = nil
 	return info, s.f.Close()
 }
 
