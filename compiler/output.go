@@ -280,7 +280,6 @@ func (s *shardFile) finish(kind shard.Kind) (shard.ShardInfo, error) {
 	info.Labels = s.labels
 	info.SHA256 = hex.EncodeToString(sum[:])
 	info.Size = int64(len(s.mem.buf))
-	s.mem.buf = nil
 	return info, s.f.Close()
 }
 
@@ -321,12 +320,13 @@ func writeStream(ctx context.Context, dir string, kind shard.Kind, ents Entries,
 	for range min(len(layout), runtime.GOMAXPROCS(0)) {
 		wg.Go(func() {
 			buf := make([]int64, 8<<10)
+			var file []byte
 			for {
 				p := int(next.Add(1) - 1)
 				if p >= len(layout) || ctx.Err() != nil {
 					return
 				}
-				if infos[p], errs[p] = writeSpan(ctx, dir, kind, ents, layout[p], buf); errs[p] != nil {
+				if infos[p], errs[p] = writeSpan(ctx, dir, kind, ents, layout[p], buf, &file); errs[p] != nil {
 					cancel()
 					return
 				}
@@ -346,11 +346,18 @@ func writeStream(ctx context.Context, dir string, kind shard.Kind, ents Entries,
 }
 
 // writeSpan writes the shard of one placement.
-func writeSpan(ctx context.Context, dir string, kind shard.Kind, ents Entries, pl Placement, buf []int64) (shard.ShardInfo, error) {
+// file is the worker's buffer for the shard's bytes, kept from one shard
+// to the next.
+func writeSpan(ctx context.Context, dir string, kind shard.Kind, ents Entries, pl Placement, buf []int64, file *[]byte) (shard.ShardInfo, error) {
 	sf, err := createShard(dir, ShardName(kind, pl.Extension), kind, nil)
 	if err != nil {
 		return shard.ShardInfo{}, err
 	}
+	size := shard.HeaderSize + (pl.Span.End-pl.Span.Start)*kind.RecordSize()
+	if cap(*file) < size {
+		*file = make([]byte, 0, size)
+	}
+	sf.mem.buf = (*file)[:0]
 	err = ents.Span(pl.Span.Start, pl.Span.End, buf, func(ns []int64) error {
 		if err := ctx.Err(); err != nil {
 			return err

@@ -448,8 +448,15 @@ type sortedBucket struct {
 }
 
 // sorters is how many buckets are sorted at once, beside the reader of the
-// iteration: one per core.
-func sorters() int { return max(1, runtime.GOMAXPROCS(0)) }
+// iteration: one per core when the budget is 512 MiB or more, else one, so
+// that a small budget keeps the sort's memory at 3/16 of it (each sorter
+// adds a scratch and a buffer of up to bigBucket numbers: 1/8 more).
+func (b *Buckets) sorters() int {
+	if int64(b.limit)*8 < 512<<20*5/8 {
+		return 1
+	}
+	return max(1, runtime.GOMAXPROCS(0))
+}
 
 func (it *BucketIter) start() {
 	b := it.b
@@ -462,7 +469,7 @@ func (it *BucketIter) start() {
 	for j := range it.res {
 		it.res[j] = make(chan sortedBucket, 1)
 	}
-	w := sorters()
+	w := b.sorters()
 	it.slots = make(chan struct{}, w+1)
 	it.done = make(chan struct{})
 	it.quit = make(chan struct{})
@@ -478,9 +485,10 @@ func (it *BucketIter) start() {
 }
 
 // bigBucket is the most numbers a bucket is sorted with in one slice. With
-// a sort scratch per sorter and a buffer per job in flight, that is at
-// most 3/10 of the numbers' memory (3/16 of the budget) on 2 cores.
-func (b *Buckets) bigBucket() int { return max(b.limit*3/10/(3*sorters()+1), minBlockKeys) }
+// a sort scratch per sorter and a buffer per job in flight, that is 3/10
+// of the numbers' memory (3/16 of the budget) with one sorter, 1/2 with
+// two. Bigger buckets are sorted through runs on disk, which is slower.
+func (b *Buckets) bigBucket() int { return max(b.limit/10, minBlockKeys) }
 
 // sortJobs is one sorter: it takes the next job while fewer than sorters+1
 // are taken and unread, and sorts it into the job's channel.
