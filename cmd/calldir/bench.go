@@ -182,7 +182,11 @@ func runBench(ctx context.Context, o benchOpts, e *env) error {
 		fmt.Fprintf(tw, "%s\t%s %s/s\t%s %s/s\t%.2fx\t%s\n", r.Stage, group(int64(r.Calldir)), r.Unit, group(int64(r.Baseline)), r.Unit, r.Ratio, r.BaselineIs)
 	}
 	tw.Flush()
-	fmt.Fprintf(e.stdout, "bench: %s lines, %d CPUs, peak RSS %s\n", group(int64(o.lines)), runtime.NumCPU(), bytesText(peak))
+	what := group(int64(o.lines)) + " lines"
+	if o.input != "" {
+		what = "compile input " + o.input
+	}
+	fmt.Fprintf(e.stdout, "bench: %s, %d CPUs, peak RSS of the whole run %s (no Go memory limit, unlike compile)\n", what, runtime.NumCPU(), bytesText(peak))
 	return nil
 }
 
