@@ -49,9 +49,11 @@ type Options struct {
 	AllowEmpty  bool      // an empty input file is not an error
 	Stdin       io.Reader // read for the path "-"; os.Stdin when nil
 
-	// Memory bounds the blocking numbers held in memory, in bytes
-	// (DefaultMemory when 0): past it, sorted runs spill to files in
-	// TempDir (os.TempDir when empty), removed by Result.Close.
+	// Memory bounds a blocking compile's memory, in bytes (DefaultMemory
+	// when 0): the numbers are collected in 5/8 of it (sortx.Buckets) and
+	// spill past it to files in TempDir (os.TempDir when empty); the final
+	// sort takes 3/16 and the packed entries 1/8. Result.Close removes
+	// the files.
 	Memory  int64
 	TempDir string
 	// Ranges are patterns and ranges to block besides the sources' lines
@@ -98,7 +100,7 @@ type Progress struct {
 }
 
 // Result is a compiled build: its entries (in memory, or for blocking
-// builds bounded by Options.Memory, streamed from sorted runs on disk),
+// builds bounded by Options.Memory, packed and maybe in a temporary file),
 // inputs and totals. Close it to remove any temporary files.
 type Result struct {
 	Kind     shard.Kind
@@ -124,7 +126,7 @@ func (r *Result) Entries() Entries {
 // Len is the number of entries.
 func (r *Result) Len() int { return r.Entries().Len() }
 
-// Close removes the temporary files of spilled runs.
+// Close removes the temporary files of spilled numbers and packed entries.
 func (r *Result) Close() error {
 	var errs []error
 	if r.runs != nil {
@@ -136,10 +138,9 @@ func (r *Result) Close() error {
 	return errors.Join(errs...)
 }
 
-// DefaultMemory is the default bound on blocking numbers in memory: 512
-// MiB (about 32 million numbers per sorted run, with the sort's scratch).
-// Larger runs are not faster: the merge of a few runs costs less than the
-// page faults of one huge buffer.
+// DefaultMemory is the default bound on a blocking compile's memory: 512
+// MiB, about 40 million numbers before a spill. 100 million lines stay
+// near 660 MB of resident memory with it.
 const DefaultMemory = 512 << 20
 
 // UsageError is a problem with the options rather than with the data.

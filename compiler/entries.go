@@ -34,8 +34,8 @@ func countryOf(n int64) int {
 func countryKey(cc int) string { return strconv.Itoa(cc) }
 
 // Entries are a build's sorted, distinct blocking numbers, allowlist
-// removed: in memory, or streamed from sorted runs on disk when the
-// compile is bounded by Options.Memory. Each may be called more than once.
+// removed: a slice, or for a blocking compile packed delta varints, in a
+// temporary file past a budget. Each may be called more than once.
 type Entries interface {
 	Len() int
 	Each(fn func(i int, n int64) error) error
@@ -92,7 +92,7 @@ type sourceStats struct {
 	byCountry   *[1000]int64 // numbers the source brought to the build, per country calling code
 }
 
-// runEntries are a blocking build's entries: the union of the sorted runs
+// runEntries are a blocking build's entries: the union of the sorted buckets
 // and the ranges (patterns), each distinct number once, minus the
 // allowlist, merged once and packed (see sortx.Packed).
 type runEntries struct {
@@ -104,7 +104,7 @@ type runEntries struct {
 
 // newRunEntries merges everything once: it packs the entries, counts them
 // and fills the per-source statistics (stats has one entry per source,
-// then one for the patterns). The runs are closed at the end, their files
+// then one for the patterns). The buckets are closed at the end, their files
 // removed: the packed entries are all that is left, in memory up to
 // packMemory bytes, in a file in dir past it.
 func newRunEntries(ctx context.Context, runs *sortx.Buckets, ranges intervals, allow []int64, stats []sourceStats, dir string, packMemory int64, progress func(Progress)) (*runEntries, int64, int64, error) {
