@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"io/fs"
 	"math/bits"
 	"os"
@@ -63,7 +64,7 @@ type BucketPart struct {
 	fill   [numBuckets]int32 // numbers in the bucket's last block
 	last   [numBuckets]int32 // the bucket's last block, -1 when none
 
-	f       *os.File
+	f       spillFile
 	path    string
 	off     int64
 	extents [numBuckets][]extent
@@ -72,6 +73,17 @@ type BucketPart struct {
 	done bool // Iterator was called
 	err  error
 }
+
+// spillFile is the part of *os.File a spill uses.
+type spillFile interface {
+	io.WriterAt
+	io.ReaderAt
+	Name() string
+	Close() error
+}
+
+// createSpill creates a spill file; tests inject faults through it.
+var createSpill = func(dir, pattern string) (spillFile, error) { return os.CreateTemp(dir, pattern) }
 
 // extent is a bucket's numbers in the spill file.
 type extent struct {
@@ -220,7 +232,7 @@ func (p *BucketPart) memBlocks(k int, fn func([]int64) error) error {
 // bucket, and frees the blocks.
 func (p *BucketPart) spill() error {
 	if p.f == nil {
-		f, err := os.CreateTemp(p.dir, runPattern)
+		f, err := createSpill(p.dir, runPattern)
 		if err != nil {
 			return fmt.Errorf("spill: %w", err)
 		}

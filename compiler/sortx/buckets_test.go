@@ -3,6 +3,7 @@ package sortx
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"math/bits"
 	"math/rand/v2"
@@ -10,7 +11,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -985,6 +988,60 @@ func BenchmarkBucketsBaseline(b *testing.B) {
 				n = len(SortDedupe(work))
 			}
 			b.ReportMetric(float64(n), "distinct")
+		})
+	}
+}
+
+// fullDisk is a spill file on a disk that fills after room bytes.
+type fullDisk struct {
+	*os.File
+	room int64
+}
+
+func (f *fullDisk) WriteAt(p []byte, off int64) (int, error) {
+	if off+int64(len(p)) > f.room {
+		n := max(0, int(f.room-off))
+		f.File.WriteAt(p[:n], off)
+		return n, &fs.PathError{Op: "write", Path: f.Name(), Err: syscall.ENOSPC}
+	}
+	return f.File.WriteAt(p, off)
+}
+
+// TestBucketsDiskFull fills the disk in the middle of a spill: the error
+// names the file and the cause, sticks, reaches Iterator, and Close leaves
+// nothing behind.
+func TestBucketsDiskFull(t *testing.T) {
+	for _, room := range []int64{0, 1000, 100_000} {
+		t.Run(fmt.Sprint(room), func(t *testing.T) {
+			dir := t.TempDir()
+			old := createSpill
+			t.Cleanup(func() { createSpill = old })
+			createSpill = func(dir, pattern string) (spillFile, error) {
+				f, err := os.CreateTemp(dir, pattern)
+				if err != nil {
+					return nil, err
+				}
+				return &fullDisk{File: f, room: room}, nil
+			}
+			b := NewBuckets(dir, bkTiny)
+			in := bkSourceKeys(rand.New(rand.NewPCG(9, uint64(room))), 200_000, 0.2)
+			var err error
+			for i := 0; i < len(in) && err == nil; i += 1000 {
+				err = b.AddSlice(in[i:min(i+1000, len(in))])
+			}
+			if err == nil || !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), dir) {
+				t.Fatalf("AddSlice: %v, want a full-disk error naming the spill file", err)
+			}
+			if err2 := b.AddSlice(in[:1]); err2 == nil {
+				t.Error("AddSlice after a full disk: nil error")
+			}
+			if _, err := b.Iterator(); !errors.Is(err, syscall.ENOSPC) {
+				t.Errorf("Iterator: %v, want the full-disk error", err)
+			}
+			mustNoErr(t, "Close", b.Close())
+			if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+				t.Errorf("left in the temp dir: %v", ents)
+			}
 		})
 	}
 }
