@@ -349,93 +349,37 @@ var asciiSpace = [256]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r':
 
 // readTextBlocks is read for a text source of a blocking build.
 func (c *compilation) readTextBlocks(in *input, src Source, idx uint32, role string, norm *e164.Normalizer, st *shard.InputStats, reasons []int64, total int64) error {
-	ctx, cancel := context.WithCancel(c.ctx)
-	defer cancel()
-	workers := max(1, runtime.GOMAXPROCS(0))
-	inCh := make(chan *tblock, workers*2)
-	outCh := make(chan *tblock, workers*2)
-	var prodErr error
-	prodDone := make(chan struct{})
-	go func() {
-		defer close(prodDone)
-		defer close(inCh)
-		prodErr = readBlocks(ctx, in.lines.br, in.raw, inCh)
-	}()
-	var wg sync.WaitGroup
-	workErr := make([]error, workers)
-	for i := 0; i < workers; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			w := &blockWorker{c: c, norm: norm, path: src.Path, role: role, src: int(idx), keys: make([]int64, 0, keyBatch), part: c.runs.Part(i % c.runs.Parts())}
-			for b := range inCh {
-				if err := w.work(b); err != nil {
-					workErr[i] = err
-					cancel()
-					break
-				}
-				select {
-				case outCh <- b:
-				case <-ctx.Done():
-					workErr[i] = ctx.Err()
-					return
-				}
-			}
-			if workErr[i] == nil {
-				if err := w.flush(); err != nil {
-					workErr[i] = err
-					cancel()
-				}
-			}
-		}()
+	workers := make([]*blockWorker, max(1, runtime.GOMAXPROCS(0)))
+	for i := range workers {
+		workers[i] = &blockWorker{c: c, norm: norm, path: src.Path, role: role, src: int(idx), keys: make([]int64, 0, keyBatch), part: c.runs.Part(i % c.runs.Parts())}
 	}
-	go func() {
-		wg.Wait()
-		close(outCh)
-	}()
-	pending := map[int]*tblock{}
-	next := 0
 	var line int64 // physical lines before the next block
 	var lastProgress int64
-	for b := range outCh {
-		pending[b.seq] = b
-		for {
-			nb, ok := pending[next]
-			if !ok {
-				break
-			}
-			delete(pending, next)
-			next++
-			c.collectBlock(nb, line, src.Path, role, idx, st, reasons)
-			line += nb.lines
+	prodErr, err := orderedPipeline(c.ctx, func(b *tblock) int { return b.seq },
+		func(ctx context.Context, out chan<- *tblock) error { return readBlocks(ctx, in.lines.br, in.raw, out) },
+		func(w int, b *tblock) error { return workers[w].work(b) },
+		func(w int) error { return workers[w].flush() },
+		func(b *tblock) error {
+			c.collectBlock(b, line, src.Path, role, idx, st, reasons)
+			line += b.lines
 			if c.opts.Progress != nil && line-lastProgress >= 4096 {
 				lastProgress = line
-				c.opts.Progress(Progress{Source: src.Path, Lines: line, Bytes: nb.raw, TotalBytes: total})
+				c.opts.Progress(Progress{Source: src.Path, Lines: line, Bytes: b.raw, TotalBytes: total})
 			}
-			tblockPool.Put(nb)
-		}
-	}
-	<-prodDone
-	for _, err := range workErr {
-		if err != nil && !errors.Is(err, context.Canceled) {
-			return err
-		}
-	}
-	if prodErr != nil && !errors.Is(prodErr, context.Canceled) {
-		return &InputError{Path: src.Path, Line: line + 1, Err: readErr(prodErr, in.gzip)}
-	}
-	if err := c.ctx.Err(); err != nil {
+			tblockPool.Put(b)
+			return nil
+		})
+	switch {
+	case err != nil:
 		return err
+	case prodErr != nil && !errors.Is(prodErr, context.Canceled):
+		// Every whole line before the error was collected: it names the
+		// line where the data ends.
+		return &InputError{Path: src.Path, Line: line + 1, Err: readErr(prodErr, in.gzip)}
+	case c.ctx.Err() != nil:
+		return c.ctx.Err()
 	}
-	for _, err := range workErr {
-		if err != nil {
-			return err
-		}
-	}
-	if prodErr != nil {
-		return prodErr
-	}
-	return nil
+	return prodErr
 }
 
 // collectBlock takes a block's results, in input order; base is the number

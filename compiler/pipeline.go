@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"context"
+	"errors"
 	"runtime"
 	"sync"
 
@@ -71,66 +72,98 @@ func newBatch(seq int) *batch {
 // consume runs on the calling goroutine. When consume or produce fails, or
 // ctx ends, the pipeline drains and returns the first error.
 func runPipeline(ctx context.Context, n *e164.Normalizer, produce func(ctx context.Context, out chan<- *batch) error, consume func(*batch) error) error {
+	prodErr, err := orderedPipeline(ctx, func(b *batch) int { return b.seq }, produce,
+		func(_ int, b *batch) error { normalizeBatch(n, b); return nil },
+		nil,
+		func(b *batch) error {
+			if err := consume(b); err != nil {
+				return err
+			}
+			batchPool.Put(b)
+			return nil
+		})
+	if err != nil {
+		return err
+	}
+	if prodErr != nil {
+		return prodErr
+	}
+	return ctx.Err()
+}
+
+// orderedPipeline is the shape of both readers: produce runs in its own
+// goroutine and sends items numbered 0, 1, … (seq); work runs on every
+// core (worker is its index, 0 to GOMAXPROCS-1), then done (if not nil)
+// once per worker that did not fail; consume runs on the calling goroutine
+// and sees the items in seq order. The first error of work, done or
+// consume cancels the rest and the pipeline drains. It returns produce's
+// error and the first other error that is not a cancellation.
+func orderedPipeline[T any](ctx context.Context, seq func(T) int, produce func(ctx context.Context, out chan<- T) error,
+	work func(worker int, item T) error, done func(worker int) error, consume func(T) error) (prodErr, err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	workers := max(1, runtime.GOMAXPROCS(0))
-	in := make(chan *batch, workers*2)
-	out := make(chan *batch, workers*2)
-	var prodErr error
+	in := make(chan T, workers*2)
+	out := make(chan T, workers*2)
 	prodDone := make(chan struct{})
 	go func() {
 		defer close(prodDone)
 		defer close(in)
 		prodErr = produce(ctx, in)
 	}()
+	errs := make([]error, workers+1) // the workers', then consume's
 	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for b := range in {
-				normalizeBatch(n, b)
+	for w := range workers {
+		wg.Go(func() {
+			fail := func(err error) { errs[w] = err; cancel() }
+			for item := range in {
+				if err := work(w, item); err != nil {
+					fail(err)
+					return
+				}
 				select {
-				case out <- b:
+				case out <- item:
 				case <-ctx.Done():
 					return
 				}
 			}
-		}()
+			if done != nil && ctx.Err() == nil {
+				if err := done(w); err != nil {
+					fail(err)
+				}
+			}
+		})
 	}
 	go func() {
 		wg.Wait()
 		close(out)
 	}()
-	pending := map[int]*batch{}
+	pending := map[int]T{}
 	next := 0
-	var consErr error
-	for b := range out {
-		if consErr != nil {
+	for item := range out {
+		if errs[workers] != nil {
 			continue // drain
 		}
-		pending[b.seq] = b
+		pending[seq(item)] = item
 		for {
-			nb, ok := pending[next]
+			it, ok := pending[next]
 			if !ok {
 				break
 			}
 			delete(pending, next)
 			next++
-			if err := consume(nb); err != nil {
-				consErr = err
+			if err := consume(it); err != nil {
+				errs[workers] = err
 				cancel()
 				break
 			}
-			batchPool.Put(nb)
 		}
 	}
 	<-prodDone
-	if consErr != nil {
-		return consErr
+	for _, e := range errs {
+		if e != nil && !errors.Is(e, context.Canceled) {
+			return prodErr, e
+		}
 	}
-	if prodErr != nil {
-		return prodErr
-	}
-	return ctx.Err()
+	return prodErr, nil
 }
