@@ -232,7 +232,7 @@ func bkCheckSort(t *testing.T, in []int64, budget int64, addSlice bool) {
 
 	it, err := b.Iterator()
 	mustNoErr(t, "Iterator", err)
-	got := bkDrain(t, it)
+	got := drain(t, it)
 	assertEqual(t, fmt.Sprintf("Buckets (spilled %d, %d big buckets)", b.Spilled(), big), got, want)
 	if x, ok := it.Next(); ok {
 		t.Errorf("Next after the end: %d, true", x)
@@ -268,7 +268,7 @@ func TestBucketsOversized(t *testing.T) {
 			}
 			it, err := b.Iterator()
 			mustNoErr(t, "Iterator", err)
-			assertEqual(t, name, bkDrain(t, it), reference(in))
+			assertEqual(t, name, drain(t, it), reference(in))
 		})
 	}
 }
@@ -365,7 +365,7 @@ func TestBucketsLifecycle(t *testing.T) {
 			t.Error("Iterator called twice: no error")
 		}
 		// the first iterator is unharmed
-		assertEqual(t, "first iterator", bkDrain(t, it), []int64{1, 2, 3})
+		assertEqual(t, "first iterator", drain(t, it), []int64{1, 2, 3})
 	})
 	t.Run("empty", func(t *testing.T) {
 		dir := t.TempDir()
@@ -586,7 +586,7 @@ func TestBucketsParts(t *testing.T) {
 			}
 			it, err := b.Iterator()
 			mustNoErr(t, "Iterator", err)
-			assertEqual(t, "parts", bkDrain(t, it), reference(in))
+			assertEqual(t, "parts", drain(t, it), reference(in))
 			for i := range tt.parts {
 				if err := b.Part(i).AddSlice([]int64{1}); !errors.Is(err, errFinished) {
 					t.Errorf("part %d: AddSlice after Iterator: %v, want %v", i, err, errFinished)
@@ -874,16 +874,6 @@ func bkFiles(t *testing.T, dir string) []string {
 	return names
 }
 
-func bkDrain(t *testing.T, it *BucketIter) []int64 {
-	t.Helper()
-	var out []int64
-	for x, ok := it.Next(); ok; x, ok = it.Next() {
-		out = append(out, x)
-	}
-	mustNoErr(t, "iterate", it.Err())
-	return out
-}
-
 // bkSettle waits for the goroutine count to come back to before: the best
 // a test can do to see that no goroutine leaked.
 func bkSettle(t *testing.T, before int) {
@@ -1039,9 +1029,7 @@ func TestBucketsDiskFull(t *testing.T) {
 				t.Errorf("Iterator: %v, want the full-disk error", err)
 			}
 			mustNoErr(t, "Close", b.Close())
-			if ents, _ := os.ReadDir(dir); len(ents) != 0 {
-				t.Errorf("left in the temp dir: %v", ents)
-			}
+			assertEmptyDir(t, dir)
 		})
 	}
 }

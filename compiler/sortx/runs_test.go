@@ -456,13 +456,20 @@ func seq(from int64, n int) []int64 {
 	return v
 }
 
-func drain(t *testing.T, m *Merge) []int64 {
+// numbers is what Merge and BucketIter have in common.
+type numbers interface {
+	Next() (int64, bool)
+	Err() error
+}
+
+// drain reads every number of it and checks that it ended without error.
+func drain(t *testing.T, it numbers) []int64 {
 	t.Helper()
 	var out []int64
-	for x, ok := m.Next(); ok; x, ok = m.Next() {
+	for x, ok := it.Next(); ok; x, ok = it.Next() {
 		out = append(out, x)
 	}
-	mustNoErr(t, "merge", m.Err())
+	mustNoErr(t, "iterate", it.Err())
 	return out
 }
 
