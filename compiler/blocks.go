@@ -58,7 +58,7 @@ type tblock struct {
 	exts     int64 // of them, with an extension dropped
 	reasons  [e164.NumReasons]int64
 	rejects  []treject
-	patterns []tpattern
+	patterns []Range // Line relative to the block, until collected
 }
 
 // treject is a rejected line of a block; line is relative to the block.
@@ -66,12 +66,6 @@ type treject struct {
 	line int64
 	raw  string
 	why  e164.Reason
-}
-
-// tpattern is a pattern line of a block; line is relative to the block.
-type tpattern struct {
-	line int64
-	text string
 }
 
 var tblockPool = sync.Pool{New: func() any { return &tblock{} }}
@@ -273,9 +267,9 @@ func (w *blockWorker) work(b *tblock) error {
 			num = stripComment(t)
 		}
 		if (hash || dot) && maybePattern(num) || len(num) > 0 && num[len(num)-1] == 'X' {
-			why, rng := w.c.pattern(string(num), w.role, w.path, 0)
+			why, rng := w.c.pattern(string(num), w.role, w.path, ln-1)
 			if rng != nil {
-				b.patterns = append(b.patterns, tpattern{line: ln - 1, text: string(num)})
+				b.patterns = append(b.patterns, *rng)
 				continue
 			}
 			if why != e164.ReasonNone {
@@ -351,7 +345,7 @@ var asciiSpace = [256]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r':
 func (c *compilation) readTextBlocks(in *input, src Source, idx uint32, role string, norm *e164.Normalizer, st *shard.InputStats, reasons []int64, total int64) error {
 	workers := make([]*blockWorker, max(1, runtime.GOMAXPROCS(0)))
 	for i := range workers {
-		workers[i] = &blockWorker{c: c, norm: norm, path: src.Path, role: role, src: int(idx), keys: make([]int64, 0, keyBatch), part: c.runs.Part(i % c.runs.Parts())}
+		workers[i] = &blockWorker{c: c, norm: norm, path: src.Path, role: role, src: int(idx), keys: make([]int64, 0, keyBatch), part: c.buckets.Part(i % c.buckets.Parts())}
 	}
 	var line int64 // physical lines before the next block
 	var lastProgress int64
@@ -360,7 +354,7 @@ func (c *compilation) readTextBlocks(in *input, src Source, idx uint32, role str
 		func(w int, b *tblock) error { return workers[w].work(b) },
 		func(w int) error { return workers[w].flush() },
 		func(b *tblock) error {
-			c.collectBlock(b, line, src.Path, role, idx, st, reasons)
+			c.collectBlock(b, line, src.Path, idx, st, reasons)
 			line += b.lines
 			if c.opts.Progress != nil && line-lastProgress >= 4096 {
 				lastProgress = line
@@ -384,7 +378,7 @@ func (c *compilation) readTextBlocks(in *input, src Source, idx uint32, role str
 
 // collectBlock takes a block's results, in input order; base is the number
 // of physical lines before it.
-func (c *compilation) collectBlock(b *tblock, base int64, path, role string, idx uint32, st *shard.InputStats, reasons []int64) {
+func (c *compilation) collectBlock(b *tblock, base int64, path string, idx uint32, st *shard.InputStats, reasons []int64) {
 	st.Lines += b.counted
 	st.Accepted += b.accepted + int64(len(b.patterns))
 	st.Extensions += b.exts
@@ -394,11 +388,11 @@ func (c *compilation) collectBlock(b *tblock, base int64, path, role string, idx
 			st.Rejected += k
 		}
 	}
-	for _, p := range b.patterns {
-		_, rng := c.pattern(p.text, role, path, base+p.line+1)
+	for _, r := range b.patterns {
+		r.Line += base + 1
 		c.patternLines++
 		c.srcPatterns[idx]++
-		c.addRange(*rng)
+		c.addRange(r)
 	}
 	if c.opts.OnReject != nil {
 		for _, r := range b.rejects {

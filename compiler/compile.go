@@ -111,7 +111,7 @@ type Result struct {
 	Patterns []shard.PatternInfo
 	Inputs   []shard.InputStats
 	Totals   shard.Totals
-	runs     *sortx.Buckets
+	buckets  *sortx.Buckets
 	packed   *runEntries
 }
 
@@ -129,8 +129,8 @@ func (r *Result) Len() int { return r.Entries().Len() }
 // Close removes the temporary files of spilled numbers and packed entries.
 func (r *Result) Close() error {
 	var errs []error
-	if r.runs != nil {
-		errs = append(errs, r.runs.Close())
+	if r.buckets != nil {
+		errs = append(errs, r.buckets.Close())
 	}
 	if r.packed != nil {
 		errs = append(errs, r.packed.close())
@@ -159,7 +159,7 @@ type identEntry struct {
 type compilation struct {
 	opts         Options
 	ctx          context.Context
-	runs         *sortx.Buckets // blocking numbers, sorted in bounded memory
+	buckets      *sortx.Buckets // blocking numbers, sorted in bounded memory
 	ranges       []Range        // patterns and ranges, expanded lazily
 	rangeNs      int64          // numbers in all ranges, overlaps counted
 	patternLines int64          // accepted lines that were patterns
@@ -201,8 +201,8 @@ func Compile(ctx context.Context, opts Options) (*Result, error) {
 		if mem <= 0 {
 			mem = DefaultMemory
 		}
-		c.runs = sortx.NewBucketsParts(opts.TempDir, mem, runtime.GOMAXPROCS(0))
-		res.runs = c.runs
+		c.buckets = sortx.NewBucketsParts(opts.TempDir, mem, runtime.GOMAXPROCS(0))
+		res.buckets = c.buckets
 	}
 	ok := false
 	defer func() {
@@ -247,7 +247,7 @@ func Compile(ctx context.Context, opts Options) (*Result, error) {
 		}
 		// The packed entries take what the buckets leave of the budget
 		// (an eighth); past it they go to a file.
-		ents, distinct, allowed, err := newRunEntries(ctx, c.runs, coalesce(c.ranges), allow, stats, opts.TempDir, mem/8, opts.Progress)
+		ents, distinct, allowed, err := newRunEntries(ctx, c.buckets, coalesce(c.ranges), allow, stats, opts.TempDir, mem/8, opts.Progress)
 		res.packed = ents
 		if err != nil {
 			return nil, fmt.Errorf("sort: %w", err)
@@ -410,7 +410,7 @@ func patternStats(rs []Range, allow []int64) []shard.PatternInfo {
 
 func (c *compilation) accept(n int64, label string, src uint32, line int64) {
 	if c.opts.Kind == shard.KindBlock {
-		if err := c.runs.Add(sourceKey(n, int(src))); err != nil && c.err == nil {
+		if err := c.buckets.Add(sourceKey(n, int(src))); err != nil && c.err == nil {
 			c.err = fmt.Errorf("sort: %w", err)
 		}
 		return

@@ -70,7 +70,7 @@ func (s NumberSlice) Each(fn func(int, int64) error) error {
 	return nil
 }
 
-// Keys in the runs carry the source of each number in their low bits, so
+// Keys in the buckets carry the source of each number in their low bits, so
 // that one sort groups each number's sources together: key = n<<srcBits |
 // source. CallKit numbers have at most 15 digits (< 2^50), which leaves 13
 // bits: up to 8,192 sources. Duplicates within a source are equal keys and
@@ -96,10 +96,10 @@ type sourceStats struct {
 // and the ranges (patterns), each distinct number once, minus the
 // allowlist, merged once and packed (see sortx.Packed).
 type runEntries struct {
-	runs   *sortx.Buckets
-	ranges intervals
-	allow  []int64 // sorted
-	packed *sortx.Packed
+	buckets *sortx.Buckets
+	ranges  intervals
+	allow   []int64 // sorted
+	packed  *sortx.Packed
 }
 
 // newRunEntries merges everything once: it packs the entries, counts them
@@ -107,12 +107,12 @@ type runEntries struct {
 // then one for the patterns). The buckets are closed at the end, their files
 // removed: the packed entries are all that is left, in memory up to
 // packMemory bytes, in a file in dir past it.
-func newRunEntries(ctx context.Context, runs *sortx.Buckets, ranges intervals, allow []int64, stats []sourceStats, dir string, packMemory int64, progress func(Progress)) (*runEntries, int64, int64, error) {
-	e := &runEntries{runs: runs, ranges: ranges, allow: allow, packed: sortx.NewPacked(dir, packMemory)}
+func newRunEntries(ctx context.Context, buckets *sortx.Buckets, ranges intervals, allow []int64, stats []sourceStats, dir string, packMemory int64, progress func(Progress)) (*runEntries, int64, int64, error) {
+	e := &runEntries{buckets: buckets, ranges: ranges, allow: allow, packed: sortx.NewPacked(dir, packMemory)}
 	var distinct, allowed int64
 	var cc ccCache
 	var steps int
-	keys := int64(runs.Len())
+	keys := int64(buckets.Len())
 	err := e.walk(func(n int64, src int, dup bool, listed bool) error {
 		if steps++; steps&0xffff == 0 {
 			if err := ctx.Err(); err != nil {
@@ -154,7 +154,7 @@ func newRunEntries(ctx context.Context, runs *sortx.Buckets, ranges intervals, a
 	if err == nil {
 		err = e.packed.Finish()
 	}
-	if cerr := runs.Close(); err == nil {
+	if cerr := buckets.Close(); err == nil {
 		err = cerr
 	}
 	return e, distinct, allowed, err
@@ -182,7 +182,7 @@ func (c *ccCache) of(n int64) int {
 		p *= 10
 	}
 	c.lo, c.hi = n/p*p, (n/p+1)*p
-	c.cc = countryOf(n)
+	c.cc = int(ccTable()[n/p]) // countryOf(n), without dividing again
 	return c.cc
 }
 
@@ -190,7 +190,7 @@ func (c *ccCache) of(n int64) int {
 // every source of a number after its first (its owner); listed when the
 // number is allowlisted. Range numbers come with source rangeSrc.
 func (e *runEntries) walk(fn func(n int64, src int, dup, listed bool) error) error {
-	m, err := e.runs.Iterator()
+	m, err := e.buckets.Iterator()
 	if err != nil {
 		return err
 	}
