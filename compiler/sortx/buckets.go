@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"io/fs"
 	"math/bits"
 	"os"
 	"runtime"
@@ -425,10 +424,7 @@ func (b *Buckets) Close() error {
 		if p.f == nil {
 			continue
 		}
-		errs = append(errs, p.f.Close())
-		if err := os.Remove(p.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			errs = append(errs, err)
-		}
+		errs = append(errs, closeRemove(p.f, p.path))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("close buckets: %w", err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"io/fs"
 	"os"
 )
@@ -154,9 +155,15 @@ func (p *Packed) Close() error {
 	if p.f == nil {
 		return nil
 	}
-	err := p.f.Close()
-	if rerr := os.Remove(p.path); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) && err == nil {
-		err = rerr
+	return closeRemove(p.f, p.path)
+}
+
+// closeRemove closes a temporary file and removes it (gone already is
+// fine), and returns both errors.
+func closeRemove(f io.Closer, path string) error {
+	err := f.Close()
+	if rerr := os.Remove(path); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+		err = errors.Join(err, rerr)
 	}
 	return err
 }
