@@ -15,8 +15,10 @@ import (
 	"github.com/calldir/calldir/shard"
 )
 
-// The block pipeline reads a text source of a blocking build, the bulk of
-// every large compile, with as little sequential work as possible:
+// The block pipeline reads a source of a blocking build, the bulk of every
+// large compile, with as little sequential work as possible (a CSV/TSV
+// source once its first records have settled the delimiter and the number
+// column):
 //
 //	reader: read 1 MiB blocks cut at a line end (hashing the raw bytes)
 //	  ──▶ workers: split lines, trim, normalize, append keys to their own
@@ -33,9 +35,10 @@ import (
 // MiB. A variable so that tests can cut blocks anywhere.
 var blockBytes = 1 << 20
 
-// textBlocks routes text sources of blocking builds through the block
-// pipeline; tests turn it off to compare with the line pipeline.
-var textBlocks = true
+// useBlocks routes the sources of blocking builds (text, CSV and TSV)
+// through the block pipeline; tests turn it off to compare with the line
+// pipeline.
+var useBlocks = true
 
 const (
 	// keyBatch is how many keys a worker buffers before it adds them to
@@ -82,7 +85,8 @@ func newTBlock(seq int) *tblock {
 // readBlocks cuts r into blocks of whole lines. A line of MaxLineBytes or
 // more is sent alone, truncated, as a long block, and the rest of it is
 // skipped without being held.
-func readBlocks(ctx context.Context, r io.Reader, raw *countingReader, out chan<- *tblock) error {
+// atStart is false when r is past the source's first line.
+func readBlocks(ctx context.Context, r io.Reader, raw *countingReader, atStart bool, out chan<- *tblock) error {
 	seq := 0
 	var carry []byte // the start of a line that the last block did not end
 	send := func(b *tblock) error {
@@ -101,7 +105,7 @@ func readBlocks(ctx context.Context, r io.Reader, raw *countingReader, out chan<
 			return err
 		}
 		b := newTBlock(seq)
-		b.first = seq == 0
+		b.first = atStart && seq == 0
 		b.buf = append(b.buf, carry...)
 		carry = carry[:0]
 		// Read blockBytes more (the carry is shorter than MaxLineBytes, so
@@ -167,7 +171,7 @@ func readBlocks(ctx context.Context, r io.Reader, raw *countingReader, out chan<
 			tblockPool.Put(long)
 			return err
 		}
-		long.seq, long.first = seq, seq == 0
+		long.seq, long.first = seq, atStart && seq == 0
 		if err := send(long); err != nil {
 			return err
 		}
@@ -210,7 +214,18 @@ type blockWorker struct {
 	src  int
 	keys []int64
 	part *sortx.BucketPart // where the keys go: the worker's own
+	csv  *csvMode          // nil for a text source
+	quo  []byte            // an unquoted CSV field
+	err  error             // the first failure of flush
 	_    [64]byte
+}
+
+// csvMode is how the workers read the lines of a CSV/TSV source once the
+// reader's lineParser has settled the delimiter and the number column on
+// its first records (a header, the first data line).
+type csvMode struct {
+	delim byte
+	col   int
 }
 
 // flush hands the buffered keys to the worker's part of the buckets.
@@ -256,6 +271,10 @@ func (w *blockWorker) work(b *tblock) error {
 		if ln == 1 && b.first {
 			line = bytes.TrimPrefix(line, []byte("\xEF\xBB\xBF"))
 		}
+		if w.csv != nil {
+			w.csvLine(b, line, ln)
+			continue
+		}
 		t := trimASCIISpace(line)
 		if len(t) == 0 || t[0] == '#' {
 			continue
@@ -284,25 +303,50 @@ func (w *blockWorker) work(b *tblock) error {
 				continue
 			}
 		}
-		res, why := w.norm.NormalizeBytes(num)
-		if why != e164.ReasonNone {
-			b.reasons[why]++
-			b.rejects = append(b.rejects, treject{line: ln - 1, raw: rawText(line), why: why})
-			continue
-		}
-		if res.HadExtension {
-			b.exts++
-		}
-		b.accepted++
-		w.keys = append(w.keys, sourceKey(res.Number, w.src))
-		if len(w.keys) == cap(w.keys) {
-			if err := w.flush(); err != nil {
-				return err
-			}
-		}
+		w.number(b, line, num, ln)
 	}
 	b.lines = ln
-	return nil
+	return w.err
+}
+
+// csvLine is work for a line of a CSV/TSV source: lineParser.parse's steps
+// for a settled parser (a line that is blank once trimmed or starts with
+// '#' does not count; a bad quote or a missing column is rejected).
+func (w *blockWorker) csvLine(b *tblock, line []byte, ln int64) {
+	if t := bytes.TrimSpace(line); len(t) == 0 || t[0] == '#' {
+		return
+	}
+	b.counted++
+	num, why := csvField(line, w.csv.delim, w.csv.col, &w.quo)
+	if why != e164.ReasonNone {
+		b.reasons[why]++
+		b.rejects = append(b.rejects, treject{line: ln - 1, raw: rawText(line), why: why})
+		return
+	}
+	w.number(b, line, num, ln)
+}
+
+// number normalizes the number field num of a line and keeps its key, or
+// rejects the line. A failure to hand keys to the buckets is kept in w.err
+// (work returns it), and the keys go nowhere after it.
+func (w *blockWorker) number(b *tblock, line, num []byte, ln int64) {
+	res, why := w.norm.NormalizeBytes(num)
+	if why != e164.ReasonNone {
+		b.reasons[why]++
+		b.rejects = append(b.rejects, treject{line: ln - 1, raw: rawText(line), why: why})
+		return
+	}
+	if res.HadExtension {
+		b.exts++
+	}
+	b.accepted++
+	if w.err != nil {
+		return
+	}
+	w.keys = append(w.keys, sourceKey(res.Number, w.src))
+	if len(w.keys) == cap(w.keys) {
+		w.err = w.flush()
+	}
 }
 
 // marks reports whether b holds a '#' or a '.', eight bytes at a time: on
@@ -347,16 +391,20 @@ func trimASCIISpace(b []byte) []byte {
 
 var asciiSpace = [256]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
 
-// readTextBlocks is read for a text source of a blocking build.
-func (c *compilation) readTextBlocks(in *input, src Source, idx uint32, role string, norm *e164.Normalizer, st *shard.InputStats, reasons []int64, total int64) error {
+// readBlocksOf is read for a source of a blocking build from where its
+// line reader stands, base lines in: a text source from its start (csv
+// nil), a CSV/TSV source after the records that settled its parser.
+func (c *compilation) readBlocksOf(in *input, src Source, idx uint32, role string, norm *e164.Normalizer, csv *csvMode, base int64, st *shard.InputStats, reasons []int64, total int64) error {
 	workers := make([]*blockWorker, max(1, runtime.GOMAXPROCS(0)))
 	for i := range workers {
-		workers[i] = &blockWorker{c: c, norm: *norm, path: src.Path, role: role, src: int(idx), keys: make([]int64, 0, keyBatch), part: c.buckets.Part(i % c.buckets.Parts())}
+		workers[i] = &blockWorker{c: c, norm: *norm, path: src.Path, role: role, src: int(idx), keys: make([]int64, 0, keyBatch), part: c.buckets.Part(i % c.buckets.Parts()), csv: csv}
 	}
-	var line int64 // physical lines before the next block
-	var lastProgress int64
+	line := base // physical lines before the next block
+	lastProgress := base
 	prodErr, err := orderedPipeline(c.ctx, func(b *tblock) int { return b.seq },
-		func(ctx context.Context, out chan<- *tblock) error { return readBlocks(ctx, in.lines.br, in.raw, out) },
+		func(ctx context.Context, out chan<- *tblock) error {
+			return readBlocks(ctx, in.lines.br, in.raw, base == 0, out)
+		},
 		func(w int, b *tblock) error { return workers[w].work(b) },
 		func(w int) error { return workers[w].flush() },
 		func(b *tblock) error {

@@ -21,8 +21,8 @@ import (
 	"github.com/calldir/calldir/shard"
 )
 
-// The tests here compare the block pipeline (readTextBlocks) with the line
-// pipeline it replaces for text sources of blocking builds: the same
+// The tests here compare the block pipeline (readBlocksOf) with the line
+// pipeline it replaces for text, CSV and TSV sources of blocking builds: the same
 // inputs must give the same totals, input statistics, patterns, entries
 // and rejects (in the same order), whatever the block size.
 
@@ -51,9 +51,9 @@ var blockSizes = []int{1, 7, 64, 300, 4096, MaxLineBytes, 0}
 // originals come back when the test ends. bb 0 keeps the default size.
 func setBlockVars(t *testing.T, blocks bool, bb int) {
 	t.Helper()
-	oldBlocks, oldBytes := textBlocks, blockBytes
-	t.Cleanup(func() { textBlocks, blockBytes = oldBlocks, oldBytes })
-	textBlocks = blocks
+	oldBlocks, oldBytes := useBlocks, blockBytes
+	t.Cleanup(func() { useBlocks, blockBytes = oldBlocks, oldBytes })
+	useBlocks = blocks
 	if bb > 0 {
 		blockBytes = bb
 	}
@@ -231,6 +231,9 @@ type blockSrc struct {
 	allow bool // an allowlist rather than a source
 	norm  string
 	chunk int // stdin: reads return at most this many bytes (random sizes), 0 = all
+
+	format Format // Source.Format
+	column string // Source.Column
 }
 
 type blockCase struct {
@@ -238,6 +241,7 @@ type blockCase struct {
 	srcs   []blockSrc
 	memory int64
 	noGz   bool // no all-gzip variant
+	err    bool // the compile fails (with the same message both ways)
 }
 
 // build writes a case's files into dir, every one gzipped when allGz is
@@ -254,7 +258,7 @@ func (bc blockCase) build(t *testing.T, dir string, allGz bool) (Options, func()
 		if s.gz || allGz {
 			data = gzipBytes(t, data)
 		}
-		src := Source{Path: s.name}
+		src := Source{Path: s.name, Format: s.format, Column: s.column}
 		if s.name == "-" {
 			chunk, seed := s.chunk, uint64(i)
 			stdin = func() io.Reader {
@@ -615,14 +619,14 @@ func randomCases() []blockCase {
 // sizes aside), as the two line readers differ in their buffers.
 func TestBlockPipelineSame(t *testing.T) {
 	start := time.Now()
-	cases := append(handmadeCases(), randomCases()...)
+	cases := append(append(handmadeCases(), randomCases()...), csvCases()...)
 	for _, bc := range cases {
 		t.Run(bc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			fileOpts, fileStdin := bc.build(t, filepath.Join(dir, "file"), false)
 			lineFile := runCompile(t, false, 0, fileOpts, fileStdin)
-			if lineFile.err != nil {
-				t.Fatalf("line pipeline: %v", lineFile.err)
+			if (lineFile.err != nil) != bc.err {
+				t.Fatalf("line pipeline: error %v", lineFile.err)
 			}
 			var gzOpts Options
 			var gzStdin func() io.Reader
@@ -630,8 +634,8 @@ func TestBlockPipelineSame(t *testing.T) {
 			if !bc.noGz {
 				gzOpts, gzStdin = bc.build(t, filepath.Join(dir, "gz"), true)
 				lineGz = runCompile(t, false, 0, gzOpts, gzStdin)
-				if lineGz.err != nil {
-					t.Fatalf("line pipeline, gzip: %v", lineGz.err)
+				if (lineGz.err != nil) != bc.err {
+					t.Fatalf("line pipeline, gzip: error %v", lineGz.err)
 				}
 			}
 			for _, bb := range blockSizes {
@@ -651,6 +655,9 @@ func TestBlockPipelineSame(t *testing.T) {
 					t.Run("gz", func(t *testing.T) {
 						compareRuns(t, lineGz, blockGz)
 					})
+					if bc.err {
+						return
+					}
 					t.Run("file-vs-gz", func(t *testing.T) {
 						compareRuns(t, anonRun(lineGz), anonRun(blockFile))
 					})
@@ -665,8 +672,8 @@ func TestBlockPipelineSame(t *testing.T) {
 // that the comparisons compare two: the line pipeline reports progress at
 // every 4096th line, the block pipeline after whole blocks.
 func TestBlockPipelineUsed(t *testing.T) {
-	if !textBlocks || blockBytes != 1<<20 {
-		t.Fatalf("defaults: textBlocks=%v blockBytes=%d, want true and 1 MiB", textBlocks, blockBytes)
+	if !useBlocks || blockBytes != 1<<20 {
+		t.Fatalf("defaults: useBlocks=%v blockBytes=%d, want true and 1 MiB", useBlocks, blockBytes)
 	}
 	dir := t.TempDir()
 	path := filepath.Join(dir, "in.txt")
@@ -691,8 +698,31 @@ func TestBlockPipelineUsed(t *testing.T) {
 	if !reflect.DeepEqual(blockAt, []int64{10_000}) {
 		t.Errorf("block pipeline: progress at lines %v, want [10000]", blockAt)
 	}
-	if textBlocks != true || blockBytes != 1<<20 {
-		t.Errorf("variables not restored: textBlocks=%v blockBytes=%d", textBlocks, blockBytes)
+	// A CSV source: its header is read by the line reader, the rest in
+	// one block (progress then counts the header line too).
+	path = filepath.Join(dir, "in.csv")
+	if err := os.WriteFile(path, append([]byte("phone,name\n"), bytes.Repeat([]byte("12125550100,x\n"), 10_000)...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opts.Sources = []Source{{Path: path}}
+	line = runCompile(t, false, 0, opts, nil)
+	block = runCompile(t, true, 0, opts, nil)
+	compareRuns(t, line, block)
+	lineAt, blockAt = nil, nil
+	for _, p := range line.progress {
+		lineAt = append(lineAt, p.Lines)
+	}
+	for _, p := range block.progress {
+		blockAt = append(blockAt, p.Lines)
+	}
+	if !reflect.DeepEqual(lineAt, []int64{4096, 8192}) {
+		t.Errorf("CSV, line pipeline: progress at lines %v, want [4096 8192]", lineAt)
+	}
+	if !reflect.DeepEqual(blockAt, []int64{10_001}) {
+		t.Errorf("CSV, block pipeline: progress at lines %v, want [10001]", blockAt)
+	}
+	if useBlocks != true || blockBytes != 1<<20 {
+		t.Errorf("variables not restored: useBlocks=%v blockBytes=%d", useBlocks, blockBytes)
 	}
 }
 

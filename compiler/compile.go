@@ -459,8 +459,9 @@ func (c *compilation) read(src Source, idx uint32, role string, emit emitFunc) (
 	if src.Normalizer != nil {
 		norm = src.Normalizer
 	}
-	if textBlocks && c.opts.Kind == shard.KindBlock && in.format == FormatText && role == "source" {
-		if err := c.readTextBlocks(in, src, idx, role, norm, &st, reasons, total); err != nil {
+	blocks := useBlocks && c.opts.Kind == shard.KindBlock && role == "source"
+	if blocks && in.format == FormatText {
+		if err := c.readBlocksOf(in, src, idx, role, norm, nil, 0, &st, reasons, total); err != nil {
 			return st, err
 		}
 		return c.finishInput(in, st, reasons)
@@ -469,6 +470,70 @@ func (c *compilation) read(src Source, idx uint32, role string, emit emitFunc) (
 	if err := p.init(in.format); err != nil {
 		return st, &InputError{Path: src.Path, Err: err}
 	}
+	// add puts a line read by in.lines into b; it returns false for a line
+	// that carries no entry.
+	add := func(b *batch, line []byte, tooLong bool) (bool, error) {
+		ln := in.lines.line
+		pl := pline{line: ln}
+		pl.raw0 = int32(len(b.buf))
+		b.buf = append(b.buf, line...)
+		pl.raw1 = int32(len(b.buf))
+		pl.num0, pl.num1 = pl.raw1, pl.raw1
+		switch {
+		case tooLong:
+			pl.pre = e164.ReasonLineTooLong
+		case in.format == FormatText:
+			// Text lines, the common case, without a copy: the number
+			// is a slice of the raw line.
+			t := bytes.TrimSpace(line)
+			if len(t) == 0 || t[0] == '#' {
+				b.buf = b.buf[:pl.raw0]
+				return false, nil
+			}
+			num := stripComment(t)
+			off := int32(cap(line) - cap(num))
+			pl.num0, pl.num1 = pl.raw0+off, pl.raw0+off+int32(len(num))
+			if p.identify() {
+				pl.label = src.Label
+			}
+			if maybePattern(num) {
+				pl.pre, pl.rng = c.pattern(string(num), role, src.Path, ln)
+			}
+		default:
+			number, label, skip, why, err := p.parse(line, ln)
+			if err != nil {
+				return false, &InputError{Path: src.Path, Line: ln, Err: err}
+			}
+			if skip {
+				b.buf = b.buf[:pl.raw0]
+				return false, nil
+			}
+			pl.pre, pl.label = why, label
+			pl.num0 = int32(len(b.buf))
+			b.buf = append(b.buf, number...)
+			pl.num1 = int32(len(b.buf))
+		}
+		b.lines = append(b.lines, pl)
+		return true, nil
+	}
+	// next reads the next line; it reports progress and cancellation
+	// every 4096 lines.
+	next := func() (line []byte, tooLong bool, err error) {
+		line, tooLong, err = in.lines.next()
+		if err != nil && err != io.EOF {
+			return nil, false, &InputError{Path: src.Path, Line: in.lines.line + 1, Err: readErr(err, in.gzip)}
+		}
+		if ln := in.lines.line; err == nil && ln&4095 == 0 {
+			if err := c.ctx.Err(); err != nil {
+				return nil, false, err
+			}
+			if c.opts.Progress != nil {
+				c.opts.Progress(Progress{Source: src.Path, Lines: ln, Bytes: in.raw.n, TotalBytes: total})
+			}
+		}
+		return line, tooLong, err
+	}
+	full := func(b *batch) bool { return len(b.lines) == batchLines || len(b.buf) > 1<<20 }
 	produce := func(ctx context.Context, out chan<- *batch) error {
 		seq := 0
 		b := newBatch(seq)
@@ -483,63 +548,16 @@ func (c *compilation) read(src Source, idx uint32, role string, emit emitFunc) (
 			return nil
 		}
 		for {
-			line, tooLong, err := in.lines.next()
+			line, tooLong, err := next()
 			if err == io.EOF {
 				break
 			}
 			if err != nil {
-				return &InputError{Path: src.Path, Line: in.lines.line + 1, Err: readErr(err, in.gzip)}
+				return err
 			}
-			ln := in.lines.line
-			if ln&4095 == 0 {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-				if c.opts.Progress != nil {
-					c.opts.Progress(Progress{Source: src.Path, Lines: ln, Bytes: in.raw.n, TotalBytes: total})
-				}
-			}
-			pl := pline{line: ln}
-			pl.raw0 = int32(len(b.buf))
-			b.buf = append(b.buf, line...)
-			pl.raw1 = int32(len(b.buf))
-			pl.num0, pl.num1 = pl.raw1, pl.raw1
-			switch {
-			case tooLong:
-				pl.pre = e164.ReasonLineTooLong
-			case in.format == FormatText:
-				// Text lines, the common case, without a copy: the number
-				// is a slice of the raw line.
-				t := bytes.TrimSpace(line)
-				if len(t) == 0 || t[0] == '#' {
-					b.buf = b.buf[:pl.raw0]
-					continue
-				}
-				num := stripComment(t)
-				off := int32(cap(line) - cap(num))
-				pl.num0, pl.num1 = pl.raw0+off, pl.raw0+off+int32(len(num))
-				if p.identify() {
-					pl.label = src.Label
-				}
-				if maybePattern(num) {
-					pl.pre, pl.rng = c.pattern(string(num), role, src.Path, ln)
-				}
-			default:
-				number, label, skip, why, err := p.parse(line, ln)
-				if err != nil {
-					return &InputError{Path: src.Path, Line: ln, Err: err}
-				}
-				if skip {
-					b.buf = b.buf[:pl.raw0]
-					continue
-				}
-				pl.pre, pl.label = why, label
-				pl.num0 = int32(len(b.buf))
-				b.buf = append(b.buf, number...)
-				pl.num1 = int32(len(b.buf))
-			}
-			b.lines = append(b.lines, pl)
-			if len(b.lines) == batchLines || len(b.buf) > 1<<20 {
+			if ok, err := add(b, line, tooLong); err != nil {
+				return err
+			} else if ok && full(b) {
 				if err := send(); err != nil {
 					return err
 				}
@@ -576,6 +594,46 @@ func (c *compilation) read(src Source, idx uint32, role string, emit emitFunc) (
 			}
 		}
 		return c.err
+	}
+	if blocks {
+		// A CSV/TSV source: its first records (a header, the first data
+		// line) settle the delimiter and the number column here, in
+		// order; the rest goes through the block pipeline, which splits
+		// its fields on every core.
+		b := newBatch(0)
+		for p.col < 0 {
+			line, tooLong, err := next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return st, err
+			}
+			if ok, err := add(b, line, tooLong); err != nil {
+				return st, err
+			} else if ok && full(b) {
+				normalizeBatch(norm, b)
+				if err := consume(b); err != nil {
+					return st, err
+				}
+				b.lines, b.buf = b.lines[:0], b.buf[:0]
+			}
+		}
+		normalizeBatch(norm, b)
+		err := consume(b)
+		batchPool.Put(b)
+		if err != nil {
+			return st, err
+		}
+		if p.col >= 0 {
+			if err := c.readBlocksOf(in, src, idx, role, norm, &csvMode{delim: p.delim, col: p.col}, in.lines.line, &st, reasons, total); err != nil {
+				return st, err
+			}
+		}
+		if st.Lines == 0 && p.header != nil && !c.opts.AllowEmpty {
+			return st, &InputError{Path: src.Path, Err: errors.New("a header line and no data lines; pass --allow-empty if that is expected")}
+		}
+		return c.finishInput(in, st, reasons)
 	}
 	if err := runPipeline(c.ctx, norm, produce, consume); err != nil {
 		return st, err

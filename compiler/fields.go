@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/calldir/calldir/e164"
 )
 
 // splitFields splits one CSV/TSV line (RFC 4180 quoting, fields do not span
@@ -48,6 +50,75 @@ func splitFields(line []byte, delim byte, dst []string) ([]string, bool) {
 		dst = append(dst, string(line[:k]))
 		line = line[k+1:]
 	}
+}
+
+// csvField is splitFields for one column, without allocating: it returns
+// field col of line (a quoted field unquoted into *scratch) and ReasonNone,
+// ReasonBadCSV when any field of the line has an unterminated quote, or
+// ReasonMissingColumn when the line has col fields or fewer: the reasons
+// lineParser.parse gives, in its order. The block workers of a CSV source
+// use it once the parser has settled the delimiter and the column.
+func csvField(line []byte, delim byte, col int, scratch *[]byte) ([]byte, e164.Reason) {
+	var field []byte
+	found := false
+	for i := 0; ; i++ {
+		if len(line) > 0 && line[0] == '"' {
+			// Only the wanted field is unquoted; the others are checked
+			// for their closing quote and skipped.
+			keep := i == col
+			if keep {
+				*scratch = (*scratch)[:0]
+			}
+			j := 1
+			for {
+				k := bytes.IndexByte(line[j:], '"')
+				if k < 0 {
+					return nil, e164.ReasonBadCSV
+				}
+				if keep {
+					*scratch = append(*scratch, line[j:j+k]...)
+				}
+				j += k + 1
+				if j < len(line) && line[j] == '"' { // escaped quote
+					if keep {
+						*scratch = append(*scratch, '"')
+					}
+					j++
+					continue
+				}
+				break
+			}
+			k := bytes.IndexByte(line[j:], delim)
+			end := len(line)
+			if k >= 0 {
+				end = j + k
+			}
+			if keep {
+				*scratch = append(*scratch, line[j:end]...)
+				field, found = *scratch, true
+			}
+			if k < 0 {
+				break
+			}
+			line = line[end+1:]
+			continue
+		}
+		k := bytes.IndexByte(line, delim)
+		if i == col {
+			field, found = line, true
+			if k >= 0 {
+				field = line[:k]
+			}
+		}
+		if k < 0 {
+			break
+		}
+		line = line[k+1:]
+	}
+	if !found {
+		return nil, e164.ReasonMissingColumn
+	}
+	return field, e164.ReasonNone
 }
 
 // sniffDelimiter picks the CSV delimiter of a line: the most frequent of

@@ -1,0 +1,189 @@
+package compiler
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/calldir/calldir/e164"
+)
+
+// splitReason is what lineParser.parse makes of splitFields for column col:
+// the field, or the reject reason (a bad quote before a missing column).
+func splitReason(line []byte, delim byte, col int) (string, e164.Reason) {
+	fields, ok := splitFields(line, delim, nil)
+	switch {
+	case !ok:
+		return "", e164.ReasonBadCSV
+	case col >= len(fields):
+		return "", e164.ReasonMissingColumn
+	}
+	return fields[col], e164.ReasonNone
+}
+
+// checkCSVField compares csvField with splitFields on one line, for every
+// column up to one past the last.
+func checkCSVField(t *testing.T, line []byte, delim byte) {
+	t.Helper()
+	var scratch []byte
+	n := bytes.Count(line, []byte{delim}) + 2
+	for col := 0; col <= n; col++ {
+		want, wwhy := splitReason(line, delim, col)
+		got, gwhy := csvField(line, delim, col, &scratch)
+		if wwhy != gwhy || string(got) != want {
+			t.Fatalf("line %q delim %q col %d: csvField = %q, %v; splitFields gives %q, %v", line, delim, col, got, gwhy, want, wwhy)
+		}
+	}
+}
+
+func TestCSVFieldSameAsSplitFields(t *testing.T) {
+	for _, l := range []string{
+		"", ",", ",,", "a", "a,b", "a,b,", ",a", `"a"`, `"a",b`, `a,"b"`, `"a,b",c`, `"a""b",c`, `""`, `""""`,
+		`"a`, `a,"b`, `"a"x,b`, `"a"x`, `a"b,c`, `"a""`, `"a"",b`, `a,b,"c`, `"",""`, `" +1 212 555 0123 ",x`,
+		"\"a\"\t\"b\"", "a;b;\"c;d\"", `"a"b"c",d`, `x,"",y`, `"1","2","3`,
+	} {
+		for _, d := range []byte{',', ';', '\t'} {
+			checkCSVField(t, []byte(l), d)
+		}
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	alphabet := []byte(`"",;	ab1 +`)
+	for range 200_000 {
+		line := make([]byte, r.IntN(14))
+		for i := range line {
+			line[i] = alphabet[r.IntN(len(alphabet))]
+		}
+		checkCSVField(t, line, []byte{',', ';', '\t'}[r.IntN(3)])
+	}
+}
+
+func FuzzCSVField(f *testing.F) {
+	for _, s := range []string{`a,"b""c",d`, `"x`, `,,`, "a\tb"} {
+		f.Add([]byte(s), byte(','))
+	}
+	f.Fuzz(func(t *testing.T, line []byte, delim byte) {
+		if delim == '"' {
+			return
+		}
+		checkCSVField(t, line, delim)
+	})
+}
+
+// genCSVInput writes a random CSV (or, with delim '\t', TSV) list: maybe a
+// header (preceded by blank, comment or broken lines), the number in
+// column col of cols, quoted or not, with bad quotes, short lines,
+// comments, blank lines, CRLF and a byte-order mark now and then.
+func genCSVInput(seed uint64, n int, delim byte, header bool, col, cols int) []byte {
+	r := rand.New(rand.NewPCG(seed, 0xc5f))
+	var b bytes.Buffer
+	if r.IntN(3) == 0 {
+		b.WriteString("\uFEFF")
+	}
+	crlf := r.IntN(3)
+	end := func(last bool) {
+		if last && r.IntN(2) == 0 {
+			return
+		}
+		if crlf == 1 || (crlf == 2 && r.IntN(2) == 0) {
+			b.WriteByte('\r')
+		}
+		b.WriteByte('\n')
+	}
+	// What may come before the first record: it does not settle the parser.
+	for range r.IntN(4) {
+		pre := []string{"", "# exported list", "   ", `"unterminated,x`, "\t"}
+		b.WriteString(pre[r.IntN(len(pre))])
+		end(false)
+	}
+	d := string(delim)
+	if header {
+		names := make([]string, cols)
+		for i := range names {
+			names[i] = fmt.Sprintf("c%d", i)
+		}
+		names[col] = []string{"phone", "Number", "msisdn", "notes"}[r.IntN(4)] // "notes": guessed from the first data line
+		b.WriteString(strings.Join(names, d))
+		end(false)
+	}
+	var scratch []byte
+	for i := range n {
+		var num string
+		switch k := r.IntN(100); {
+		case k < 50:
+			scratch = appendUS(scratch[:0], int64(genAreas[r.IntN(len(genAreas))])*10_000_000+int64(200+r.IntN(800))*10_000+int64(r.IntN(10_000)), r.IntN(8))
+			num = string(scratch)
+		case k < 60:
+			g := genIntl[r.IntN(len(genIntl))]
+			s := []byte(g.prefix)
+			for range g.digits {
+				s = append(s, byte('0'+r.IntN(10)))
+			}
+			num = string(s)
+		case k < 70:
+			num = shortLines[r.IntN(len(shortLines))]
+		case k < 75:
+			num = genBad[r.IntN(len(genBad))]
+		default:
+			num = fmt.Sprintf("%d", r.Int64N(1e15))
+		}
+		fields := make([]string, cols)
+		for j := range fields {
+			fields[j] = fmt.Sprintf("v%d", r.IntN(100))
+		}
+		if r.IntN(3) == 0 || strings.ContainsAny(num, d+`"`) {
+			num = `"` + strings.ReplaceAll(num, `"`, `""`) + `"`
+		}
+		fields[col] = num
+		line := strings.Join(fields, d)
+		switch k := r.IntN(100); {
+		case k < 3:
+			line = ""
+		case k < 5:
+			line = "# comment " + fmt.Sprint(i)
+		case k < 7:
+			line = strings.Join(fields[:col], d) // the number column missing
+		case k < 9:
+			line += d + `"open`
+		case k < 10:
+			line = "  " + line + "\t"
+		case k < 11:
+			line = string(longLine("x", MaxLineBytes-1+r.IntN(3), false))
+		}
+		b.WriteString(line)
+		end(i == n-1)
+	}
+	return b.Bytes()
+}
+
+// csvCases are the CSV/TSV cases of TestBlockPipelineSame: the reader
+// settles the parser on the first records, the workers do the rest.
+func csvCases() []blockCase {
+	var cs []blockCase
+	one := func(name string, s blockSrc) {
+		cs = append(cs, blockCase{name: name, srcs: []blockSrc{s}})
+	}
+	for seed := uint64(1); seed <= 6; seed++ {
+		header := seed%2 == 1
+		cols := 1 + int(seed)%3
+		col := int(seed) % cols
+		one(fmt.Sprintf("csv-random-%d-header=%v-col=%d", seed, header, col), blockSrc{name: "in.csv", data: genCSVInput(seed, 3000, ',', header, col, cols)})
+	}
+	one("csv-semicolon", blockSrc{name: "in.csv", data: genCSVInput(7, 2000, ';', true, 1, 3)})
+	one("tsv", blockSrc{name: "in.tsv", data: genCSVInput(8, 2000, '\t', true, 2, 3)})
+	one("tsv-no-header", blockSrc{name: "in.tab", data: genCSVInput(9, 2000, '\t', false, 0, 2)})
+	one("csv-column-by-name", blockSrc{name: "in.csv", column: "c2", data: genCSVInput(10, 2000, ',', true, 1, 3)})
+	one("csv-column-by-index", blockSrc{name: "in.csv", column: "2", data: genCSVInput(11, 2000, ',', false, 1, 2)})
+	one("csv-stdin-small-reads", blockSrc{name: "-", format: FormatCSV, chunk: 37, data: genCSVInput(12, 2000, ',', true, 0, 2)})
+	one("csv-one-line", blockSrc{name: "in.csv", data: []byte("+1 212 555 0123")})
+	cs = append(cs, blockCase{name: "csv-header-then-blank", err: true, srcs: []blockSrc{{name: "in.csv", data: []byte("phone,name\r\n\r\n   \n# nothing\n")}}})
+	one("csv-bad-lines-only", blockSrc{name: "in.csv", data: []byte("\"a\n\"b,c\n,\"\n")})
+	one("csv-settled-on-last-line", blockSrc{name: "in.csv", data: []byte("\"x\n\n2125550123")})
+	cs = append(cs, blockCase{name: "csv-and-text", srcs: []blockSrc{
+		{name: "a.csv", data: genCSVInput(13, 2000, ',', true, 1, 2)},
+		{name: "b.txt", data: genBlockInput(14, 2000, false)},
+		{name: "allow.csv", data: []byte("phone\n+1 212 555 0123\n2125550124\n"), allow: true},
+	}})
+	return cs
+}
