@@ -109,6 +109,9 @@ func reasonTable() string {
 	return b.String()
 }
 
+// heapLimit is the Go memory limit of a compile with a --memory of mem.
+func heapLimit(mem int64) int64 { return mem + mem/8 + 64<<20 }
+
 func runCompile(ctx context.Context, o compileOpts, opts compiler.Options, threshold compiler.Threshold, e *env) error {
 	start := time.Now()
 	if err := shard.CheckMaxPerShard(o.maxPerShard); err != nil {
@@ -125,7 +128,7 @@ func runCompile(ctx context.Context, o compileOpts, opts compiler.Options, thres
 	// with the heap. The headroom is the blocks in flight and the garbage
 	// of buckets already sorted; a tighter limit makes the collector run
 	// back to back.
-	debug.SetMemoryLimit(mem + mem/8 + 64<<20)
+	debug.SetMemoryLimit(heapLimit(mem))
 	if o.delta != "" && o.base == "" {
 		return usagef("--delta needs --base (the build the devices have)")
 	}
