@@ -109,55 +109,70 @@ type runEntries struct {
 // packMemory bytes, in a file in dir past it.
 func newRunEntries(ctx context.Context, buckets *sortx.Buckets, ranges intervals, allow []int64, stats []sourceStats, dir string, packMemory int64, progress func(Progress)) (*runEntries, int64, int64, error) {
 	e := &runEntries{buckets: buckets, ranges: ranges, allow: allow, packed: sortx.NewPacked(dir, packMemory)}
-	var distinct, allowed int64
-	var cc ccCache
-	var steps int
-	keys := int64(buckets.Len())
-	err := e.walk(func(n int64, src int, dup bool, listed bool) error {
-		if steps++; steps&0xffff == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if progress != nil && steps&0xfffff == 0 {
-				progress(Progress{Sorted: int64(steps), Keys: keys})
-			}
-		}
-		if src == rangeSrc {
-			src = len(stats) - 1 // the last entry is the patterns'
-		}
-		if src < len(stats) {
-			s := &stats[src]
-			s.distinct++
-			if dup {
-				s.across++
-				return nil
-			}
-			if listed {
-				s.allowlisted++
-			} else {
-				if s.byCountry == nil {
-					s.byCountry = new([1000]int64)
-				}
-				s.byCountry[cc.of(n)]++
-			}
-		}
-		if dup {
-			return nil
-		}
-		distinct++
-		if listed {
-			allowed++
-			return nil
-		}
-		return e.packed.Append(n)
-	})
+	m := &merger{ctx: ctx, stats: stats, packed: e.packed, progress: progress, keys: int64(buckets.Len())}
+	err := e.walk(m)
 	if err == nil {
 		err = e.packed.Finish()
 	}
 	if cerr := buckets.Close(); err == nil {
 		err = cerr
 	}
-	return e, distinct, allowed, err
+	return e, m.distinct, m.allowed, err
+}
+
+// merger takes the (number, source) pairs of a walk: it counts them, fills
+// the per-source statistics and packs the entries.
+type merger struct {
+	ctx      context.Context
+	stats    []sourceStats
+	packed   *sortx.Packed
+	progress func(Progress)
+	keys     int64 // in the buckets, for progress
+
+	steps             int
+	distinct, allowed int64
+	cc                ccCache
+}
+
+// add takes one pair: dup when the number came from an earlier source
+// already, listed when the allowlist has it.
+func (m *merger) add(n int64, src int, dup, listed bool) error {
+	if m.steps++; m.steps&0xffff == 0 {
+		if err := m.ctx.Err(); err != nil {
+			return err
+		}
+		if m.progress != nil && m.steps&0xfffff == 0 {
+			m.progress(Progress{Sorted: int64(m.steps), Keys: m.keys})
+		}
+	}
+	if src == rangeSrc {
+		src = len(m.stats) - 1 // the last entry is the patterns'
+	}
+	if src < len(m.stats) {
+		s := &m.stats[src]
+		s.distinct++
+		if dup {
+			s.across++
+			return nil
+		}
+		if listed {
+			s.allowlisted++
+		} else {
+			if s.byCountry == nil {
+				s.byCountry = new([1000]int64)
+			}
+			s.byCountry[m.cc.of(n)]++
+		}
+	}
+	if dup {
+		return nil
+	}
+	m.distinct++
+	if listed {
+		m.allowed++
+		return nil
+	}
+	return m.packed.Append(n)
 }
 
 // close removes the packed entries' file, if any.
@@ -186,15 +201,16 @@ func (c *ccCache) of(n int64) int {
 	return c.cc
 }
 
-// walk calls fn for every (number, source) pair in order: dup is true for
-// every source of a number after its first (its owner); listed when the
-// number is allowlisted. Range numbers come with source rangeSrc.
-func (e *runEntries) walk(fn func(n int64, src int, dup, listed bool) error) error {
-	m, err := e.buckets.Iterator()
+// walk gives m every (number, source) pair in order: dup is true for every
+// source of a number after its first (its owner); listed when the number
+// is allowlisted. Range numbers come with source rangeSrc. The sorted
+// buckets come in chunks: a chunk that no range number precedes and no
+// allowlisted number falls in goes to m without those tests.
+func (e *runEntries) walk(m *merger) error {
+	it, err := e.buckets.Iterator()
 	if err != nil {
 		return err
 	}
-	key, rok := m.Next()
 	k := 0
 	var cur int64 // next number of the current range
 	if len(e.ranges) > 0 {
@@ -202,38 +218,77 @@ func (e *runEntries) walk(fn func(n int64, src int, dup, listed bool) error) err
 	}
 	j := 0
 	last, any := int64(0), false
-	for {
-		var n int64
-		src := rangeSrc
-		fromRun := false
-		inRange := k < len(e.ranges)
-		rn := key >> srcBits
-		switch {
-		case rok && (!inRange || rn <= cur):
-			n, src, fromRun = rn, int(key&(MaxSources-1)), true
-		case inRange:
-			n = cur
-		default:
-			return m.Err()
+	// one gives m the number n (from src), after the allowlist test.
+	one := func(n int64, src int) error {
+		dup := any && n == last
+		last, any = n, true
+		for j < len(e.allow) && e.allow[j] < n {
+			j++
 		}
-		if fromRun {
-			key, rok = m.Next()
-		} else if cur == e.ranges[k][1] {
+		return m.add(n, src, dup, j < len(e.allow) && e.allow[j] == n)
+	}
+	// rangeNext gives m the next range number and moves past it.
+	rangeNext := func() error {
+		n := cur
+		if cur == e.ranges[k][1] {
 			if k++; k < len(e.ranges) {
 				cur = e.ranges[k][0]
 			}
 		} else {
 			cur++
 		}
-		dup := any && n == last
-		last, any = n, true
-		for j < len(e.allow) && e.allow[j] < n {
-			j++
+		return one(n, rangeSrc)
+	}
+	for {
+		chunk, ok := it.NextChunk()
+		if !ok {
+			break
 		}
-		if err := fn(n, src, dup, j < len(e.allow) && e.allow[j] == n); err != nil {
+		for len(chunk) > 0 {
+			first, lastN := chunk[0]>>srcBits, chunk[len(chunk)-1]>>srcBits
+			noRange := k >= len(e.ranges) || cur > lastN
+			if noRange {
+				// No range number comes first: the allowlist moves on to
+				// the chunk.
+				for j < len(e.allow) && e.allow[j] < first {
+					j++
+				}
+			}
+			if noRange && (j >= len(e.allow) || e.allow[j] > lastN) {
+				for _, key := range chunk {
+					n := key >> srcBits
+					dup := any && n == last
+					last, any = n, true
+					if err := m.add(n, int(key&(MaxSources-1)), dup, false); err != nil {
+						return err
+					}
+				}
+				break
+			}
+			// A range number or an allowlisted one is near: one at a time.
+			// A list's number comes before the same number of a range.
+			key := chunk[0]
+			if n := key >> srcBits; k < len(e.ranges) && cur < n {
+				if err := rangeNext(); err != nil {
+					return err
+				}
+				continue
+			}
+			chunk = chunk[1:]
+			if err := one(key>>srcBits, int(key&(MaxSources-1))); err != nil {
+				return err
+			}
+		}
+	}
+	if err := it.Err(); err != nil {
+		return err
+	}
+	for k < len(e.ranges) {
+		if err := rangeNext(); err != nil {
 			return err
 		}
 	}
+	return nil
 }
 
 func (e *runEntries) Len() int { return e.packed.Len() }

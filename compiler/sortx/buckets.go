@@ -590,6 +590,22 @@ func (it *BucketIter) Next() (int64, bool) {
 	return it.nextBucket()
 }
 
+// NextChunk returns the numbers that Next would return next, up to the end
+// of the current bucket's sorted piece, all at once (never empty), or
+// false at the end or at the first error. The slice is valid until the
+// next call of Next or NextChunk.
+func (it *BucketIter) NextChunk() ([]int64, bool) {
+	if it.i >= len(it.cur) {
+		if _, ok := it.nextBucket(); !ok {
+			return nil, false
+		}
+		it.i = 0
+	}
+	c := it.cur[it.i:]
+	it.i = len(it.cur)
+	return c, true
+}
+
 func (it *BucketIter) nextBucket() (int64, bool) {
 	for {
 		if it.err != nil {
