@@ -273,6 +273,47 @@ func TestBucketsOversized(t *testing.T) {
 	}
 }
 
+// TestBucketNextChunk mixes Next and NextChunk over big, spilled and small
+// buckets: together they give every number once, in order, and a chunk is
+// never empty.
+func TestBucketNextChunk(t *testing.T) {
+	for _, g := range bucketGens {
+		t.Run(g.name, func(t *testing.T) {
+			r := rand.New(rand.NewPCG(8, 8))
+			in := g.f(r, 30_000)
+			b := NewBuckets(t.TempDir(), bkTiny)
+			defer b.Close()
+			mustNoErr(t, "AddSlice", b.AddSlice(in))
+			it, err := b.Iterator()
+			mustNoErr(t, "Iterator", err)
+			var got []int64
+			for {
+				if r.IntN(3) == 0 {
+					x, ok := it.Next()
+					if !ok {
+						break
+					}
+					got = append(got, x)
+					continue
+				}
+				c, ok := it.NextChunk()
+				if !ok {
+					break
+				}
+				if len(c) == 0 {
+					t.Fatal("empty chunk")
+				}
+				got = append(got, c...)
+			}
+			mustNoErr(t, "iterate", it.Err())
+			assertEqual(t, g.name, got, reference(in))
+			if _, ok := it.NextChunk(); ok {
+				t.Error("NextChunk after the end: ok")
+			}
+		})
+	}
+}
+
 func TestBucketOf(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 1))
 	sample := bkBoundaries()
