@@ -13,6 +13,7 @@ package compiler
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -148,6 +149,10 @@ type UsageError struct{ Msg string }
 
 func (e *UsageError) Error() string { return e.Msg }
 
+// identChunk is how many identification entries a chunk of
+// compilation.idents holds (1.5 MiB).
+const identChunk = 64 << 10
+
 // identEntry is an accepted identification line before dedupe.
 type identEntry struct {
 	num   int64
@@ -165,7 +170,7 @@ type compilation struct {
 	patternLines int64          // accepted lines that were patterns
 	srcPatterns  []int64        // the same, per source
 	err          error          // the first error of collecting (a full disk while spilling)
-	idents       []identEntry
+	idents       [][]identEntry // in chunks of identChunk: no copy of them all as they grow
 	labelID      map[string]uint32
 	table        []string
 	fields       []string
@@ -316,21 +321,45 @@ func subtract(nums, allow []int64, keep *[]bool) ([]int64, int64) {
 
 // dedupeIdent sorts identification entries by number, keeping input order
 // among equal numbers, and keeps the first label of each number.
+//
+// The entries were appended in input order, source by source and line by
+// line, one per line, so (source, line) is that order and unique: sorting
+// by (number, source, line) is the stable sort by number, at the cost of
+// an unstable one (slices.SortStableFunc, in place, is O(n log² n): 7.6 of
+// the 15 s of a 10M-line build).
 func (c *compilation) dedupeIdent(res *Result) {
-	slices.SortStableFunc(c.idents, func(a, b identEntry) int {
-		switch {
-		case a.num < b.num:
-			return -1
-		case a.num > b.num:
-			return 1
+	n := 0
+	for _, ch := range c.idents {
+		n += len(ch)
+	}
+	idents := make([]identEntry, 0, n)
+	for i, ch := range c.idents {
+		idents = append(idents, ch...)
+		c.idents[i] = nil
+	}
+	c.idents = nil
+	slices.SortFunc(idents, func(a, b identEntry) int {
+		if c := cmp.Compare(a.num, b.num); c != 0 {
+			return c
 		}
-		return 0
+		if c := cmp.Compare(a.src, b.src); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.line, b.line)
 	})
-	for i := 0; i < len(c.idents); {
-		first := c.idents[i]
+	distinct := 0
+	for i := range idents {
+		if i == 0 || idents[i].num != idents[i-1].num {
+			distinct++
+		}
+	}
+	res.Numbers = make([]int64, 0, distinct)
+	res.Labels = make([]uint32, 0, distinct)
+	for i := 0; i < len(idents); {
+		first := idents[i]
 		j := i + 1
-		for ; j < len(c.idents) && c.idents[j].num == first.num; j++ {
-			e := c.idents[j]
+		for ; j < len(idents) && idents[j].num == first.num; j++ {
+			e := idents[j]
 			if e.label == first.label {
 				continue
 			}
@@ -347,7 +376,6 @@ func (c *compilation) dedupeIdent(res *Result) {
 		i = j
 	}
 	res.Totals.Duplicates = res.Totals.Accepted - int64(len(res.Numbers))
-	c.idents = nil
 }
 
 // maybePattern is a cheap test before IsPattern: patterns end in a
@@ -421,7 +449,11 @@ func (c *compilation) accept(n int64, label string, src uint32, line int64) {
 		c.labelID[label] = id
 		c.table = append(c.table, label)
 	}
-	c.idents = append(c.idents, identEntry{num: n, label: id, src: src, line: line})
+	if k := len(c.idents); k == 0 || len(c.idents[k-1]) == identChunk {
+		c.idents = append(c.idents, make([]identEntry, 0, identChunk))
+	}
+	last := &c.idents[len(c.idents)-1]
+	*last = append(*last, identEntry{num: n, label: id, src: src, line: line})
 }
 
 type emitFunc func(n int64, label string, src uint32, line int64)
