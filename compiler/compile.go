@@ -13,11 +13,12 @@ package compiler
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"math/bits"
 	"os"
 	"runtime"
 	"slices"
@@ -148,6 +149,78 @@ const DefaultMemory = 512 << 20
 type UsageError struct{ Msg string }
 
 func (e *UsageError) Error() string { return e.Msg }
+
+// sortIdents returns the entries of chunks (in input order) in one slice
+// sorted by number, input order kept among equal numbers: an LSD radix sort
+// over the bits in which the numbers differ, stable by construction. The
+// first pass reads the chunks, so that they can go before the second
+// pass's scratch is made. (slices.SortStableFunc, in place, is
+// O(n log² n): 7.6 of the 15 s of a 10M-line build; slices.SortFunc by
+// (number, source, line) 2.6 s; this, under 1 s.)
+func sortIdents(chunks [][]identEntry) []identEntry {
+	n := 0
+	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
+	for _, ch := range chunks {
+		n += len(ch)
+		for _, e := range ch {
+			lo, hi = min(lo, e.num), max(hi, e.num)
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	const maxWidth = 11
+	nbits := uint(bits.Len64(uint64(hi - lo)))
+	passes := max(1, (nbits+maxWidth-1)/maxWidth)
+	width := (nbits + passes - 1) / passes
+	mask := uint64(1)<<width - 1
+	counts := make([][]int, passes)
+	for p := range counts {
+		counts[p] = make([]int, 1<<width)
+	}
+	for _, ch := range chunks {
+		for _, e := range ch {
+			k := uint64(e.num - lo)
+			for p := range passes {
+				counts[p][k>>(uint(p)*width)&mask]++
+			}
+		}
+	}
+	starts := func(c []int) {
+		sum := 0
+		for i, k := range c {
+			c[i], sum = sum, sum+k
+		}
+	}
+	dst := make([]identEntry, n)
+	starts(counts[0])
+	for i, ch := range chunks {
+		for _, e := range ch {
+			d := uint64(e.num-lo) & mask
+			dst[counts[0][d]] = e
+			counts[0][d]++
+		}
+		chunks[i] = nil
+	}
+	var scratch []identEntry
+	for p := uint(1); p < passes; p++ {
+		c := counts[p]
+		if c[uint64(dst[0].num-lo)>>(p*width)&mask] == n {
+			continue // every number has this digit
+		}
+		if scratch == nil {
+			scratch = make([]identEntry, n)
+		}
+		starts(c)
+		for _, e := range dst {
+			d := uint64(e.num-lo) >> (p * width) & mask
+			scratch[c[d]] = e
+			c[d]++
+		}
+		dst, scratch = scratch, dst
+	}
+	return dst
+}
 
 // identChunk is how many identification entries a chunk of
 // compilation.idents holds (1.5 MiB).
@@ -321,32 +394,9 @@ func subtract(nums, allow []int64, keep *[]bool) ([]int64, int64) {
 
 // dedupeIdent sorts identification entries by number, keeping input order
 // among equal numbers, and keeps the first label of each number.
-//
-// The entries were appended in input order, source by source and line by
-// line, one per line, so (source, line) is that order and unique: sorting
-// by (number, source, line) is the stable sort by number, at the cost of
-// an unstable one (slices.SortStableFunc, in place, is O(n log² n): 7.6 of
-// the 15 s of a 10M-line build).
 func (c *compilation) dedupeIdent(res *Result) {
-	n := 0
-	for _, ch := range c.idents {
-		n += len(ch)
-	}
-	idents := make([]identEntry, 0, n)
-	for i, ch := range c.idents {
-		idents = append(idents, ch...)
-		c.idents[i] = nil
-	}
+	idents := sortIdents(c.idents)
 	c.idents = nil
-	slices.SortFunc(idents, func(a, b identEntry) int {
-		if c := cmp.Compare(a.num, b.num); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(a.src, b.src); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.line, b.line)
-	})
 	distinct := 0
 	for i := range idents {
 		if i == 0 || idents[i].num != idents[i-1].num {

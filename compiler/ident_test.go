@@ -94,3 +94,41 @@ func TestIdentifyFirstLabelWins(t *testing.T) {
 		})
 	}
 }
+
+// TestSortIdents compares the radix sort of identification entries with a
+// stable sort by number, over chunkings, ranges of every width (one pass
+// to five, digits all numbers share) and sizes down to none.
+func TestSortIdents(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	for i := range 400 {
+		n := r.IntN(3000)
+		if i < 5 {
+			n = i
+		}
+		base := 1 + r.Int64N(1e14)
+		span := int64(1) << r.IntN(51)
+		var all []identEntry
+		for k := range n {
+			num := base + r.Int64N(span)
+			if r.IntN(4) == 0 && k > 0 {
+				num = all[r.IntN(k)].num // repeats, whose input order must stay
+			}
+			if i%7 == 0 {
+				num = base + r.Int64N(span)>>20<<20 // low digits all zero
+			}
+			all = append(all, identEntry{num: num, label: uint32(k), src: uint32(r.IntN(3)), line: int64(k)})
+		}
+		var chunks [][]identEntry
+		for rest := all; len(rest) > 0; {
+			k := 1 + r.IntN(len(rest))
+			chunks = append(chunks, slices.Clone(rest[:k]))
+			rest = rest[k:]
+		}
+		want := slices.Clone(all)
+		slices.SortStableFunc(want, func(a, b identEntry) int { return cmp.Compare(a.num, b.num) })
+		got := sortIdents(chunks)
+		if !slices.Equal(got, want) && !(len(got) == 0 && len(want) == 0) {
+			t.Fatalf("case %d (%d entries, span %d): differs from the stable sort", i, n, span)
+		}
+	}
+}
