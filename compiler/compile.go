@@ -297,7 +297,7 @@ func Compile(ctx context.Context, opts Options) (*Result, error) {
 	}
 	var allow []int64
 	for _, src := range opts.Allow {
-		st, err := c.read(src, 0, "allow", func(n int64, _ string, _ uint32, _ int64) { allow = append(allow, n) })
+		st, err := c.read(src, 0, "allow", func(n int64, _ []byte, _ uint32, _ int64) { allow = append(allow, n) })
 		if err != nil {
 			return nil, err
 		}
@@ -486,18 +486,19 @@ func patternStats(rs []Range, allow []int64) []shard.PatternInfo {
 	return out
 }
 
-func (c *compilation) accept(n int64, label string, src uint32, line int64) {
+func (c *compilation) accept(n int64, label []byte, src uint32, line int64) {
 	if c.opts.Kind == shard.KindBlock {
 		if err := c.buckets.Add(sourceKey(n, int(src))); err != nil && c.err == nil {
 			c.err = fmt.Errorf("sort: %w", err)
 		}
 		return
 	}
-	id, ok := c.labelID[label]
+	id, ok := c.labelID[string(label)] // no string made to look it up
 	if !ok {
+		l := string(label)
 		id = uint32(len(c.table))
-		c.labelID[label] = id
-		c.table = append(c.table, label)
+		c.labelID[l] = id
+		c.table = append(c.table, l)
 	}
 	if k := len(c.idents); k == 0 || len(c.idents[k-1]) == identChunk {
 		c.idents = append(c.idents, make([]identEntry, 0, identChunk))
@@ -506,7 +507,7 @@ func (c *compilation) accept(n int64, label string, src uint32, line int64) {
 	*last = append(*last, identEntry{num: n, label: id, src: src, line: line})
 }
 
-type emitFunc func(n int64, label string, src uint32, line int64)
+type emitFunc func(n int64, label []byte, src uint32, line int64)
 
 // read streams one source through normalization.
 func (c *compilation) read(src Source, idx uint32, role string, emit emitFunc) (shard.InputStats, error) {
@@ -576,7 +577,9 @@ func (c *compilation) read(src Source, idx uint32, role string, emit emitFunc) (
 			off := int32(cap(line) - cap(num))
 			pl.num0, pl.num1 = pl.raw0+off, pl.raw0+off+int32(len(num))
 			if p.identify() {
-				pl.label = src.Label
+				pl.lbl0 = int32(len(b.buf))
+				b.buf = append(b.buf, src.Label...)
+				pl.lbl1 = int32(len(b.buf))
 			}
 			if maybePattern(num) {
 				pl.pre, pl.rng = c.pattern(string(num), role, src.Path, ln)
@@ -590,10 +593,12 @@ func (c *compilation) read(src Source, idx uint32, role string, emit emitFunc) (
 				b.buf = b.buf[:pl.raw0]
 				return false, nil
 			}
-			pl.pre, pl.label = why, label
+			pl.pre = why
 			pl.num0 = int32(len(b.buf))
 			b.buf = append(b.buf, number...)
 			pl.num1 = int32(len(b.buf))
+			b.buf = append(b.buf, label...)
+			pl.lbl0, pl.lbl1 = pl.num1, int32(len(b.buf))
 		}
 		b.lines = append(b.lines, pl)
 		return true, nil
@@ -666,7 +671,7 @@ func (c *compilation) read(src Source, idx uint32, role string, emit emitFunc) (
 					st.Extensions++
 				}
 				st.Accepted++
-				emit(l.number, l.label, idx, l.line)
+				emit(l.number, b.buf[l.lbl0:l.lbl1], idx, l.line)
 				continue
 			}
 			st.Rejected++

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/calldir/calldir/e164"
+	"github.com/calldir/calldir/shard"
 )
 
 // splitReason is what lineParser.parse makes of splitFields for column col:
@@ -186,4 +187,67 @@ func csvCases() []blockCase {
 		{name: "allow.csv", data: []byte("phone\n+1 212 555 0123\n2125550124\n"), allow: true},
 	}})
 	return cs
+}
+
+// TestParseSettledSameAsFields compares the settled parser's fast path
+// (csvField for the number and label columns) with what the field-splitting
+// path of lineParser.parse gives, for blocking and identification sources,
+// with a label column or a fixed label.
+func TestParseSettledSameAsFields(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	alphabet := []string{`"`, `""`, ",", ";", "\t", " ", "a", "1", "+", "\xff", "\x00", "é", "  x  "}
+	for i := range 100_000 {
+		var b strings.Builder
+		for range r.IntN(12) {
+			b.WriteString(alphabet[r.IntN(len(alphabet))])
+		}
+		line := []byte(b.String())
+		delim := []byte{',', ';', '\t'}[r.IntN(3)]
+		col, labelCol := r.IntN(3), r.IntN(3)
+		identify := i%2 == 0
+		fixed := ""
+		if identify && r.IntN(4) == 0 {
+			fixed = "Fixed"
+		}
+		if t := bytes.TrimSpace(line); len(t) == 0 || t[0] == '#' {
+			continue // parse skips these before either path
+		}
+		kind := shard.KindBlock
+		if identify {
+			kind = shard.KindIdentify
+		}
+		p := lineParser{c: &compilation{opts: Options{Kind: kind}}, src: Source{Label: fixed}, role: "source", format: FormatCSV,
+			delim: delim, started: true, col: col, labelCol: labelCol}
+		num, label, skip, why, err := p.parse(line, 1)
+
+		// The model: splitFields, then parse's checks in order.
+		var wnum, wlabel string
+		wwhy := e164.ReasonNone
+		fields, ok := splitFields(line, delim, nil)
+		switch {
+		case !ok:
+			wwhy = e164.ReasonBadCSV
+		case col >= len(fields):
+			wwhy = e164.ReasonMissingColumn
+		default:
+			wnum = fields[col]
+			if identify {
+				wlabel = fixed
+				if wlabel == "" {
+					if labelCol >= len(fields) {
+						wnum, wwhy = "", e164.ReasonMissingColumn
+					} else if wlabel = strings.TrimSpace(fields[labelCol]); shard.CheckLabel(wlabel) != nil {
+						wnum, wlabel, wwhy = "", "", e164.ReasonBadLabel
+					}
+				}
+			}
+		}
+		if wwhy == e164.ReasonMissingColumn {
+			wlabel = ""
+		}
+		if err != nil || skip || why != wwhy || string(num) != wnum || string(label) != wlabel {
+			t.Fatalf("line %q delim %q col %d label col %d identify %v fixed %q:\n got  %q %q skip=%v %v %v\n want %q %q %v",
+				line, delim, col, labelCol, identify, fixed, num, label, skip, why, err, wnum, wlabel, wwhy)
+		}
+	}
 }

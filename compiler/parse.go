@@ -24,6 +24,9 @@ type lineParser struct {
 	labelCol int      // label column, 0-based; -1 when unused
 	colSpec  columnSpec
 	lblSpec  columnSpec
+
+	numBuf, lblBuf []byte // csvField's unquoted fields
+	fixedBuf       []byte // src.Label
 }
 
 func (p *lineParser) identify() bool {
@@ -56,14 +59,19 @@ func (p *lineParser) init(f Format) error {
 
 // parse returns the number field and label of a line, skip for lines that
 // carry no entry (blank, comment, header), a reject reason for a line that
-// cannot give a number field, or an error that stops the source.
-func (p *lineParser) parse(line []byte, ln int64) (number, label string, skip bool, why e164.Reason, err error) {
+// cannot give a number field, or an error that stops the source. The
+// fields may be slices of line or of the parser's buffers: valid until the
+// next call.
+func (p *lineParser) parse(line []byte, ln int64) (number, label []byte, skip bool, why e164.Reason, err error) {
 	t := bytes.TrimSpace(line)
 	if len(t) == 0 || t[0] == '#' {
-		return "", "", true, 0, nil
+		return nil, nil, true, 0, nil
 	}
 	if p.format == FormatText {
-		return string(stripComment(t)), p.src.Label, false, 0, nil
+		return stripComment(t), p.fixed(), false, 0, nil
+	}
+	if p.started && p.col >= 0 {
+		return p.parseSettled(line)
 	}
 	if p.delim == 0 {
 		p.delim = sniffDelimiter(line)
@@ -71,44 +79,81 @@ func (p *lineParser) parse(line []byte, ln int64) (number, label string, skip bo
 	fields, ok := splitFields(line, p.delim, p.c.fields)
 	p.c.fields = fields
 	if !ok {
-		return "", "", false, e164.ReasonBadCSV, nil
+		return nil, nil, false, e164.ReasonBadCSV, nil
 	}
 	if !p.started {
 		p.started = true
 		if looksLikeHeader(fields) {
 			p.header = slicesClone(fields)
-			return "", "", true, 0, p.resolve(fields)
+			return nil, nil, true, 0, p.resolve(fields)
 		}
 		if p.colSpec.name != "" {
-			return "", "", false, 0, errNoColumn("number", p.colSpec, nil)
+			return nil, nil, false, 0, errNoColumn("number", p.colSpec, nil)
 		}
 		if p.identify() && p.src.Label == "" && p.lblSpec.name != "" {
-			return "", "", false, 0, errNoColumn("label", p.lblSpec, nil)
+			return nil, nil, false, 0, errNoColumn("label", p.lblSpec, nil)
 		}
 		if err := p.resolve(nil); err != nil {
-			return "", "", false, 0, err
+			return nil, nil, false, 0, err
 		}
 	}
 	if p.col < 0 { // no header name and no --column: guess from the first data line
 		p.col = guessNumberColumn(fields)
 	}
 	if p.col >= len(fields) {
-		return "", "", false, e164.ReasonMissingColumn, nil
+		return nil, nil, false, e164.ReasonMissingColumn, nil
 	}
-	number = fields[p.col]
+	number = []byte(fields[p.col])
 	if p.identify() {
-		label = p.src.Label
-		if label == "" {
+		label = p.fixed()
+		if label == nil {
 			if p.labelCol >= len(fields) {
-				return "", "", false, e164.ReasonMissingColumn, nil
+				return nil, nil, false, e164.ReasonMissingColumn, nil
 			}
-			label = strings.TrimSpace(fields[p.labelCol])
-			if shard.CheckLabel(label) != nil {
-				return "", "", false, e164.ReasonBadLabel, nil
+			l := strings.TrimSpace(fields[p.labelCol])
+			if shard.CheckLabel(l) != nil {
+				return nil, nil, false, e164.ReasonBadLabel, nil
 			}
+			label = []byte(l)
 		}
 	}
 	return number, label, false, 0, nil
+}
+
+// fixed is the source's --label, nil when it has none.
+func (p *lineParser) fixed() []byte {
+	if p.src.Label == "" {
+		return nil
+	}
+	if p.fixedBuf == nil {
+		p.fixedBuf = []byte(p.src.Label)
+	}
+	return p.fixedBuf
+}
+
+// parseSettled is parse once the first record has settled the delimiter
+// and the columns: csvField cuts just the number and label fields, without
+// a string per field or per line. The reasons come in parse's order: a bad
+// quote, the number column missing, the label column missing, a bad label.
+func (p *lineParser) parseSettled(line []byte) (number, label []byte, skip bool, why e164.Reason, err error) {
+	num, why := csvField(line, p.delim, p.col, &p.numBuf)
+	if why != e164.ReasonNone {
+		return nil, nil, false, why, nil
+	}
+	if !p.identify() {
+		return num, nil, false, 0, nil
+	}
+	if label = p.fixed(); label == nil {
+		lbl, why := csvField(line, p.delim, p.labelCol, &p.lblBuf)
+		if why != e164.ReasonNone {
+			return nil, nil, false, why, nil
+		}
+		label = bytes.TrimSpace(lbl)
+		if !shard.LabelOK(label) {
+			return nil, nil, false, e164.ReasonBadLabel, nil
+		}
+	}
+	return num, label, false, 0, nil
 }
 
 // resolve finds the number and label columns, from the header when there

@@ -28,9 +28,9 @@ const batchLines = 2048
 // are byte ranges of the batch's buffer.
 type pline struct {
 	line       int64
-	raw0, raw1 int32 // raw line
-	num0, num1 int32 // number field
-	label      string
+	raw0, raw1 int32       // raw line
+	num0, num1 int32       // number field
+	lbl0, lbl1 int32       // identify: the label
 	pre        e164.Reason // a reject decided by the reader (line too long, bad CSV, …)
 	rng        *Range      // a pattern or range line
 	// set by the workers

@@ -2,6 +2,7 @@ package shard
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"hash"
@@ -75,6 +76,12 @@ func CheckLabel(l string) error {
 		return fmt.Errorf("label %q contains a NUL byte (CallKit's label table is NUL-terminated)", l)
 	}
 	return nil
+}
+
+// LabelOK reports whether CheckLabel accepts l, without making a string of
+// it (the compiler asks it of every line of an identification list).
+func LabelOK(l []byte) bool {
+	return len(l) > 0 && len(l) <= MaxLabelBytes && utf8.Valid(l) && bytes.IndexByte(l, 0) < 0
 }
 
 func (w *Writer) body(b []byte) {
