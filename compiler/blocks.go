@@ -62,6 +62,18 @@ type tblock struct {
 	reasons  [e164.NumReasons]int64
 	rejects  []treject
 	patterns []Range // Line relative to the block, until collected
+
+	// identify: the accepted numbers with their labels, in order
+	idents []tident
+	labels []byte // the labels of idents, one after the other
+}
+
+// tident is an accepted line of an identification build; line is relative
+// to the block, the label is labels[l0:l1].
+type tident struct {
+	num    int64
+	line   int64
+	l0, l1 int32
 }
 
 // treject is a rejected line of a block; line is relative to the block.
@@ -78,7 +90,7 @@ func newTBlock(seq int) *tblock {
 	if cap(b.buf) != blockBytes+MaxLineBytes {
 		b.buf = make([]byte, 0, blockBytes+MaxLineBytes)
 	}
-	*b = tblock{seq: seq, buf: b.buf[:0], rejects: b.rejects[:0], patterns: b.patterns[:0]}
+	*b = tblock{seq: seq, buf: b.buf[:0], rejects: b.rejects[:0], patterns: b.patterns[:0], idents: b.idents[:0], labels: b.labels[:0]}
 	return b
 }
 
@@ -217,15 +229,22 @@ type blockWorker struct {
 	csv  *csvMode          // nil for a text source
 	quo  []byte            // an unquoted CSV field
 	err  error             // the first failure of flush
-	_    [64]byte
+
+	// identify: the numbers go to the collector with their labels, which
+	// are the source's fixed label or its label column's
+	ident bool
+	label []byte // the fixed label, nil when the label column gives it
+	lquo  []byte // an unquoted label
+	_     [64]byte
 }
 
 // csvMode is how the workers read the lines of a CSV/TSV source once the
 // reader's lineParser has settled the delimiter and the number column on
 // its first records (a header, the first data line).
 type csvMode struct {
-	delim byte
-	col   int
+	delim    byte
+	col      int
+	labelCol int // identify without a fixed label
 }
 
 // flush hands the buffered keys to the worker's part of the buckets.
@@ -318,18 +337,34 @@ func (w *blockWorker) csvLine(b *tblock, line []byte, ln int64) {
 	}
 	b.counted++
 	num, why := csvField(line, w.csv.delim, w.csv.col, &w.quo)
+	label := w.label
+	if why == e164.ReasonNone && w.ident && label == nil {
+		// The label's faults come before the number's, as in
+		// lineParser.parseSettled.
+		var lbl []byte
+		if lbl, why = csvField(line, w.csv.delim, w.csv.labelCol, &w.lquo); why == e164.ReasonNone {
+			if label = bytes.TrimSpace(lbl); !shard.LabelOK(label) {
+				why = e164.ReasonBadLabel
+			}
+		}
+	}
 	if why != e164.ReasonNone {
 		b.reasons[why]++
 		b.rejects = append(b.rejects, treject{line: ln - 1, raw: rawText(line), why: why})
 		return
 	}
-	w.number(b, line, num, ln)
+	w.numberLabel(b, line, num, label, ln)
 }
 
 // number normalizes the number field num of a line and keeps its key, or
 // rejects the line. A failure to hand keys to the buckets is kept in w.err
 // (work returns it), and the keys go nowhere after it.
 func (w *blockWorker) number(b *tblock, line, num []byte, ln int64) {
+	w.numberLabel(b, line, num, w.label, ln)
+}
+
+// numberLabel is number with the line's label (identify).
+func (w *blockWorker) numberLabel(b *tblock, line, num, label []byte, ln int64) {
 	res, why := w.norm.NormalizeBytes(num)
 	if why != e164.ReasonNone {
 		b.reasons[why]++
@@ -340,6 +375,12 @@ func (w *blockWorker) number(b *tblock, line, num []byte, ln int64) {
 		b.exts++
 	}
 	b.accepted++
+	if w.ident {
+		l0 := int32(len(b.labels))
+		b.labels = append(b.labels, label...)
+		b.idents = append(b.idents, tident{num: res.Number, line: ln - 1, l0: l0, l1: int32(len(b.labels))})
+		return
+	}
 	if w.err != nil {
 		return
 	}
@@ -397,7 +438,16 @@ var asciiSpace = [256]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r':
 func (c *compilation) readBlocksOf(in *input, src Source, idx uint32, role string, norm *e164.Normalizer, csv *csvMode, base int64, st *shard.InputStats, reasons []int64, total int64) error {
 	workers := make([]*blockWorker, max(1, runtime.GOMAXPROCS(0)))
 	for i := range workers {
-		workers[i] = &blockWorker{c: c, norm: *norm, path: src.Path, role: role, src: int(idx), keys: make([]int64, 0, keyBatch), part: c.buckets.Part(i % c.buckets.Parts()), csv: csv}
+		w := &blockWorker{c: c, norm: *norm, path: src.Path, role: role, src: int(idx), csv: csv}
+		if c.buckets != nil {
+			w.keys, w.part = make([]int64, 0, keyBatch), c.buckets.Part(i%c.buckets.Parts())
+		} else {
+			w.ident = true
+			if src.Label != "" {
+				w.label = []byte(src.Label)
+			}
+		}
+		workers[i] = w
 	}
 	line := base // physical lines before the next block
 	lastProgress := base
@@ -452,5 +502,8 @@ func (c *compilation) collectBlock(b *tblock, base int64, path string, idx uint3
 		for _, r := range b.rejects {
 			c.opts.OnReject(Reject{Source: path, Line: base + r.line + 1, Raw: r.raw, Reason: r.why})
 		}
+	}
+	for _, t := range b.idents {
+		c.accept(t.num, b.labels[t.l0:t.l1], idx, base+t.line+1)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -79,12 +80,19 @@ type blockRun struct {
 	entries  []int64
 	rejects  []Reject
 	progress []Progress
+
+	// identify
+	labels    []string // the label of each entry
+	table     []string
+	conflicts []Conflict
 }
 
-// compileTimeout bounds one compile: the inputs here take milliseconds, so
-// a compile that reaches it is stuck (the block reader checks its context
-// on every block, which ends a stuck loop there).
-const compileTimeout = 3 * time.Second
+// compileTimeout bounds one compile: the inputs here take at most about
+// a second (small reads of 64 KiB lines at block sizes of a few bytes),
+// so a compile that reaches it is stuck (the block reader checks its
+// context on every block, which ends a stuck loop there). It leaves room
+// for a machine loaded by the other packages' tests.
+const compileTimeout = 30 * time.Second
 
 // runCompile compiles opts with the block pipeline or the line pipeline.
 // stdin, when set, makes the reader given as Options.Stdin.
@@ -94,6 +102,7 @@ func runCompile(t *testing.T, blocks bool, bb int, opts Options, stdin func() io
 	var run blockRun
 	var mu sync.Mutex
 	opts.OnReject = func(r Reject) { run.rejects = append(run.rejects, r) }
+	opts.OnConflict = func(c Conflict) { run.conflicts = append(run.conflicts, c) }
 	opts.Progress = func(p Progress) {
 		mu.Lock()
 		run.progress = append(run.progress, p)
@@ -121,6 +130,10 @@ func runCompile(t *testing.T, blocks bool, bb int, opts Options, stdin func() io
 		}
 	}()
 	run.totals, run.inputs, run.patterns = res.Totals, res.Inputs, res.Patterns
+	run.table = res.Table
+	for _, l := range res.Labels {
+		run.labels = append(run.labels, res.Table[l])
+	}
 	run.entries = make([]int64, 0, res.Len())
 	if err := res.Entries().Each(func(i int, n int64) error {
 		if i != len(run.entries) {
@@ -189,6 +202,18 @@ func compareRuns(t *testing.T, want, got blockRun) {
 		t.Errorf("entries: %d in the line pipeline, %d in the block pipeline; first difference at %d: %v vs %v",
 			len(want.entries), len(got.entries), d, at(want.entries, d), at(got.entries, d))
 	}
+	if !slices.Equal(want.labels, got.labels) {
+		d := firstDiff(len(want.labels), len(got.labels), func(i int) bool { return want.labels[i] == got.labels[i] })
+		t.Errorf("labels: %d in the line pipeline, %d in the block pipeline; first difference at %d: %v vs %v",
+			len(want.labels), len(got.labels), d, at(want.labels, d), at(got.labels, d))
+	}
+	if !slices.Equal(want.table, got.table) {
+		t.Errorf("label tables differ: %d labels in the line pipeline, %d in the block pipeline", len(want.table), len(got.table))
+	}
+	if d := firstDiff(len(want.conflicts), len(got.conflicts), func(i int) bool { return want.conflicts[i] == got.conflicts[i] }); d >= 0 {
+		t.Errorf("conflicts: %d in the line pipeline, %d in the block pipeline; first difference at %d: %+v vs %+v",
+			len(want.conflicts), len(got.conflicts), d, at(want.conflicts, d), at(got.conflicts, d))
+	}
 	if d := firstDiff(len(want.rejects), len(got.rejects), func(i int) bool { return want.rejects[i] == got.rejects[i] }); d >= 0 {
 		t.Errorf("rejects: %d in the line pipeline, %d in the block pipeline; first difference at %d:\n line pipeline:  %s\n block pipeline: %s",
 			len(want.rejects), len(got.rejects), d, showReject(want.rejects, d), showReject(got.rejects, d))
@@ -234,14 +259,17 @@ type blockSrc struct {
 
 	format Format // Source.Format
 	column string // Source.Column
+	label  string // Source.Label (identify)
+	lcol   string // Source.LabelColumn (identify)
 }
 
 type blockCase struct {
 	name   string
 	srcs   []blockSrc
 	memory int64
-	noGz   bool // no all-gzip variant
-	err    bool // the compile fails (with the same message both ways)
+	kind   shard.Kind // KindBlock when zero
+	noGz   bool       // no all-gzip variant
+	err    bool       // the compile fails (with the same message both ways)
 }
 
 // build writes a case's files into dir, every one gzipped when allGz is
@@ -251,14 +279,18 @@ func (bc blockCase) build(t *testing.T, dir string, allGz bool) (Options, func()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	opts := Options{Kind: shard.KindBlock, Normalizer: blockNormalizer(t, "US"), MaxPerShard: shard.DefaultMaxPerShard, TempDir: dir, Memory: bc.memory}
+	kind := bc.kind
+	if kind == 0 {
+		kind = shard.KindBlock
+	}
+	opts := Options{Kind: kind, Normalizer: blockNormalizer(t, "US"), MaxPerShard: shard.DefaultMaxPerShard, TempDir: dir, Memory: bc.memory}
 	var stdin func() io.Reader
 	for i, s := range bc.srcs {
 		data := s.data
 		if s.gz || allGz {
 			data = gzipBytes(t, data)
 		}
-		src := Source{Path: s.name, Format: s.format, Column: s.column}
+		src := Source{Path: s.name, Format: s.format, Column: s.column, Label: s.label, LabelColumn: s.lcol}
 		if s.name == "-" {
 			chunk, seed := s.chunk, uint64(i)
 			stdin = func() io.Reader {
@@ -296,6 +328,11 @@ func anonRun(r blockRun) blockRun {
 		in.SHA256, in.Bytes = "", 0
 		in.Format = strings.TrimSuffix(in.Format, "+gzip")
 		out.inputs = append(out.inputs, in)
+	}
+	out.conflicts = nil
+	for _, c := range r.conflicts {
+		c.Source, c.KeptSource = filepath.Base(c.Source), filepath.Base(c.KeptSource)
+		out.conflicts = append(out.conflicts, c)
 	}
 	out.rejects = nil
 	for _, rj := range r.rejects {

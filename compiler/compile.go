@@ -542,16 +542,16 @@ func (c *compilation) read(src Source, idx uint32, role string, emit emitFunc) (
 	if src.Normalizer != nil {
 		norm = src.Normalizer
 	}
-	blocks := useBlocks && c.opts.Kind == shard.KindBlock && role == "source"
+	p := lineParser{c: c, src: src, role: role}
+	if err := p.init(in.format); err != nil {
+		return st, &InputError{Path: src.Path, Err: err}
+	}
+	blocks := useBlocks && role == "source"
 	if blocks && in.format == FormatText {
 		if err := c.readBlocksOf(in, src, idx, role, norm, nil, 0, &st, reasons, total); err != nil {
 			return st, err
 		}
 		return c.finishInput(in, st, reasons)
-	}
-	p := lineParser{c: c, src: src, role: role}
-	if err := p.init(in.format); err != nil {
-		return st, &InputError{Path: src.Path, Err: err}
 	}
 	// add puts a line read by in.lines into b; it returns false for a line
 	// that carries no entry.
@@ -713,7 +713,7 @@ func (c *compilation) read(src Source, idx uint32, role string, emit emitFunc) (
 			return st, err
 		}
 		if p.col >= 0 {
-			if err := c.readBlocksOf(in, src, idx, role, norm, &csvMode{delim: p.delim, col: p.col}, in.lines.line, &st, reasons, total); err != nil {
+			if err := c.readBlocksOf(in, src, idx, role, norm, &csvMode{delim: p.delim, col: p.col, labelCol: p.labelCol}, in.lines.line, &st, reasons, total); err != nil {
 				return st, err
 			}
 		}

@@ -176,11 +176,30 @@ func csvCases() []blockCase {
 	one("tsv-no-header", blockSrc{name: "in.tab", data: genCSVInput(9, 2000, '\t', false, 0, 2)})
 	one("csv-column-by-name", blockSrc{name: "in.csv", column: "c2", data: genCSVInput(10, 2000, ',', true, 1, 3)})
 	one("csv-column-by-index", blockSrc{name: "in.csv", column: "2", data: genCSVInput(11, 2000, ',', false, 1, 2)})
-	one("csv-stdin-small-reads", blockSrc{name: "-", format: FormatCSV, chunk: 37, data: genCSVInput(12, 2000, ',', true, 0, 2)})
+	one("csv-stdin-small-reads", blockSrc{name: "-", format: FormatCSV, chunk: 397, data: genCSVInput(12, 2000, ',', true, 0, 2)})
 	one("csv-one-line", blockSrc{name: "in.csv", data: []byte("+1 212 555 0123")})
 	cs = append(cs, blockCase{name: "csv-header-then-blank", err: true, srcs: []blockSrc{{name: "in.csv", data: []byte("phone,name\r\n\r\n   \n# nothing\n")}}})
 	one("csv-bad-lines-only", blockSrc{name: "in.csv", data: []byte("\"a\n\"b,c\n,\"\n")})
 	one("csv-settled-on-last-line", blockSrc{name: "in.csv", data: []byte("\"x\n\n2125550123")})
+	// Identification builds: labels from a column (bad ones among them:
+	// empty, not UTF-8) or fixed, conflicts across sources.
+	badLabels := []byte("phone,name\n+1 212 555 0123,\n+1 212 555 0124,\"\xff\"\n2125550126,  Spaced  \n+1 212 555 0123,Other\n2125550199\n+33 162 ####,Pattern\n")
+	ident := func(name string, srcs ...blockSrc) {
+		cs = append(cs, blockCase{name: "identify-" + name, kind: shard.KindIdentify, srcs: srcs})
+	}
+	ident("label-column", blockSrc{name: "in.csv", lcol: "2", data: genCSVInput(15, 3000, ',', true, 0, 2)})
+	ident("label-column-guessed-number", blockSrc{name: "in.csv", lcol: "2", data: genCSVInput(16, 3000, ';', false, 0, 3)})
+	ident("fixed-label-csv", blockSrc{name: "in.csv", label: "Spam", data: genCSVInput(17, 2000, ',', true, 1, 2)})
+	ident("bad-labels", blockSrc{name: "in.csv", data: badLabels})
+	ident("text", blockSrc{name: "in.txt", label: "Spam", data: genBlockInput(18, 3000, false)})
+	ident("text-long", blockSrc{name: "in.txt", label: "Spam", data: genBlockInput(19, 1500, true)})
+	ident("tsv-stdin", blockSrc{name: "-", format: FormatTSV, lcol: "c0", chunk: 397, data: genCSVInput(20, 2000, '\t', true, 1, 2)})
+	ident("sources-and-allowlist",
+		blockSrc{name: "a.csv", lcol: "c1", data: genCSVInput(21, 2000, ',', true, 0, 2)},
+		blockSrc{name: "b.txt", label: "Other", data: genBlockInput(22, 2000, false)},
+		blockSrc{name: "c.csv.gz", gz: true, lcol: "c0", data: genCSVInput(23, 2000, ',', true, 1, 2)},
+		blockSrc{name: "allow.txt", data: []byte("+1 212 555 0123\n2125550124\n"), allow: true})
+	cs = append(cs, blockCase{name: "identify-text-without-label", kind: shard.KindIdentify, err: true, srcs: []blockSrc{{name: "in.txt", data: []byte("2125550123\n")}}})
 	cs = append(cs, blockCase{name: "csv-and-text", srcs: []blockSrc{
 		{name: "a.csv", data: genCSVInput(13, 2000, ',', true, 1, 2)},
 		{name: "b.txt", data: genBlockInput(14, 2000, false)},
