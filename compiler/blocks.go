@@ -15,29 +15,32 @@ import (
 	"github.com/calldir/calldir/shard"
 )
 
-// The block pipeline reads a source of a blocking build, the bulk of every
-// large compile, with as little sequential work as possible (a CSV/TSV
-// source once its first records have settled the delimiter and the number
-// column):
+// The block pipeline reads every source (text, CSV, TSV; not allowlists),
+// the bulk of every large compile, with as little sequential work as
+// possible (a CSV/TSV source once its first records have settled the
+// delimiter and the columns):
 //
 //	reader: read 1 MiB blocks cut at a line end (hashing the raw bytes)
-//	  ──▶ workers: split lines, trim, normalize, append keys to their own
-//	      buffer, which goes to its part of the buckets 32 Ki keys at a time
-//	  ──▶ collector, in block order: line numbers, rejects, patterns, stats
+//	  ──▶ workers: split lines, trim, cut fields, normalize; a blocking
+//	      build's keys go to the worker's own buffer, which goes to its
+//	      part of the buckets 32 Ki keys at a time
+//	  ──▶ collector, in block order: line numbers, rejects, patterns,
+//	      stats, and an identification build's numbers with their labels
 //
 // Only the reader touches every byte sequentially, and only to copy and
-// hash it. The numbers need no order (the buckets sort them), so they skip the
-// collector; everything whose order shows (rejects, patterns) goes through
-// it, which keeps the output identical to a sequential read.
+// hash it. A blocking build's numbers need no order (the buckets sort
+// them), so they skip the collector; everything whose order shows (rejects,
+// patterns, labels, which are numbered in the order they first appear)
+// goes through it, which keeps the output identical to a sequential read.
 
 // blockBytes is the size of a block: big enough that hand-offs cost
 // nothing, small enough that 2 × GOMAXPROCS of them in flight are a few
 // MiB. A variable so that tests can cut blocks anywhere.
 var blockBytes = 1 << 20
 
-// useBlocks routes the sources of blocking builds (text, CSV and TSV)
-// through the block pipeline; tests turn it off to compare with the line
-// pipeline.
+// useBlocks routes sources (text, CSV and TSV) through the block
+// pipeline; tests turn it off to compare with the line pipeline, which
+// reads allowlists.
 var useBlocks = true
 
 const (
@@ -432,9 +435,9 @@ func trimASCIISpace(b []byte) []byte {
 
 var asciiSpace = [256]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
 
-// readBlocksOf is read for a source of a blocking build from where its
-// line reader stands, base lines in: a text source from its start (csv
-// nil), a CSV/TSV source after the records that settled its parser.
+// readBlocksOf is read for a source from where its line reader stands,
+// base lines in: a text source from its start (csv nil), a CSV/TSV source
+// after the records that settled its parser.
 func (c *compilation) readBlocksOf(in *input, src Source, idx uint32, role string, norm *e164.Normalizer, csv *csvMode, base int64, st *shard.InputStats, reasons []int64, total int64) error {
 	workers := make([]*blockWorker, max(1, runtime.GOMAXPROCS(0)))
 	for i := range workers {

@@ -9,8 +9,10 @@ import (
 	"github.com/calldir/calldir/e164"
 )
 
-// The per-source pipeline runs on every core with ordered, deterministic
-// output:
+// The line pipeline reads allowlists, and the first records of a CSV/TSV
+// source (until they settle its columns; the block pipeline in blocks.go
+// reads the rest, and text sources); tests compare the two. It runs on every
+// core with ordered, deterministic output:
 //
 //	reader ──batches──▶ workers (normalize) ──▶ collector (in input order)
 //
