@@ -67,8 +67,10 @@ type tblock struct {
 	patterns []Range // Line relative to the block, until collected
 
 	// identify: the accepted numbers with their labels, in order
-	idents []tident
-	labels []byte // the labels of idents, one after the other
+	idents  []tident
+	labels  []byte // the labels of idents, one after the other
+	fixed   bool   // labels holds the source's fixed label, at fixedAt
+	fixedAt [2]int32
 }
 
 // tident is an accepted line of an identification build; line is relative
@@ -366,7 +368,8 @@ func (w *blockWorker) number(b *tblock, line, num []byte, ln int64) {
 	w.numberLabel(b, line, num, w.label, ln)
 }
 
-// numberLabel is number with the line's label (identify).
+// numberLabel is number with the line's label (identify), which is the
+// source's fixed label when it has one (w.label).
 func (w *blockWorker) numberLabel(b *tblock, line, num, label []byte, ln int64) {
 	res, why := w.norm.NormalizeBytes(num)
 	if why != e164.ReasonNone {
@@ -379,9 +382,23 @@ func (w *blockWorker) numberLabel(b *tblock, line, num, label []byte, ln int64) 
 	}
 	b.accepted++
 	if w.ident {
-		l0 := int32(len(b.labels))
-		b.labels = append(b.labels, label...)
-		b.idents = append(b.idents, tident{num: res.Number, line: ln - 1, l0: l0, l1: int32(len(b.labels))})
+		var at [2]int32
+		switch {
+		case w.label == nil: // the line's own label: bounded by the block
+			at[0] = int32(len(b.labels))
+			b.labels = append(b.labels, label...)
+			at[1] = int32(len(b.labels))
+		case !b.fixed:
+			// The fixed label (up to 64 KiB) is kept once per block, not
+			// once per line.
+			at[0] = int32(len(b.labels))
+			b.labels = append(b.labels, w.label...)
+			at[1] = int32(len(b.labels))
+			b.fixed, b.fixedAt = true, at
+		default:
+			at = b.fixedAt
+		}
+		b.idents = append(b.idents, tident{num: res.Number, line: ln - 1, l0: at[0], l1: at[1]})
 		return
 	}
 	if w.err != nil {
