@@ -83,9 +83,15 @@ type tident struct {
 
 // treject is a rejected line of a block; line is relative to the block.
 type treject struct {
-	line int64
-	raw  string
-	why  e164.Reason
+	line   int64
+	r0, r1 int32 // the raw line is buf[r0:r1]: made text only if asked for
+	why    e164.Reason
+}
+
+// reject records a rejected line; raw is a slice of b.buf.
+func (b *tblock) reject(ln int64, raw []byte, why e164.Reason) {
+	r0 := int32(cap(b.buf) - cap(raw))
+	b.rejects = append(b.rejects, treject{line: ln, r0: r0, r1: r0 + int32(len(raw)), why: why})
 }
 
 var tblockPool = sync.Pool{New: func() any { return &tblock{} }}
@@ -270,7 +276,7 @@ func (w *blockWorker) work(b *tblock) error {
 	if b.long {
 		b.lines, b.counted = 1, 1
 		b.reasons[e164.ReasonLineTooLong]++
-		b.rejects = append(b.rejects, treject{line: 0, raw: rawText(b.buf), why: e164.ReasonLineTooLong})
+		b.reject(0, b.buf, e164.ReasonLineTooLong)
 		return nil
 	}
 	buf := b.buf
@@ -286,7 +292,7 @@ func (w *blockWorker) work(b *tblock) error {
 		if len(line) >= MaxLineBytes { // possible only when it fits a block
 			b.counted++
 			b.reasons[e164.ReasonLineTooLong]++
-			b.rejects = append(b.rejects, treject{line: ln - 1, raw: rawText(line[:MaxLineBytes]), why: e164.ReasonLineTooLong})
+			b.reject(ln-1, line[:MaxLineBytes], e164.ReasonLineTooLong)
 			continue
 		}
 		if n := len(line); n > 0 && line[n-1] == '\r' {
@@ -323,7 +329,7 @@ func (w *blockWorker) work(b *tblock) error {
 			}
 			if why != e164.ReasonNone {
 				b.reasons[why]++
-				b.rejects = append(b.rejects, treject{line: ln - 1, raw: rawText(line), why: why})
+				b.reject(ln-1, line, why)
 				continue
 			}
 		}
@@ -355,7 +361,7 @@ func (w *blockWorker) csvLine(b *tblock, line []byte, ln int64) {
 	}
 	if why != e164.ReasonNone {
 		b.reasons[why]++
-		b.rejects = append(b.rejects, treject{line: ln - 1, raw: rawText(line), why: why})
+		b.reject(ln-1, line, why)
 		return
 	}
 	w.numberLabel(b, line, num, label, ln)
@@ -374,7 +380,7 @@ func (w *blockWorker) numberLabel(b *tblock, line, num, label []byte, ln int64) 
 	res, why := w.norm.NormalizeBytes(num)
 	if why != e164.ReasonNone {
 		b.reasons[why]++
-		b.rejects = append(b.rejects, treject{line: ln - 1, raw: rawText(line), why: why})
+		b.reject(ln-1, line, why)
 		return
 	}
 	if res.HadExtension {
@@ -520,7 +526,7 @@ func (c *compilation) collectBlock(b *tblock, base int64, path string, idx uint3
 	}
 	if c.opts.OnReject != nil {
 		for _, r := range b.rejects {
-			c.opts.OnReject(Reject{Source: path, Line: base + r.line + 1, Raw: r.raw, Reason: r.why})
+			c.opts.OnReject(Reject{Source: path, Line: base + r.line + 1, Raw: rawText(b.buf[r.r0:r.r1]), Reason: r.why})
 		}
 	}
 	for _, t := range b.idents {
