@@ -333,7 +333,7 @@ func (w *blockWorker) work(b *tblock) error {
 				continue
 			}
 		}
-		w.number(b, line, num, ln)
+		w.number(b, line, num, w.label, ln)
 	}
 	b.lines = ln
 	return w.err
@@ -341,42 +341,28 @@ func (w *blockWorker) work(b *tblock) error {
 
 // csvLine is work for a line of a CSV/TSV source: lineParser.parse's steps
 // for a settled parser (a line that is blank once trimmed or starts with
-// '#' does not count; a bad quote or a missing column is rejected).
+// '#' does not count; a bad quote, a missing column or a bad label is
+// rejected).
 func (w *blockWorker) csvLine(b *tblock, line []byte, ln int64) {
 	if t := bytes.TrimSpace(line); len(t) == 0 || t[0] == '#' {
 		return
 	}
 	b.counted++
-	num, why := csvField(line, w.csv.delim, w.csv.col, &w.quo)
-	label := w.label
-	if why == e164.ReasonNone && w.ident && label == nil {
-		// The label's faults come before the number's, as in
-		// lineParser.parseSettled.
-		var lbl []byte
-		if lbl, why = csvField(line, w.csv.delim, w.csv.labelCol, &w.lquo); why == e164.ReasonNone {
-			if label = bytes.TrimSpace(lbl); !shard.LabelOK(label) {
-				why = e164.ReasonBadLabel
-			}
-		}
-	}
+	num, label, why := settledFields(line, *w.csv, w.ident, w.label, &w.quo, &w.lquo)
 	if why != e164.ReasonNone {
 		b.reasons[why]++
 		b.reject(ln-1, line, why)
 		return
 	}
-	w.numberLabel(b, line, num, label, ln)
+	w.number(b, line, num, label, ln)
 }
 
 // number normalizes the number field num of a line and keeps its key, or
-// rejects the line. A failure to hand keys to the buckets is kept in w.err
-// (work returns it), and the keys go nowhere after it.
-func (w *blockWorker) number(b *tblock, line, num []byte, ln int64) {
-	w.numberLabel(b, line, num, w.label, ln)
-}
-
-// numberLabel is number with the line's label (identify), which is the
-// source's fixed label when it has one (w.label).
-func (w *blockWorker) numberLabel(b *tblock, line, num, label []byte, ln int64) {
+// for an identification build the number with its label, which is the
+// source's fixed label when it has one (w.label); or it rejects the line.
+// A failure to hand keys to the buckets is kept in w.err (work returns
+// it), and the keys go nowhere after it.
+func (w *blockWorker) number(b *tblock, line, num, label []byte, ln int64) {
 	res, why := w.norm.NormalizeBytes(num)
 	if why != e164.ReasonNone {
 		b.reasons[why]++
@@ -388,21 +374,13 @@ func (w *blockWorker) numberLabel(b *tblock, line, num, label []byte, ln int64) 
 	}
 	b.accepted++
 	if w.ident {
-		var at [2]int32
-		switch {
-		case w.label == nil: // the line's own label: bounded by the block
-			at[0] = int32(len(b.labels))
+		// A line's own label is bounded by the block; the fixed label (up
+		// to 64 KiB) is kept once per block, not once per line.
+		at := b.fixedAt
+		if w.label == nil || !b.fixed {
+			at = [2]int32{int32(len(b.labels)), int32(len(b.labels) + len(label))}
 			b.labels = append(b.labels, label...)
-			at[1] = int32(len(b.labels))
-		case !b.fixed:
-			// The fixed label (up to 64 KiB) is kept once per block, not
-			// once per line.
-			at[0] = int32(len(b.labels))
-			b.labels = append(b.labels, w.label...)
-			at[1] = int32(len(b.labels))
-			b.fixed, b.fixedAt = true, at
-		default:
-			at = b.fixedAt
+			b.fixed, b.fixedAt = w.label != nil, at
 		}
 		b.idents = append(b.idents, tident{num: res.Number, line: ln - 1, l0: at[0], l1: at[1]})
 		return

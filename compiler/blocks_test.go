@@ -718,23 +718,29 @@ func TestBlockPipelineUsed(t *testing.T) {
 		t.Fatal(err)
 	}
 	opts := Options{Sources: []Source{{Path: path}}, Kind: shard.KindBlock, Normalizer: blockNormalizer(t, "US"), MaxPerShard: shard.DefaultMaxPerShard, TempDir: dir}
-	line := runCompile(t, false, 0, opts, nil)
-	block := runCompile(t, true, 0, opts, nil)
-	compareRuns(t, line, block)
-	var lineAt, blockAt []int64
-	for _, p := range line.progress {
-		lineAt = append(lineAt, p.Lines)
-	}
-	for _, p := range block.progress {
-		blockAt = append(blockAt, p.Lines)
-	}
-	if !reflect.DeepEqual(lineAt, []int64{4096, 8192}) {
-		t.Errorf("line pipeline: progress at lines %v, want [4096 8192]", lineAt)
+	// progressAt compiles opts both ways and checks the lines at which
+	// each reported progress.
+	progressAt := func(what string, wantLine, wantBlock []int64) {
+		t.Helper()
+		line := runCompile(t, false, 0, opts, nil)
+		block := runCompile(t, true, 0, opts, nil)
+		compareRuns(t, line, block)
+		for _, r := range []struct {
+			name string
+			run  blockRun
+			want []int64
+		}{{"line", line, wantLine}, {"block", block, wantBlock}} {
+			var at []int64
+			for _, p := range r.run.progress {
+				at = append(at, p.Lines)
+			}
+			if !reflect.DeepEqual(at, r.want) {
+				t.Errorf("%s, %s pipeline: progress at lines %v, want %v", what, r.name, at, r.want)
+			}
+		}
 	}
 	// 10,000 lines of 12 bytes are one block: one report, at its end.
-	if !reflect.DeepEqual(blockAt, []int64{10_000}) {
-		t.Errorf("block pipeline: progress at lines %v, want [10000]", blockAt)
-	}
+	progressAt("text", []int64{4096, 8192}, []int64{10_000})
 	// A CSV source: its header is read by the line reader, the rest in
 	// one block (progress then counts the header line too).
 	path = filepath.Join(dir, "in.csv")
@@ -742,22 +748,7 @@ func TestBlockPipelineUsed(t *testing.T) {
 		t.Fatal(err)
 	}
 	opts.Sources = []Source{{Path: path}}
-	line = runCompile(t, false, 0, opts, nil)
-	block = runCompile(t, true, 0, opts, nil)
-	compareRuns(t, line, block)
-	lineAt, blockAt = nil, nil
-	for _, p := range line.progress {
-		lineAt = append(lineAt, p.Lines)
-	}
-	for _, p := range block.progress {
-		blockAt = append(blockAt, p.Lines)
-	}
-	if !reflect.DeepEqual(lineAt, []int64{4096, 8192}) {
-		t.Errorf("CSV, line pipeline: progress at lines %v, want [4096 8192]", lineAt)
-	}
-	if !reflect.DeepEqual(blockAt, []int64{10_001}) {
-		t.Errorf("CSV, block pipeline: progress at lines %v, want [10001]", blockAt)
-	}
+	progressAt("CSV", []int64{4096, 8192}, []int64{10_001})
 	if useBlocks != true || blockBytes != 1<<20 {
 		t.Errorf("variables not restored: useBlocks=%v blockBytes=%d", useBlocks, blockBytes)
 	}

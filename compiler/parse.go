@@ -132,28 +132,35 @@ func (p *lineParser) fixed() []byte {
 }
 
 // parseSettled is parse once the first record has settled the delimiter
-// and the columns: csvField cuts just the number and label fields, without
-// a string per field or per line. The reasons come in parse's order: a bad
-// quote, the number column missing, the label column missing, a bad label.
+// and the columns.
 func (p *lineParser) parseSettled(line []byte) (number, label []byte, skip bool, why e164.Reason, err error) {
-	num, why := csvField(line, p.delim, p.col, &p.numBuf)
+	number, label, why = settledFields(line, csvMode{delim: p.delim, col: p.col, labelCol: p.labelCol}, p.identify(), p.fixed(), &p.numBuf, &p.lblBuf)
+	return number, label, false, why, nil
+}
+
+// settledFields cuts the number field of a CSV/TSV line and, for an
+// identification build (ident), its label: fixed when not nil, else the
+// label column's, trimmed. It is lineParser.parse for a settled parser, the
+// line reader's and the block workers' both: csvField cuts just those
+// fields, without a string per field or per line (quoted ones are unquoted
+// into *numBuf and *lblBuf). The reasons come in parse's order: a bad
+// quote, the number column missing, the label column missing, a bad label.
+func settledFields(line []byte, m csvMode, ident bool, fixed []byte, numBuf, lblBuf *[]byte) (number, label []byte, why e164.Reason) {
+	number, why = csvField(line, m.delim, m.col, numBuf)
+	if why != e164.ReasonNone || !ident {
+		return number, nil, why
+	}
+	if fixed != nil {
+		return number, fixed, e164.ReasonNone
+	}
+	lbl, why := csvField(line, m.delim, m.labelCol, lblBuf)
 	if why != e164.ReasonNone {
-		return nil, nil, false, why, nil
+		return nil, nil, why
 	}
-	if !p.identify() {
-		return num, nil, false, 0, nil
+	if label = bytes.TrimSpace(lbl); !shard.LabelOK(label) {
+		return nil, nil, e164.ReasonBadLabel
 	}
-	if label = p.fixed(); label == nil {
-		lbl, why := csvField(line, p.delim, p.labelCol, &p.lblBuf)
-		if why != e164.ReasonNone {
-			return nil, nil, false, why, nil
-		}
-		label = bytes.TrimSpace(lbl)
-		if !shard.LabelOK(label) {
-			return nil, nil, false, e164.ReasonBadLabel, nil
-		}
-	}
-	return num, label, false, 0, nil
+	return number, label, e164.ReasonNone
 }
 
 // resolve finds the number and label columns, from the header when there
