@@ -138,7 +138,7 @@ func WriteDelta(ctx context.Context, dir string, old, new *Build, o DeltaOptions
 	}
 	deltas := Diff(old, new)
 	summarize(dm, old, new)
-	err := writeDirAtomic(ctx, dir, func(tmp string) error {
+	err := writeDirAtomic(ctx, dir, shard.DeltaManifestName, func(tmp string) error {
 		for _, d := range deltas {
 			if err := ctx.Err(); err != nil {
 				return err

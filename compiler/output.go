@@ -54,7 +54,7 @@ func WriteBuild(ctx context.Context, dir string, res *Result, m *shard.Manifest,
 	if len(layout) > maxShards {
 		return &UsageError{fmt.Sprintf("%d entries need %d shards, that is %d extensions: more than the %d a build holds; raise --max-per-shard (at most %d)", res.Len(), len(layout), len(layout), maxShards, shard.MaxEntriesPerRequest)}
 	}
-	return writeDirAtomic(ctx, dir, func(tmp string) error {
+	return writeDirAtomic(ctx, dir, shard.ManifestName, func(tmp string) error {
 		m.Shards = m.Shards[:0]
 		if res.Kind == shard.KindBlock {
 			infos, err := writeStream(ctx, tmp, res.Kind, res.Entries(), layout)
@@ -93,17 +93,23 @@ func WriteBuild(ctx context.Context, dir string, res *Result, m *shard.Manifest,
 
 // writeDirAtomic builds a directory in a temporary sibling with fill, syncs
 // it, then puts it in place of dir (see replaceDir). On error the
-// temporary directory is removed and dir is untouched.
-func writeDirAtomic(ctx context.Context, dir string, fill func(tmp string) error) (err error) {
+// temporary directory is removed and dir is untouched. dir is replaced only
+// if InspectOutput proves calldir made it, as an output of the kind whose
+// manifest is named manifest; temporaries of dead calldir processes beside
+// it are removed first.
+func writeDirAtomic(ctx context.Context, dir, manifest string, fill func(tmp string) error) (err error) {
 	dir = filepath.Clean(dir)
-	if err := checkReplaceable(dir); err != nil {
+	if _, err := InspectOutput(dir, manifest); err != nil {
+		return err
+	}
+	if _, err := removeStaleTemps(dir); err != nil {
 		return err
 	}
 	parent := filepath.Dir(dir)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", parent, err)
 	}
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")
+	tmp, err := os.MkdirTemp(parent, tempPrefix(dir))
 	if err != nil {
 		return fmt.Errorf("create temporary directory: %w", err)
 	}
@@ -124,36 +130,12 @@ func writeDirAtomic(ctx context.Context, dir string, fill func(tmp string) error
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	// Check again just before the swap: the directory may have changed
+	// while the build was written (a long compile on a shared machine).
+	if _, err := InspectOutput(dir, manifest); err != nil {
+		return err
+	}
 	return replaceDir(tmp, dir)
-}
-
-// checkReplaceable refuses to replace anything but a calldir build (or
-// delta) or an empty directory: --out pointed at the wrong place must not
-// delete it.
-func checkReplaceable(dir string) error {
-	fi, err := os.Lstat(dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if !fi.IsDir() {
-		return &UsageError{fmt.Sprintf("--out %s: exists and is not a directory", dir)}
-	}
-	for _, name := range []string{shard.ManifestName, shard.DeltaManifestName} {
-		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
-			return nil
-		}
-	}
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return err
-	}
-	if len(ents) > 0 {
-		return &UsageError{fmt.Sprintf("--out %s: refusing to replace a non-empty directory that is not a calldir build (no %s)", dir, shard.ManifestName)}
-	}
-	return nil
 }
 
 // replaceDir moves tmp to dir, swapping atomically when dir exists.

@@ -33,6 +33,7 @@ type compileOpts struct {
 	memory      string
 	tempDir     string
 	config      string
+	maxShrink   string
 }
 
 func compileCommand(e *env) *cli.Command {
@@ -69,6 +70,7 @@ EXAMPLES:
 			&cli.IntFlag{Name: "chunk", Value: compiler.DefaultChunk, Usage: "with --delta: at most `N` entries per incremental request", Destination: &o.chunk},
 			&cli.StringFlag{Name: "memory", Value: "512MiB", Usage: "bound on numbers held in memory (`SIZE`: 256MB, 1GiB, …); past it sorted runs spill to --temp-dir", Destination: &o.memory},
 			&cli.StringFlag{Name: "temp-dir", Usage: "`DIR` for spilled runs (default: the system's temporary directory)", Destination: &o.tempDir},
+			&cli.StringFlag{Name: "max-shrink", Value: defaultMaxShrink, Usage: "refuse a build that holds more than `P%` fewer entries than the build in --out or --base (100% allows any)", Destination: &o.maxShrink},
 		),
 		Action: func(c *cli.Context) error {
 			o.inputs = c.Args().Slice()
@@ -91,6 +93,9 @@ EXAMPLES:
 			}
 			if o.out == "" {
 				return usagef("compile: --out DIR is required (or out = \"DIR\" in --config)")
+			}
+			if c.IsSet("chunk") && o.delta == "" {
+				return usagef("--chunk sizes the requests of a delta: it needs --delta DIR (and --base)")
 			}
 			opts, threshold, err := o.options(c, o.inputs, e)
 			if err != nil {
@@ -131,6 +136,24 @@ func runCompile(ctx context.Context, o compileOpts, opts compiler.Options, thres
 	debug.SetMemoryLimit(heapLimit(mem))
 	if o.delta != "" && o.base == "" {
 		return usagef("--delta needs --base (the build the devices have)")
+	}
+	guard, err := newShrinkGuard(o.allowEmpty, o.maxShrink)
+	if err != nil {
+		return err
+	}
+	// Refuse before any work: an --out that calldir did not make, and
+	// inputs or reports inside --out (the swap would delete them).
+	outState, err := compiler.InspectOutput(o.out, shard.ManifestName)
+	if err != nil {
+		return err
+	}
+	if o.delta != "" {
+		if _, err := compiler.InspectOutput(o.delta, shard.DeltaManifestName); err != nil {
+			return fmt.Errorf("--delta: %w", err)
+		}
+	}
+	if err := checkOutside("--out", o.out, o.pathsNear(opts)); err != nil {
+		return err
 	}
 	var base *compiler.Build
 	if o.base != "" {
@@ -180,6 +203,17 @@ func runCompile(ctx context.Context, o compileOpts, opts compiler.Options, thres
 		fmt.Fprintf(e.stderr, "calldir: %d of %d lines rejected, over --max-rejects %s; build not written\n", t.Rejected, t.Lines, threshold)
 		return findingsError{"too many rejects"}
 	}
+	if err := guard.checkEmpty(t.Entries, opts.Kind, res.Inputs, len(res.Patterns)); err != nil {
+		return err
+	}
+	if err := guard.checkShrink("the build in --out "+o.out, outState.Entries(), t.Entries); err != nil {
+		return err
+	}
+	if base != nil {
+		if err := guard.checkShrink("--base "+o.base, base.Manifest.Totals.Entries, t.Entries); err != nil {
+			return err
+		}
+	}
 	m := &shard.Manifest{
 		Format: shard.ManifestFormat, FormatVersion: shard.ManifestVersion, ToolVersion: Version,
 		Created:  sourceDateEpoch(e),
@@ -194,6 +228,15 @@ func runCompile(ctx context.Context, o compileOpts, opts compiler.Options, thres
 			return err
 		}
 		m.Base = base.Manifest.BuildID
+		if o.delta != "" { // refuse the delta before the build is written
+			counts := map[int]int64{}
+			for _, pl := range layout {
+				counts[pl.Extension] += int64(pl.Span.End - pl.Span.Start)
+			}
+			if err := guard.checkEmptied(base, counts); err != nil {
+				return err
+			}
+		}
 	}
 	if err := compiler.WriteBuild(ctx, o.out, res, m, layout); err != nil {
 		return err
@@ -225,7 +268,20 @@ func runCompile(ctx context.Context, o compileOpts, opts compiler.Options, thres
 	if o.delta == "" {
 		return nil
 	}
-	return writeDelta(ctx, base, o.out, o.delta, o.chunk, o.quiet, e)
+	return writeDelta(ctx, base, o.out, o.delta, o.chunk, o.quiet, guard, e)
+}
+
+// pathsNear lists every path a compile reads or writes besides --out, for
+// checkOutside.
+func (o *compileOpts) pathsNear(opts compiler.Options) [][2]string {
+	paths := [][2]string{{"--rejects", o.rejects}, {"--conflicts", o.conflicts}, {"--delta", o.delta}, {"--temp-dir", o.tempDir}}
+	for _, s := range opts.Sources {
+		paths = append(paths, [2]string{"input", s.Path})
+	}
+	for _, s := range opts.Allow {
+		paths = append(paths, [2]string{"--allow", s.Path})
+	}
+	return paths
 }
 
 // sourceDateEpoch returns SOURCE_DATE_EPOCH as RFC 3339, or "" so that

@@ -15,7 +15,8 @@ import (
 func diffCommand(e *env) *cli.Command {
 	var out string
 	var chunk int
-	var quiet bool
+	var quiet, allowEmpty bool
+	var maxShrink string
 	return &cli.Command{
 		Name:      "diff",
 		Usage:     "write the delta that turns one build into another, for incremental loads",
@@ -29,6 +30,10 @@ compile --base, is shipped whole (mode complete); one that is gone is cleared.
 A device applies a delta only on top of the exact build it names as base;
 otherwise it does a complete load (see the README).
 
+A delta that clears whole extensions needs --allow-empty, and one whose
+target holds more than --max-shrink fewer entries than its base is refused:
+on a device either would drop numbers its user expects to keep blocked.
+
 Prints a summary: added, removed, relabelled, per country calling code.
 
 EXAMPLES:
@@ -38,24 +43,47 @@ EXAMPLES:
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "delta `DIR` (replaced atomically)", Destination: &out, Required: true},
 			&cli.IntFlag{Name: "chunk", Value: compiler.DefaultChunk, Usage: "at most `N` entries per incremental request", Destination: &chunk},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no summary", Destination: &quiet},
+			&cli.BoolFlag{Name: "allow-empty", Usage: "allow a delta that clears whole extensions, or empties the build", Destination: &allowEmpty},
+			&cli.StringFlag{Name: "max-shrink", Value: defaultMaxShrink, Usage: "refuse a delta whose target holds more than `P%` fewer entries than its base (100% allows any)", Destination: &maxShrink},
 		},
 		Action: func(c *cli.Context) error {
 			if c.Args().Len() != 2 {
 				return usagef("diff: want OLD_BUILD NEW_BUILD")
 			}
+			guard, err := newShrinkGuard(allowEmpty, maxShrink)
+			if err != nil {
+				return err
+			}
+			if err := checkOutside("--out", out, [][2]string{{"OLD_BUILD", c.Args().Get(0)}, {"NEW_BUILD", c.Args().Get(1)}}); err != nil {
+				return err
+			}
+			if _, err := compiler.InspectOutput(out, shard.DeltaManifestName); err != nil {
+				return err
+			}
 			old, err := compiler.LoadBuild(c.Args().Get(0))
 			if err != nil {
 				return err
 			}
-			return writeDelta(c.Context, old, c.Args().Get(1), out, chunk, quiet, e)
+			return writeDelta(c.Context, old, c.Args().Get(1), out, chunk, quiet, guard, e)
 		},
 	}
 }
 
 // writeDelta writes the delta from base to the build in newDir.
-func writeDelta(ctx context.Context, base *compiler.Build, newDir, out string, chunk int, quiet bool, e *env) error {
+// It refuses, writing nothing, a delta that guard does not allow.
+func writeDelta(ctx context.Context, base *compiler.Build, newDir, out string, chunk int, quiet bool, guard shrinkGuard, e *env) error {
 	nb, err := compiler.LoadBuild(newDir)
 	if err != nil {
+		return err
+	}
+	if err := guard.checkShrink("base build "+base.Dir, base.Manifest.Totals.Entries, nb.Manifest.Totals.Entries); err != nil {
+		return err
+	}
+	counts := map[int]int64{}
+	for ext, x := range nb.Exts {
+		counts[ext] = int64(len(x.Numbers))
+	}
+	if err := guard.checkEmptied(base, counts); err != nil {
 		return err
 	}
 	dm, err := compiler.WriteDelta(ctx, out, base, nb, compiler.DeltaOptions{Chunk: chunk, ToolVersion: Version})

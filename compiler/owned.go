@@ -1,0 +1,269 @@
+package compiler
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/calldir/calldir/shard"
+)
+
+// An output directory (a build or a delta) is replaced only when calldir
+// can prove it made it: see OutputState. The proof is the directory's own
+// content, read without following any link: a manifest that parses as
+// calldir's format and lists every other entry. A manifest.json alone
+// proves nothing (web apps have one).
+
+// ForeignOutputError is an --out path that holds something calldir did not
+// make: it is never replaced.
+type ForeignOutputError struct {
+	Path   string
+	Reason string
+}
+
+func (e *ForeignOutputError) Error() string {
+	return fmt.Sprintf("refusing to replace %s: %s", e.Path, e.Reason)
+}
+
+// OutputState is what an output path holds now.
+type OutputState struct {
+	Exists   bool                 // something is at the path: an empty directory or a calldir output
+	Build    *shard.Manifest      // the build there, if it is one
+	Delta    *shard.DeltaManifest // the delta there, if it is one
+	Leftover []string             // calldir's own temporaries inside it (names), removed with it
+}
+
+// Entries is the number of entries of the build at the path, or -1 when
+// it holds none.
+func (s *OutputState) Entries() int64 {
+	if s.Build == nil {
+		return -1
+	}
+	return s.Build.Totals.Entries
+}
+
+// InspectOutput reads what is at an output path and says whether calldir
+// may replace it with an output whose manifest is named manifest
+// (shard.ManifestName for a build, shard.DeltaManifestName for a delta):
+// nothing, an empty directory, or a directory calldir made of that kind,
+// whose manifest lists every other entry. Anything else (a file, a
+// symlink, a directory of someone else's, a build where a delta goes) is a
+// *ForeignOutputError naming the first entry that proves it.
+func InspectOutput(dir, manifest string) (*OutputState, error) {
+	st, err := inspectOutput(dir)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case manifest == shard.ManifestName && st.Delta != nil:
+		return nil, &ForeignOutputError{dir, "it is a calldir delta, not a build"}
+	case manifest == shard.DeltaManifestName && st.Build != nil:
+		return nil, &ForeignOutputError{dir, "it is a calldir build, not a delta"}
+	}
+	return st, nil
+}
+
+func inspectOutput(dir string) (*OutputState, error) {
+	st := &OutputState{}
+	fi, err := os.Lstat(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return st, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, unwrapPathError(err))
+	}
+	st.Exists = true
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		return nil, &ForeignOutputError{dir, "it is a symbolic link (give the directory it points to)"}
+	}
+	if !fi.IsDir() {
+		return nil, &ForeignOutputError{dir, "it exists and is not a directory"}
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, unwrapPathError(err))
+	}
+	if len(ents) == 0 {
+		return st, nil
+	}
+	names := map[string]fs.DirEntry{}
+	for _, e := range ents {
+		names[e.Name()] = e
+	}
+	_, isBuild := names[shard.ManifestName]
+	_, isDelta := names[shard.DeltaManifestName]
+	var listed map[string]bool
+	switch {
+	case isBuild && isDelta:
+		return nil, &ForeignOutputError{dir, fmt.Sprintf("it holds both %s and %s", shard.ManifestName, shard.DeltaManifestName)}
+	case isBuild:
+		if err := readOwnedManifest(dir, shard.ManifestName, func(f *os.File) error {
+			var err error
+			st.Build, err = shard.ReadManifest(f)
+			return err
+		}); err != nil {
+			return nil, err
+		}
+		listed = map[string]bool{shard.ManifestName: true}
+		for _, s := range st.Build.Shards {
+			listed[s.File] = true
+		}
+	case isDelta:
+		if err := readOwnedManifest(dir, shard.DeltaManifestName, func(f *os.File) error {
+			var err error
+			st.Delta, err = shard.ReadDeltaManifest(f)
+			return err
+		}); err != nil {
+			return nil, err
+		}
+		listed = map[string]bool{shard.DeltaManifestName: true}
+		for _, x := range st.Delta.Extensions {
+			for _, r := range x.Requests {
+				for _, f := range r.Files {
+					listed[path.Clean(f.File)] = true
+				}
+			}
+		}
+	default:
+		return nil, &ForeignOutputError{dir, fmt.Sprintf("a non-empty directory that is not a calldir build (no %s)", shard.ManifestName)}
+	}
+	if err := checkListed(dir, "", listed, st); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// readOwnedManifest opens dir/name, refusing anything but a regular file,
+// and decodes it with read.
+func readOwnedManifest(dir, name string, read func(*os.File) error) error {
+	p := filepath.Join(dir, name)
+	fi, err := os.Lstat(p)
+	if err != nil {
+		return fmt.Errorf("%s: %w", dir, unwrapPathError(err))
+	}
+	if !fi.Mode().IsRegular() {
+		return &ForeignOutputError{dir, fmt.Sprintf("its %s is not a regular file", name)}
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return fmt.Errorf("%s: %w", dir, unwrapPathError(err))
+	}
+	defer f.Close()
+	if err := read(f); err != nil {
+		return &ForeignOutputError{dir, fmt.Sprintf("its %s is not a calldir manifest (%v)", name, err)}
+	}
+	return nil
+}
+
+// checkListed walks dir/sub: every regular file must be listed (or be one
+// of calldir's own temporaries), every directory must hold listed files
+// only; links and special files are never calldir's.
+func checkListed(dir, sub string, listed map[string]bool, st *OutputState) error {
+	ents, err := os.ReadDir(filepath.Join(dir, filepath.FromSlash(sub)))
+	if err != nil {
+		return fmt.Errorf("%s: %w", dir, unwrapPathError(err))
+	}
+	for _, e := range ents {
+		rel := path.Join(sub, e.Name())
+		switch t := e.Type(); {
+		case t.IsDir():
+			if !hasListedUnder(listed, rel) {
+				return &ForeignOutputError{dir, fmt.Sprintf("%s is a directory its manifest does not list", rel)}
+			}
+			if err := checkListed(dir, rel, listed, st); err != nil {
+				return err
+			}
+		case t.IsRegular():
+			switch {
+			case listed[rel]:
+			case isOwnTemp(e.Name()):
+				st.Leftover = append(st.Leftover, rel)
+			default:
+				return &ForeignOutputError{dir, fmt.Sprintf("%s is not a file its manifest lists", rel)}
+			}
+		default:
+			return &ForeignOutputError{dir, fmt.Sprintf("%s is a %s, not a file calldir writes", rel, typeName(t))}
+		}
+	}
+	return nil
+}
+
+func hasListedUnder(listed map[string]bool, dir string) bool {
+	for f := range listed {
+		if strings.HasPrefix(f, dir+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// isOwnTemp reports whether a file inside an output is a temporary
+// writeFileSync leaves when interrupted ("manifest.json.tmp").
+func isOwnTemp(name string) bool {
+	return name == shard.ManifestName+".tmp" || name == shard.DeltaManifestName+".tmp"
+}
+
+func typeName(t fs.FileMode) string {
+	switch {
+	case t&fs.ModeSymlink != 0:
+		return "symbolic link"
+	case t&fs.ModeNamedPipe != 0:
+		return "FIFO"
+	case t&fs.ModeSocket != 0:
+		return "socket"
+	case t&fs.ModeDevice != 0:
+		return "device"
+	}
+	return "special file"
+}
+
+// Temporary siblings of an output are named
+// ".NAME.calldir-tmp-PID-RANDOM" (and "….old" while swapping on systems
+// without an atomic exchange): unmistakably calldir's, with the PID of the
+// process that owns them, so that a later run removes those of a process
+// that died (kill -9, power loss) and never those of one still running.
+const tmpMark = ".calldir-tmp-"
+
+// tempPrefix is the MkdirTemp pattern of dir's temporary sibling.
+func tempPrefix(dir string) string {
+	return "." + filepath.Base(dir) + tmpMark + strconv.Itoa(os.Getpid()) + "-"
+}
+
+// removeStaleTemps removes the temporary siblings of dir left by calldir
+// processes that are no longer running, and returns their names.
+func removeStaleTemps(dir string) ([]string, error) {
+	parent := filepath.Dir(dir)
+	ents, err := os.ReadDir(parent)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	prefix := "." + filepath.Base(dir) + tmpMark
+	var removed []string
+	for _, e := range ents {
+		rest, ok := strings.CutPrefix(e.Name(), prefix)
+		if !ok {
+			continue
+		}
+		pidText, _, ok := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(pidText)
+		if !ok || err != nil || pid <= 0 || processAlive(pid) {
+			continue
+		}
+		if _, err := os.Lstat(dir); strings.HasSuffix(e.Name(), ".old") && errors.Is(err, os.ErrNotExist) {
+			continue // the previous output, moved aside by a swap that did not finish: keep it
+		}
+		if err := os.RemoveAll(filepath.Join(parent, e.Name())); err != nil {
+			return removed, fmt.Errorf("remove stale temporary %s: %w", e.Name(), err)
+		}
+		removed = append(removed, e.Name())
+	}
+	return removed, nil
+}
