@@ -42,7 +42,7 @@ func (f *frontEnd) flags(maxRejectsDefault, maxRejectsUsage string) []cli.Flag {
 		&cli.StringFlag{Name: "label", Usage: "identify: one `LABEL` for every number", Destination: &f.label},
 		&cli.StringSliceFlag{Name: "allow", Usage: "allowlist `FILE`: its numbers are removed from the output (repeatable)"},
 		&cli.StringFlag{Name: "max-rejects", Value: maxRejectsDefault, Usage: maxRejectsUsage, Destination: &f.maxRejects},
-		&cli.BoolFlag{Name: "allow-empty", Usage: "accept empty input files", Destination: &f.allowEmpty},
+		&cli.BoolFlag{Name: "allow-empty", Usage: "accept empty input files, and a build (or delta) that leaves an extension with no entries", Destination: &f.allowEmpty},
 	}
 }
 

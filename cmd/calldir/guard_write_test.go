@@ -347,3 +347,11 @@ func slicesContains(v []string, s string) bool {
 	}
 	return false
 }
+
+// Case 9: --chunk without --delta was silently ignored.
+func TestGuardChunkNeedsDelta(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	mustWrite(t, "list.txt", goodList)
+	mustRefuse(t, dir, "", []string{"--chunk sizes the requests of a delta: it needs --delta"}, "compile", "-q", "--chunk", "100", "-o", "build", "list.txt")
+}
