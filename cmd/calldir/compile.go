@@ -155,6 +155,9 @@ func runCompile(ctx context.Context, o compileOpts, opts compiler.Options, thres
 	if err := checkOutside("--out", o.out, o.pathsNear(opts)); err != nil {
 		return err
 	}
+	if err := checkNotInput(o.pathsNear(opts), "--rejects", "--conflicts"); err != nil {
+		return err
+	}
 	var base *compiler.Build
 	if o.base != "" {
 		if base, err = compiler.LoadBuild(o.base); err != nil {

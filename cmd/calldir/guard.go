@@ -196,6 +196,36 @@ func checkOutside(outFlag, out string, paths [][2]string) error {
 	return nil
 }
 
+// checkNotInput refuses a report path (one of the names in reports) that
+// is also one of the inputs: the report would replace the list it reports
+// on.
+func checkNotInput(paths [][2]string, reports ...string) error {
+	resolved := map[string]string{}
+	for _, p := range paths {
+		if p[1] == "" || p[1] == "-" || slices.Contains(reports, p[0]) {
+			continue
+		}
+		r, err := resolvePath(p[1])
+		if err != nil {
+			return err
+		}
+		resolved[r] = p[1]
+	}
+	for _, p := range paths {
+		if p[1] == "" || !slices.Contains(reports, p[0]) {
+			continue
+		}
+		r, err := resolvePath(p[1])
+		if err != nil {
+			return err
+		}
+		if in, ok := resolved[r]; ok {
+			return usagef("%s %s is the input %s: the report would replace it", p[0], p[1], in)
+		}
+	}
+	return nil
+}
+
 // inside reports whether path is dir or below it (both absolute, clean).
 func inside(path, dir string) bool {
 	rel, err := filepath.Rel(dir, path)

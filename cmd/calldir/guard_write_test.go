@@ -199,6 +199,9 @@ func TestGuardPathsInsideOut(t *testing.T) {
 			mustRefuse(t, dir, "", []string{tc.want}, append([]string{"compile", "-q", "-o", "build"}, tc.args...)...)
 		})
 	}
+	// A report over one of the inputs would replace it.
+	mustRefuse(t, dir, "", []string{"--rejects list.txt is the input list.txt"}, "compile", "-q", "-o", "other", "--rejects", "list.txt", "list.txt")
+	mustRefuse(t, dir, "", []string{"--conflicts ./list.txt is the input list.txt"}, "compile", "-q", "-o", "other", "--kind", "identify", "--label", "x", "--conflicts", "./list.txt", "list.txt")
 	mustRefuse(t, dir, "", []string{"OLD_BUILD build is inside --out build"}, "diff", "-q", "build", "build", "-o", "build")
 	// --base may be --out itself: it is read before the swap.
 	mustCLI(t, 0, "compile", "-q", "--base", "build", "-o", "build", "list.txt")
