@@ -27,14 +27,14 @@ type ExtEntries struct {
 }
 
 // ReadManifestFile reads and decodes dir/manifest.json, through an os.Root
-// of dir (see ReadManifestIn).
+// of dir (see readManifestIn).
 func ReadManifestFile(dir string) (*shard.Manifest, error) {
 	root, err := OpenBuildRoot(dir)
 	if err != nil {
 		return nil, err
 	}
 	defer root.Close()
-	return ReadManifestIn(root)
+	return readManifestIn(root)
 }
 
 // OpenBuildRoot opens a build directory as an os.Root: every reader of a
@@ -49,9 +49,9 @@ func OpenBuildRoot(dir string) (*os.Root, error) {
 	return root, nil
 }
 
-// ReadManifestIn reads and decodes the manifest of the build directory
+// readManifestIn reads and decodes the manifest of the build directory
 // root, and checks its build_id against its shards.
-func ReadManifestIn(root *os.Root) (*shard.Manifest, error) {
+func readManifestIn(root *os.Root) (*shard.Manifest, error) {
 	dir := root.Name()
 	f, err := shard.OpenFileIn(root, shard.ManifestName)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -80,14 +80,7 @@ func LoadBuild(dir string) (*Build, error) {
 		return nil, err
 	}
 	defer root.Close()
-	return LoadBuildIn(root)
-}
-
-// LoadBuildIn is LoadBuild of the build directory root; the Build's Dir is
-// root.Name().
-func LoadBuildIn(root *os.Root) (*Build, error) {
-	dir := root.Name()
-	m, err := ReadManifestIn(root)
+	m, err := readManifestIn(root)
 	if err != nil {
 		return nil, err
 	}

@@ -64,7 +64,7 @@ func OpenFileIn(root *os.Root, name string) (*os.File, error) {
 		return fail("cannot open inside "+dir+": "+causeText(err), err)
 	}
 	if !fi.Mode().IsRegular() {
-		return fail("refused: not a regular file ("+fi.Mode().Type().String()+")", nil)
+		return fail("refused: "+fileType(fi.Mode())+", not a regular file", nil)
 	}
 	f, err := root.Open(name)
 	if err != nil {
@@ -82,6 +82,20 @@ func OpenIn(root *os.Root, name string) (*File, error) {
 		return nil, err
 	}
 	return newFile(f, filepath.Join(root.Name(), name))
+}
+
+func fileType(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "a special file (" + m.Type().String() + ")"
 }
 
 // causeText is an error without the *os.PathError's operation and path,
