@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -25,11 +26,39 @@ type ExtEntries struct {
 	Labels  []string // identify: the label of each number
 }
 
-// ReadManifestFile reads and decodes dir/manifest.json.
+// ReadManifestFile reads and decodes dir/manifest.json, through an os.Root
+// of dir (see readManifestIn).
 func ReadManifestFile(dir string) (*shard.Manifest, error) {
-	f, err := os.Open(filepath.Join(dir, shard.ManifestName))
+	root, err := OpenBuildRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	return readManifestIn(root)
+}
+
+// OpenBuildRoot opens a build directory as an os.Root: every reader of a
+// build opens its files through it, so that neither a manifest naming
+// "../x" nor a file replaced by a symlink leading out of the directory can
+// make calldir read (and print, or copy into a delta) a file elsewhere.
+func OpenBuildRoot(dir string) (*os.Root, error) {
+	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return nil, fmt.Errorf("%s: not a build directory: %w", dir, unwrapPathError(err))
+	}
+	return root, nil
+}
+
+// readManifestIn reads and decodes the manifest of the build directory
+// root, and checks its build_id against its shards.
+func readManifestIn(root *os.Root) (*shard.Manifest, error) {
+	dir := root.Name()
+	f, err := shard.OpenFileIn(root, shard.ManifestName)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s: not a build directory: %w", dir, unwrapPathError(errors.Unwrap(err)))
+	}
+	if err != nil {
+		return nil, err
 	}
 	defer f.Close()
 	m, err := shard.ReadManifest(f)
@@ -43,9 +72,15 @@ func ReadManifestFile(dir string) (*shard.Manifest, error) {
 }
 
 // LoadBuild reads a build directory: its manifest and every shard, each
-// verified by the shard reader and against the manifest's SHA-256.
+// verified by the shard reader and against the manifest's SHA-256. Every
+// file is opened through an os.Root of dir (see OpenBuildRoot).
 func LoadBuild(dir string) (*Build, error) {
-	m, err := ReadManifestFile(dir)
+	root, err := OpenBuildRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	m, err := readManifestIn(root)
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +97,7 @@ func LoadBuild(dir string) (*Build, error) {
 			return nil, fmt.Errorf("%s: %s: %w", dir, s.File, err)
 		}
 		e := &ExtEntries{Kind: kind, Info: s}
-		if err := readShardEntries(filepath.Join(dir, s.File), s, e); err != nil {
+		if err := readShardEntries(root, s, e); err != nil {
 			return nil, err
 		}
 		b.Exts[s.Extension] = e
@@ -70,8 +105,9 @@ func LoadBuild(dir string) (*Build, error) {
 	return b, nil
 }
 
-func readShardEntries(path string, s shard.ShardInfo, e *ExtEntries) error {
-	f, err := shard.Open(path)
+func readShardEntries(root *os.Root, s shard.ShardInfo, e *ExtEntries) error {
+	path := filepath.Join(root.Name(), s.File)
+	f, err := shard.OpenIn(root, s.File)
 	if err != nil {
 		return err
 	}

@@ -315,16 +315,18 @@ func summarize(dm *shard.DeltaManifest, old, new *Build) {
 	}
 }
 
-// HashFile returns a file's SHA-256.
-func HashFile(path string) (string, error) {
-	f, err := os.Open(path)
+// HashFile returns the SHA-256 of the file name inside root, opened
+// through the root (shard.OpenFileIn) so that a name or symlink leading out
+// of the directory is refused.
+func HashFile(root *os.Root, name string) (string, error) {
+	f, err := shard.OpenFileIn(root, name)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {
-		return "", err
+		return "", fmt.Errorf("%s: %w", filepath.Join(root.Name(), name), err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -186,12 +186,20 @@ type File struct {
 	f *os.File
 }
 
-// Open opens a shard file and reads its header and label table.
+// Open opens a shard file named on the command line and reads its header
+// and label table. A shard named by a build's manifest or by a plan is
+// opened with OpenIn instead, inside its directory.
 func Open(path string) (*File, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
+	return newFile(f, path)
+}
+
+// newFile reads the header and label table of the open file f; path names
+// it in errors. It closes f on error.
+func newFile(f *os.File, path string) (*File, error) {
 	st, err := f.Stat()
 	if err != nil {
 		f.Close()
@@ -222,6 +230,25 @@ func ReadAll(r io.Reader, size int64) (Header, []string, []Record, error) {
 		}
 		if err != nil {
 			return rd.hdr, rd.labels, recs, err
+		}
+		recs = append(recs, rec)
+	}
+}
+
+// Records reads every remaining record into memory and verifies the whole
+// shard (order, range, count, first/last, trailing bytes, checksum) before
+// it returns any: a caller that prints only what Records returned never
+// prints an entry of a damaged shard. The header bounds the memory: at most
+// MaxEntriesPerRequest records of 16 bytes (32 MB).
+func (rd *Reader) Records() ([]Record, error) {
+	recs := make([]Record, 0, rd.hdr.Count-rd.n)
+	for {
+		rec, err := rd.Next()
+		if err == io.EOF {
+			return recs, nil
+		}
+		if err != nil {
+			return nil, err
 		}
 		recs = append(recs, rec)
 	}

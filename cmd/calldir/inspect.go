@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 
+	"github.com/calldir/calldir/compiler"
 	"github.com/calldir/calldir/e164"
 	"github.com/calldir/calldir/shard"
 	"github.com/urfave/cli/v2"
@@ -43,6 +45,13 @@ EXAMPLES:
 	}
 }
 
+// runInspect verifies before it prints: every shard of a build is read in
+// full and checked (order, range, count, first/last, checksum) before the
+// first line goes out, so a damaged shard fails the command with nothing
+// on stdout instead of printing a wrong number that a diff of two dumps
+// would show as a real change. A build's files are opened through an
+// os.Root of its directory: a manifest naming "../x" or a shard replaced by
+// a symlink leading out is refused, never printed.
 func runInspect(path string, dump bool, e *env) error {
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -51,16 +60,42 @@ func runInspect(path string, dump bool, e *env) error {
 	out := bufio.NewWriterSize(e.stdout, 256<<10)
 	defer out.Flush()
 	if !fi.IsDir() {
-		return inspectShard(path, path, dump, out)
+		// A shard named on the command line is opened as given.
+		open := func() (*shard.File, error) { return shard.Open(path) }
+		h, labels, recs, err := readShard(open, path, dump)
+		if err != nil {
+			return err
+		}
+		printShard(out, path, h, labels, recs, dump)
+		return nil
 	}
-	f, err := os.Open(filepath.Join(path, shard.ManifestName))
+	root, err := compiler.OpenBuildRoot(path)
 	if err != nil {
-		return fmt.Errorf("%s: not a build directory: %w", path, err)
+		return err
+	}
+	defer root.Close()
+	f, err := shard.OpenFileIn(root, shard.ManifestName)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%s: not a build directory: no %s", path, shard.ManifestName)
+	}
+	if err != nil {
+		return err
 	}
 	m, err := shard.ReadManifest(f)
 	f.Close()
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
+	}
+	// First pass: verify every shard, streaming, keeping only headers.
+	hdrs := make([]shard.Header, len(m.Shards))
+	for i, s := range m.Shards {
+		if !filepath.IsLocal(s.File) {
+			return fmt.Errorf("%s: manifest names shard %q outside the build directory", path, s.File)
+		}
+		open := func() (*shard.File, error) { return shard.OpenIn(root, s.File) }
+		if hdrs[i], _, _, err = readShard(open, filepath.Join(path, s.File), false); err != nil {
+			return err
+		}
 	}
 	if !dump {
 		o := m.Options
@@ -73,57 +108,74 @@ func runInspect(path string, dump bool, e *env) error {
 			fmt.Fprintf(out, "  %-6s %s (%s, %s bytes): %s lines, %s accepted, %s rejected\n",
 				in.Role, in.Path, in.Format, group(in.Bytes), group(in.Lines), group(in.Accepted), group(in.Rejected))
 		}
-	}
-	for _, s := range m.Shards {
-		if !filepath.IsLocal(s.File) {
-			return fmt.Errorf("%s: manifest names shard %q outside the build directory", path, s.File)
+		for i, s := range m.Shards {
+			printShard(out, s.File, hdrs[i], nil, nil, false)
 		}
-		if err := inspectShard(filepath.Join(path, s.File), s.File, dump, out); err != nil {
+		return nil
+	}
+	// Second pass: each shard into memory (at most 32 MB), verified again
+	// (it may have changed since the first pass), then printed.
+	for _, s := range m.Shards {
+		open := func() (*shard.File, error) { return shard.OpenIn(root, s.File) }
+		h, labels, recs, err := readShard(open, filepath.Join(path, s.File), true)
+		if err != nil {
 			return err
 		}
+		printShard(out, s.File, h, labels, recs, true)
 	}
 	return nil
 }
 
-func inspectShard(path, name string, dump bool, out *bufio.Writer) error {
-	f, err := shard.Open(path)
+// readShard reads a whole shard and verifies it; with keep it returns its
+// labels and records, all of them verified before any is returned.
+func readShard(open func() (*shard.File, error), path string, keep bool) (shard.Header, []string, []shard.Record, error) {
+	f, err := open()
 	if err != nil {
-		return err
+		return shard.Header{}, nil, nil, err
 	}
 	defer f.Close()
-	h := f.Header()
-	var cw *csv.Writer
-	if dump && h.Kind == shard.KindIdentify {
-		cw = csv.NewWriter(out)
-		defer cw.Flush()
+	if keep {
+		recs, err := f.Records()
+		if err != nil {
+			return shard.Header{}, nil, nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return f.Header(), f.Labels(), recs, nil
 	}
-	var buf []byte
 	for {
-		rec, err := f.Next()
+		_, err := f.Next()
 		if errors.Is(err, io.EOF) {
-			break
+			return f.Header(), nil, nil, nil
 		}
 		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
+			return shard.Header{}, nil, nil, fmt.Errorf("%s: %w", path, err)
 		}
-		if !dump {
-			continue
-		}
-		if cw != nil {
-			cw.Write([]string{e164.Format(rec.Number), f.Labels()[rec.Label]})
-			continue
-		}
-		buf = append(buf[:0], '+')
-		buf = strconv.AppendInt(buf, rec.Number, 10)
-		buf = append(buf, '\n')
-		out.Write(buf)
 	}
+}
+
+// printShard prints a verified shard: its entries as E.164 text with dump,
+// its summary line without.
+func printShard(out *bufio.Writer, name string, h shard.Header, labels []string, recs []shard.Record, dump bool) {
 	if !dump {
 		fmt.Fprintf(out, "  %s: %s, %s entries, %s .. %s", name, h.Kind, group(int64(h.Count)), e164.Format(h.First), e164.Format(h.Last))
 		if h.Kind == shard.KindIdentify {
 			fmt.Fprintf(out, ", %d labels", h.LabelCount)
 		}
 		fmt.Fprintf(out, ", %s bytes, crc32c %08x, verified\n", group(int64(h.FileSize())), h.BodyCRC)
+		return
 	}
-	return nil
+	if h.Kind == shard.KindIdentify {
+		cw := csv.NewWriter(out)
+		for _, rec := range recs {
+			cw.Write([]string{e164.Format(rec.Number), labels[rec.Label]})
+		}
+		cw.Flush()
+		return
+	}
+	var buf []byte
+	for _, rec := range recs {
+		buf = append(buf[:0], '+')
+		buf = strconv.AppendInt(buf, rec.Number, 10)
+		buf = append(buf, '\n')
+		out.Write(buf)
+	}
 }

@@ -1,7 +1,9 @@
 package verifier
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -53,7 +55,7 @@ func planFromBuild(dir string) (*Plan, *shard.Manifest, error) {
 			if s.Kind == shard.KindIdentify.String() {
 				kind = OpIdentify
 			}
-			st.Ops = append(st.Ops, Op{Kind: kind, Source: Source{Shard: filepath.Join(abs, s.File)}})
+			st.Ops = append(st.Ops, Op{Kind: kind, Source: Source{Shard: filepath.Join(abs, s.File), Root: abs}})
 		}
 		p.Steps = append(p.Steps, st)
 	}
@@ -97,36 +99,20 @@ func PlanFromDeltas(baseDir string, deltaDirs []string, targetDir string, mainte
 	}
 	applied, from := m.BuildID, baseDir
 	for i, dir := range deltaDirs {
-		dm, abs, err := readDelta(dir)
+		dm, root, err := readDelta(dir)
 		if err != nil {
 			return nil, err
 		}
 		if dm.Base != applied {
+			root.Close()
 			return nil, &DeltaError{Dir: dir, Msg: fmt.Sprintf("applies to build %.12s…, but the device has build %.12s… (%s): refused before any row changes; do a complete load of the target build instead", dm.Base, applied, from)}
 		}
-		for _, x := range dm.Extensions {
-			name := declare(x.Extension)
-			for _, req := range x.Requests {
-				st := Step{Kind: StepLoad, Ext: name, Incremental: x.Mode != shard.ModeComplete, FailAfter: -1, Tag: fmt.Sprintf("delta %d", i+1)}
-				if req.RemoveAll {
-					st.Ops = append(st.Ops, Op{Kind: OpRemoveAll})
-				}
-				for _, f := range req.Files {
-					op, err := deltaOp(f.Op)
-					if err != nil {
-						return nil, &DeltaError{Dir: dir, Msg: err.Error()}
-					}
-					if err := checkDeltaFile(abs, f); err != nil {
-						return nil, &DeltaError{Dir: dir, Msg: err.Error()}
-					}
-					if op == OpBlock && x.Kind == shard.KindIdentify.String() {
-						op = OpIdentify
-					}
-					st.Ops = append(st.Ops, Op{Kind: op, Source: Source{Shard: filepath.Join(abs, f.File)}})
-				}
-				p.Steps = append(p.Steps, st)
-			}
+		steps, err := deltaSteps(dm, root, i, declare)
+		root.Close()
+		if err != nil {
+			return nil, &DeltaError{Dir: dir, Msg: err.Error()}
 		}
+		p.Steps = append(p.Steps, steps...)
 		applied, from = dm.Target, fmt.Sprintf("after delta %s", dir)
 		if maintenanceEvery > 0 && (i+1)%maintenanceEvery == 0 {
 			p.Steps = append(p.Steps, Step{Kind: StepMaintenance, Tag: fmt.Sprintf("maintenance after delta %d", i+1)})
@@ -153,18 +139,64 @@ func PlanFromDeltas(baseDir string, deltaDirs []string, targetDir string, mainte
 	return p, nil
 }
 
-func readDelta(dir string) (*shard.DeltaManifest, string, error) {
-	f, err := os.Open(filepath.Join(dir, shard.DeltaManifestName))
+// deltaSteps are the loads of the i-th delta, whose files are checked
+// through root, the delta directory.
+func deltaSteps(dm *shard.DeltaManifest, root *os.Root, i int, declare func(int) string) ([]Step, error) {
+	abs := root.Name()
+	var steps []Step
+	for _, x := range dm.Extensions {
+		name := declare(x.Extension)
+		for _, req := range x.Requests {
+			st := Step{Kind: StepLoad, Ext: name, Incremental: x.Mode != shard.ModeComplete, FailAfter: -1, Tag: fmt.Sprintf("delta %d", i+1)}
+			if req.RemoveAll {
+				st.Ops = append(st.Ops, Op{Kind: OpRemoveAll})
+			}
+			for _, f := range req.Files {
+				op, err := deltaOp(f.Op)
+				if err != nil {
+					return nil, err
+				}
+				if err := checkDeltaFile(root, f); err != nil {
+					return nil, err
+				}
+				if op == OpBlock && x.Kind == shard.KindIdentify.String() {
+					op = OpIdentify
+				}
+				st.Ops = append(st.Ops, Op{Kind: op, Source: Source{Shard: filepath.Join(abs, f.File), Root: abs}})
+			}
+			steps = append(steps, st)
+		}
+	}
+	return steps, nil
+}
+
+// readDelta reads a delta directory's manifest through an os.Root of the
+// directory, which it returns open (named by the absolute path) for the
+// delta's files to be checked through.
+func readDelta(dir string) (*shard.DeltaManifest, *os.Root, error) {
+	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return nil, "", fmt.Errorf("%s: not a delta directory: %w", dir, err)
+		return nil, nil, err
+	}
+	root, err := os.OpenRoot(abs)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: not a delta directory: %w", dir, err)
+	}
+	f, err := shard.OpenFileIn(root, shard.DeltaManifestName)
+	if err != nil {
+		root.Close()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil, fmt.Errorf("%s: not a delta directory: %w", dir, err)
+		}
+		return nil, nil, err
 	}
 	dm, err := shard.ReadDeltaManifest(f)
 	f.Close()
 	if err != nil {
-		return nil, "", fmt.Errorf("%s: %w", dir, err)
+		root.Close()
+		return nil, nil, fmt.Errorf("%s: %w", dir, err)
 	}
-	abs, err := filepath.Abs(dir)
-	return dm, abs, err
+	return dm, root, nil
 }
 
 func deltaOp(op string) (OpKind, error) {
@@ -181,13 +213,14 @@ func deltaOp(op string) (OpKind, error) {
 	return "", fmt.Errorf("unknown op %q", op)
 }
 
-// checkDeltaFile requires a delta file to be inside the delta directory and
-// to be the file its manifest names.
-func checkDeltaFile(dir string, f shard.DeltaFile) error {
+// checkDeltaFile requires a delta file to be inside the delta directory
+// root (a symlink leading out is refused too) and to be the file its
+// manifest names.
+func checkDeltaFile(root *os.Root, f shard.DeltaFile) error {
 	if !filepath.IsLocal(f.File) {
 		return fmt.Errorf("file %q is outside the delta directory", f.File)
 	}
-	sum, err := compiler.HashFile(filepath.Join(dir, f.File))
+	sum, err := compiler.HashFile(root, f.File)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/calldir/calldir/shard"
 	"github.com/mattn/go-sqlite3"
@@ -513,7 +514,7 @@ func eachEntry(op Op, fn func(entry) error) error {
 	src := op.Source
 	switch {
 	case src.Shard != "":
-		f, err := shard.Open(src.Shard)
+		f, err := openSource(src)
 		if err != nil {
 			return &SourceError{Path: src.Shard, Err: err}
 		}
@@ -554,6 +555,24 @@ func eachEntry(op Op, fn func(entry) error) error {
 	}
 }
 
+// openSource opens a source's shard: inside its Root through an os.Root
+// when it has one, as given otherwise.
+func openSource(src Source) (*shard.File, error) {
+	if src.Root == "" {
+		return shard.Open(src.Shard)
+	}
+	rel, err := filepath.Rel(src.Root, src.Shard)
+	if err != nil {
+		return nil, err
+	}
+	root, err := os.OpenRoot(src.Root)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close() // the open shard keeps its own descriptor
+	return shard.OpenIn(root, rel)
+}
+
 // SourceError is a shard named by a plan that cannot be read.
 type SourceError struct {
 	Path string
@@ -561,6 +580,10 @@ type SourceError struct {
 }
 
 func (e *SourceError) Error() string {
+	var re *shard.PathError
+	if errors.As(e.Err, &re) {
+		return re.Error() // names the file and its directory already
+	}
 	var pe *os.PathError
 	if errors.As(e.Err, &pe) {
 		return e.Path + ": " + pe.Err.Error()

@@ -100,6 +100,12 @@ type Source struct {
 	Last    int64
 	Step    int64
 	Shard   string // shard file path
+	// Root is the directory Shard must stay inside: it is opened through
+	// an os.Root of Root (shard.OpenIn), so a ".." or a symlink leading
+	// out is refused. A plan file's shards stay inside the plan's
+	// directory, a build's or delta's inside that directory. Empty for a
+	// shard named on the command line, opened as given.
+	Root string
 }
 
 // Count is how many numbers a range or list yields (-1 for a shard).
@@ -400,11 +406,21 @@ func parseOp(f []string, dir string) (Op, error) {
 		if len(args) != 2 {
 			return op, errors.New("shard takes one PATH")
 		}
-		path := args[1]
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(dir, path)
+		path, root := args[1], dir
+		if root == "" {
+			root = "."
 		}
-		op.Source.Shard = path
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(root, path)
+		}
+		// A plan reads shards inside its own directory only: a plan from
+		// elsewhere must not make replay read "../../etc/shadow". The
+		// lexical check gives the line; the os.Root at open time refuses
+		// symlinks leading out as well.
+		if rel, err := filepath.Rel(root, path); err != nil || !filepath.IsLocal(rel) {
+			return op, fmt.Errorf("shard %q: refused: the path leads outside the plan's directory %s (a plan reads shards inside its directory only)", args[1], root)
+		}
+		op.Source.Shard, op.Source.Root = path, root
 	default:
 		return op, fmt.Errorf("unknown source %q (want range, numbers or shard)", args[0])
 	}

@@ -225,6 +225,9 @@ func replayInProcess(ctx context.Context, p *Plan, path string, opts Options, co
 			if helper != nil {
 				helper.stop()
 			}
+			if st.Line == 0 { // a step of a build's or delta's plan
+				return nil, fmt.Errorf("step %d: %w", i+1, err)
+			}
 			return nil, fmt.Errorf("step %d (plan line %d): %w", i+1, st.Line, err)
 		}
 		if helper != nil {
