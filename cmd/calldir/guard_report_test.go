@@ -5,10 +5,14 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
+
+	"github.com/calldir/calldir/compiler/sortx"
 )
 
 // reportList is a list with one accepted number and one rejected line, so
@@ -202,4 +206,104 @@ func TestReportPathGuard(t *testing.T) {
 			t.Errorf("link target: %.60q, want the starter configuration", got)
 		}
 	})
+}
+
+// TestPatternTooLargeGuard: patterns whose distinct numbers cannot fit the
+// 9,999 shards of --max-per-shard, or packed the spill directory, are
+// refused at once (exit 2) with nothing written: no spill file, no build.
+// Before, "+1 ##########" spilled 10 GB in 144 s before "needs 10000
+// shards". Overlapping patterns count once.
+func TestPatternTooLargeGuard(t *testing.T) {
+	// A billion numbers at 1,000 per shard: 100,000 shards. Expanded, that
+	// is a 1 GB spill and well over 10 s.
+	const billion = "+1 2 #########"
+	refused := func(t *testing.T, want string, args ...string) {
+		t.Helper()
+		dir := t.TempDir()
+		spill := filepath.Join(dir, "spill")
+		if err := os.Mkdir(spill, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		mustWrite(t, filepath.Join(dir, "list.txt"), "+14155550101\n"+billion+"\n")
+		mustWrite(t, filepath.Join(dir, "calldir.toml"), "max_per_shard = 1000\n[[pattern]]\npattern = \""+billion+"\"\n")
+		for i := range args {
+			args[i] = strings.ReplaceAll(args[i], "$DIR", dir)
+		}
+		before := snapshotTree(t, dir)
+		start := time.Now()
+		code, _, errs := runCLI(t, "", append([]string{"compile", "-q", "--out", filepath.Join(dir, "build"), "--temp-dir", spill}, args...)...)
+		if took := time.Since(start); took > 10*time.Second {
+			t.Errorf("refused after %v, want at once", took)
+		}
+		if code != 2 || !strings.Contains(errs, want) {
+			t.Errorf("exit %d, want 2 and %q: %s", code, want, errs)
+		}
+		assertSameTree(t, dir, before) // no build, no spill file
+	}
+	t.Run("--pattern of ten billion (the issue's)", func(t *testing.T) {
+		refused(t, `"+1 ##########" (--pattern)`, "--pattern", "+1 ##########")
+	})
+	t.Run("--pattern of a billion, 1,000 per shard", func(t *testing.T) {
+		refused(t, `"`+billion+`" (--pattern)`, "--max-per-shard", "1000", "--pattern", billion)
+	})
+	t.Run("a list file holding the pattern", func(t *testing.T) {
+		refused(t, `list.txt:2`, "--max-per-shard", "1000", "$DIR/list.txt")
+	})
+	t.Run("a config pattern", func(t *testing.T) {
+		refused(t, `"`+billion+`"`, "--config", "$DIR/calldir.toml")
+	})
+	t.Run("patterns that fit the shards, not the spill directory", func(t *testing.T) {
+		defer func(f func(string) int64) { sortx.FreeSpace = f }(sortx.FreeSpace)
+		sortx.FreeSpace = func(string) int64 { return 1 << 20 }
+		// Ten million numbers: 10 MB packed, 1 MB of it in memory.
+		refused(t, "1048576 bytes (1.0 MiB) available", "--memory", "8MB", "--pattern", "+1 202 #######")
+	})
+	t.Run("overlapping patterns count once", func(t *testing.T) {
+		dir := t.TempDir()
+		// 101 copies of 10,000 numbers at 100 per shard: the sum
+		// (1,010,000) is past the 999,900 a build holds, the union is not.
+		args := []string{"compile", "-q", "--out", filepath.Join(dir, "build"), "--temp-dir", dir, "--max-per-shard", "100"}
+		for range 101 {
+			args = append(args, "--pattern", "+1 202 555 ####")
+		}
+		mustCLI(t, 0, args...)
+	})
+}
+
+// TestStaleSpillGuard: a compile removes the spill files that compiles
+// killed before it (kill -9) left in its temporary directory, and only
+// those: a file of a live process, and a file calldir did not name, stay
+// byte-identical.
+func TestStaleSpillGuard(t *testing.T) {
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Skip(err)
+	}
+	live := exec.Command("sleep", "60")
+	if err := live.Start(); err != nil {
+		t.Skip(err)
+	}
+	defer func() { live.Process.Kill(); live.Wait() }()
+	spill, work := t.TempDir(), t.TempDir()
+	stale := []string{
+		sortx.SpillName(dead.Process.Pid, "bucket", "1"),
+		sortx.SpillName(dead.Process.Pid, "run", "2"),
+		sortx.SpillName(dead.Process.Pid, "packed", "3"),
+	}
+	for _, n := range append(stale,
+		sortx.SpillName(os.Getpid(), "run", "4"),
+		sortx.SpillName(live.Process.Pid, "packed", "5"),
+		"calldir-run-6", // no PID: an older calldir's, maybe running
+		"calldir-spill-notes.txt",
+		"notes.txt",
+	) {
+		mustWrite(t, filepath.Join(spill, n), "spilled "+n+"\n")
+	}
+	before := snapshotTree(t, spill)
+	for _, n := range stale {
+		delete(before, n)
+	}
+	in := mustWrite(t, filepath.Join(work, "list.txt"), reportList)
+	mustCLI(t, 0, "compile", "-q", "--out", filepath.Join(work, "build"), "--temp-dir", spill, in)
+	assertSameTree(t, spill, before) // the stale files gone, nothing else changed
 }
