@@ -77,8 +77,9 @@ func (c *compilation) checkRanges(rs []Range, allow []int64) (int64, error) {
 		if big.Line > 0 {
 			where += ":" + strconv.FormatInt(big.Line, 10)
 		}
-		return n, &UsageError{fmt.Sprintf("patterns: %d distinct numbers (overlaps and allowlisted numbers not counted), more than a build holds: %d shards of %d entries (%d); the largest is %q (%s), %d numbers; narrow the patterns or raise --max-per-shard (at most %d); nothing written",
-			n, maxShards, per, limit, big.Text, where, big.Size(), shard.MaxEntriesPerRequest)}
+		shards := (n + int64(per) - 1) / int64(per)
+		return n, &UsageError{fmt.Sprintf("patterns: %d distinct numbers (overlaps and allowlisted numbers counted out) need %d shards of %d, that is %d extensions: more than the %d a build holds; the largest is %q (%s), %d numbers; narrow the patterns or raise --max-per-shard (at most %d); nothing written",
+			n, shards, per, shards, maxShards, big.Text, where, big.Size(), shard.MaxEntriesPerRequest)}
 	}
 	mem := c.opts.Memory
 	if mem <= 0 {

@@ -83,7 +83,7 @@ func TestRangeCapacity(t *testing.T) {
 			}
 			if err == nil {
 				res.Close()
-			} else if !strings.Contains(err.Error(), "more than a build holds") {
+			} else if !strings.Contains(err.Error(), "a build holds") {
 				t.Errorf("error: %v", err)
 			}
 		})
