@@ -242,7 +242,9 @@ type compilation struct {
 	rangeNs      int64          // numbers in all ranges, overlaps counted
 	patternLines int64          // accepted lines that were patterns
 	srcPatterns  []int64        // the same, per source
-	err          error          // the first error of collecting (a full disk while spilling)
+	err          error          // the first error of collecting (a full disk while spilling, ranges too large)
+	guard        rangeGuard     // the running check of the ranges' size (capacity.go)
+	cancel       context.CancelCauseFunc
 	idents       [][]identEntry // in chunks of identChunk: no copy of them all as they grow
 	labelID      map[string]uint32
 	table        []string
@@ -272,9 +274,18 @@ func Compile(ctx context.Context, opts Options) (*Result, error) {
 	if len(opts.Sources) >= MaxSources-1 {
 		return nil, &UsageError{fmt.Sprintf("%d sources: at most %d", len(opts.Sources), MaxSources-2)}
 	}
-	c := &compilation{opts: opts, ctx: ctx, labelID: map[string]uint32{}, srcPatterns: make([]int64, len(opts.Sources))}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	c := &compilation{opts: opts, ctx: ctx, cancel: cancel, labelID: map[string]uint32{}, srcPatterns: make([]int64, len(opts.Sources))}
 	res := &Result{Kind: opts.Kind}
 	if opts.Kind == shard.KindBlock {
+		// Ranges too large for a build are refused before anything is
+		// read, and the spill files of compiles killed before are removed
+		// (best effort: they are scratch) before this one spills.
+		if err := c.guardBeforeReading(); err != nil {
+			return nil, err
+		}
+		sortx.RemoveStale(opts.TempDir)
 		mem := opts.Memory
 		if mem <= 0 {
 			mem = DefaultMemory
@@ -290,6 +301,9 @@ func Compile(ctx context.Context, opts Options) (*Result, error) {
 	}()
 	for i, src := range opts.Sources {
 		st, err := c.read(src, uint32(i), "source", c.accept)
+		if c.err != nil {
+			err = c.err // ranges too large stop the reading as a cancel does
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -317,6 +331,9 @@ func Compile(ctx context.Context, opts Options) (*Result, error) {
 	if opts.Kind == shard.KindBlock {
 		for _, r := range opts.Ranges {
 			c.addRange(r)
+		}
+		if _, err := c.checkRanges(c.ranges, allow); err != nil {
+			return nil, err
 		}
 		stats := make([]sourceStats, len(opts.Sources)+1)
 		mem := opts.Memory
@@ -472,6 +489,7 @@ func (c *compilation) pattern(s, role, path string, ln int64) (e164.Reason, *Ran
 func (c *compilation) addRange(r Range) {
 	c.ranges = append(c.ranges, r)
 	c.rangeNs += r.Size()
+	c.guardRanges()
 }
 
 // patternStats counts, for each range, its numbers and the allowlisted ones.

@@ -1,13 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/csv"
 	"fmt"
-	"os"
-	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -299,60 +295,6 @@ func sourceDateEpoch(e *env) string {
 		return ""
 	}
 	return time.Unix(n, 0).UTC().Format(time.RFC3339)
-}
-
-// csvReport streams CSV rows to a temporary file beside path; commit
-// syncs it and renames it into place, discard removes it.
-type csvReport struct {
-	path string
-	f    *os.File
-	bw   *bufio.Writer
-	w    *csv.Writer
-}
-
-func newCSVReport(path string, header ...string) (*csvReport, error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
-	if err != nil {
-		return nil, fmt.Errorf("create %s: %w", path, err)
-	}
-	r := &csvReport{path: path, f: f, bw: bufio.NewWriterSize(f, 64<<10)}
-	r.w = csv.NewWriter(r.bw)
-	r.w.Write(header)
-	return r, nil
-}
-
-func (r *csvReport) add(fields ...string) { r.w.Write(fields) }
-
-func (r *csvReport) commit() error {
-	r.w.Flush()
-	err := r.w.Error()
-	if err == nil {
-		err = r.bw.Flush()
-	}
-	if err == nil {
-		err = r.f.Chmod(0o644)
-	}
-	if err == nil {
-		err = r.f.Sync()
-	}
-	if cerr := r.f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(r.f.Name(), r.path)
-	}
-	if err != nil {
-		os.Remove(r.f.Name())
-		return fmt.Errorf("write %s: %w", r.path, err)
-	}
-	return nil
-}
-
-func (r *csvReport) discard() {
-	if r != nil {
-		r.f.Close()
-		os.Remove(r.f.Name())
-	}
 }
 
 // parseSize reads a byte size: a number with an optional K, M, G or T

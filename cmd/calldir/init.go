@@ -1,9 +1,8 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"os"
+	"io"
 
 	"github.com/urfave/cli/v2"
 )
@@ -71,22 +70,16 @@ EXAMPLES:
 			if c.Args().Len() == 1 {
 				path = c.Args().First()
 			}
-			flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
-			if force {
-				flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-			}
-			f, err := os.OpenFile(path, flags, 0o644)
-			if errors.Is(err, os.ErrExist) {
-				return usagef("%s exists; pass --force to overwrite it", path)
-			}
+			// Without --force an existing path is refused; with it, the
+			// file is written by the report rules (report.go): a regular
+			// file replaced atomically, a FIFO or device written through, a
+			// symlink followed, a directory refused.
+			out, err := createOut(path, !force)
 			if err != nil {
 				return err
 			}
-			if _, err := f.WriteString(starterConfig); err != nil {
-				f.Close()
-				return err
-			}
-			if err := f.Close(); err != nil {
+			_, err = io.WriteString(out, starterConfig)
+			if err := out.commit(err); err != nil {
 				return err
 			}
 			fmt.Fprintf(e.stderr, "calldir: wrote %s; edit it, then: calldir compile --config %s\n", path, path)

@@ -230,8 +230,15 @@ func (p *BucketPart) memBlocks(k int, fn func([]int64) error) error {
 // spill writes every bucket's blocks to the spill file, one extent per
 // bucket, and frees the blocks.
 func (p *BucketPart) spill() error {
+	var n int64
+	for k := range p.chains {
+		n += int64(p.memNumbers(k))
+	}
+	if err := CheckSpace(p.dir, 8*n); err != nil {
+		return err
+	}
 	if p.f == nil {
-		f, err := createSpill(p.dir, runPattern)
+		f, err := createSpill(p.dir, spillPattern("bucket"))
 		if err != nil {
 			return fmt.Errorf("spill: %w", err)
 		}

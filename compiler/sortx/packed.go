@@ -104,8 +104,17 @@ func (p *Packed) seal() error {
 	if (i+1)*packChunk <= p.budget && p.f == nil {
 		return nil
 	}
+	var need int64
+	for j := range p.chunks {
+		if p.chunks[j] != nil {
+			need += int64(p.used[j])
+		}
+	}
+	if err := CheckSpace(p.dir, need); err != nil {
+		return p.fail(fmt.Errorf("pack: %w", err))
+	}
 	if p.f == nil {
-		f, err := os.CreateTemp(p.dir, "calldir-packed-*")
+		f, err := os.CreateTemp(p.dir, spillPattern("packed"))
 		if err != nil {
 			return p.fail(fmt.Errorf("pack: %w", err))
 		}

@@ -42,9 +42,10 @@ const (
 	// a read buffer. More runs are first merged into bigger ones, oldest
 	// first, which costs one more read and write of those runs.
 	maxFanIn = 128
-	// runPattern names the run files, for os.CreateTemp.
-	runPattern = "calldir-run-*"
 )
+
+// runPattern names the run files, for os.CreateTemp (spill.go).
+var runPattern = spillPattern("run")
 
 // Runs collects numbers in memory up to a budget, and spills sorted,
 // deduplicated runs to temporary files in a directory when the budget is
@@ -161,6 +162,10 @@ func (r *Runs) makeRoom() error {
 // spill sorts the buffer and writes it as a run file.
 func (r *Runs) spill() error {
 	nums := r.sorter.SortDedupeParallel(r.buf, 0)
+	// A run is delta varints: at least a byte a number.
+	if err := CheckSpace(r.dir, int64(len(nums))); err != nil {
+		return fmt.Errorf("spill run %d: %w", r.spilled+1, err)
+	}
 	path, err := r.writeRun(uint64(len(nums)), func(w *runWriter) error { return w.WriteSlice(nums) })
 	if err != nil {
 		return fmt.Errorf("spill run %d: %w", r.spilled+1, err)

@@ -1,0 +1,134 @@
+package compiler
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+
+	"github.com/calldir/calldir/compiler/sortx"
+	"github.com/calldir/calldir/shard"
+)
+
+// A build holds at most maxShards shards of MaxPerShard entries
+// (output.go). Ranges are expanded only when the entries are packed, after
+// every input is read, so "+1 ##########" (ten billion numbers) was read,
+// packed and spilled (10 GB, 144 s) before the layout refused it, and
+// "+1 ##############" filled the disk. A range's size is known when it is
+// parsed, and the distinct numbers of the ranges less the allowlisted ones
+// are a lower bound of the entries: a build they cannot fit in is refused
+// at once, with nothing read, packed or written:
+//
+//	--pattern, config patterns   before any input is read
+//	patterns in lists            while reading, once they pass the bound
+//	with allowlists              once the allowlists are read (they may
+//	                             take numbers out of a range), before any
+//	                             range is expanded
+//
+// The union of the ranges counts, not the sum of their sizes, so that
+// overlapping patterns are not refused. The same bound, a byte a number
+// (the packed entries past their memory), is checked against the free
+// space of the spill directory.
+
+// rangeGuard is the running check of the ranges while reading.
+type rangeGuard struct {
+	next int64 // compilation.rangeNs above which the union may not fit
+	at   int   // ranges at the last union
+}
+
+// capacity is the most entries a build of c holds. Without MaxPerShard
+// (validate --raw) it is the most any build holds.
+func (c *compilation) capacity() (limit int64, per int) {
+	per = c.opts.MaxPerShard
+	if per <= 0 {
+		per = shard.MaxEntriesPerRequest
+	}
+	return int64(per) * maxShards, per
+}
+
+// rangeEntries is the count of distinct numbers in rs that are not in
+// allow (sorted, distinct).
+func rangeEntries(rs []Range, allow []int64) int64 {
+	var n int64
+	for _, iv := range coalesce(rs) {
+		lo, _ := slices.BinarySearch(allow, iv[0])
+		hi, _ := slices.BinarySearch(allow, iv[1]+1)
+		n += iv[1] - iv[0] + 1 - int64(hi-lo)
+	}
+	return n
+}
+
+// checkRanges refuses ranges whose distinct numbers, less those in allow,
+// cannot fit in a build or, packed, in the spill directory. It returns
+// their count.
+func (c *compilation) checkRanges(rs []Range, allow []int64) (int64, error) {
+	if c.opts.Kind != shard.KindBlock || len(rs) == 0 {
+		return 0, nil
+	}
+	n := rangeEntries(rs, allow)
+	if limit, per := c.capacity(); n > limit {
+		big := rs[0]
+		for _, r := range rs {
+			if r.Size() > big.Size() {
+				big = r
+			}
+		}
+		where := big.Source
+		if big.Line > 0 {
+			where += ":" + strconv.FormatInt(big.Line, 10)
+		}
+		shards := (n + int64(per) - 1) / int64(per)
+		return n, &UsageError{fmt.Sprintf("patterns: %d distinct numbers (overlaps and allowlisted numbers counted out) need %d shards of %d, that is %d extensions: more than the %d a build holds; the largest is %q (%s), %d numbers; narrow the patterns or raise --max-per-shard (at most %d); nothing written",
+			n, shards, per, shards, maxShards, big.Text, where, big.Size(), shard.MaxEntriesPerRequest)}
+	}
+	mem := c.opts.Memory
+	if mem <= 0 {
+		mem = DefaultMemory
+	}
+	// The packed entries keep mem/8 in memory (Compile); past it, a
+	// number of a range is at least a byte of the spill file.
+	if err := sortx.CheckSpace(c.opts.TempDir, n-mem/8); err != nil {
+		return n, fmt.Errorf("patterns: %d numbers to pack: %w", n, err)
+	}
+	return n, nil
+}
+
+// guardBeforeReading checks the ranges of the options before any input is
+// read, and sets up the running check. With allowlists, both wait for
+// them.
+func (c *compilation) guardBeforeReading() error {
+	if len(c.opts.Allow) > 0 {
+		c.guard.next = math.MaxInt64
+		return nil
+	}
+	n, err := c.checkRanges(c.opts.Ranges, nil)
+	if err != nil {
+		return err
+	}
+	limit, _ := c.capacity()
+	c.guard.next = limit - n // union ≤ n + the sizes added: fits below this
+	return nil
+}
+
+// guardRanges is the running check of addRange. It takes the union again
+// only when the sizes added since the last one could have passed the
+// bound, and past 1,024 ranges at most once per doubling of them: the
+// check before any range is expanded (Compile) is exact.
+func (c *compilation) guardRanges() {
+	g := &c.guard
+	if c.err != nil || c.rangeNs <= g.next {
+		return
+	}
+	if k := len(c.ranges); k > 1024 && k < 2*g.at {
+		return
+	}
+	g.at = len(c.ranges)
+	n, err := c.checkRanges(append(slices.Clip(c.ranges), c.opts.Ranges...), nil)
+	if err != nil {
+		c.err = err
+		c.cancel(err) // stops the block pipeline too; Compile returns c.err
+		return
+	}
+	limit, _ := c.capacity()
+	g.next = c.rangeNs + limit - n
+}
