@@ -102,14 +102,14 @@ func writeDirAtomic(ctx context.Context, dir, manifest string, fill func(tmp str
 	if _, err := InspectOutput(dir, manifest); err != nil {
 		return err
 	}
-	if _, err := removeStaleTemps(dir); err != nil {
+	if _, err := RemoveStaleTemps(dir); err != nil {
 		return err
 	}
 	parent := filepath.Dir(dir)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", parent, err)
 	}
-	tmp, err := os.MkdirTemp(parent, tempPrefix(dir))
+	tmp, err := os.MkdirTemp(parent, TempPrefix(dir))
 	if err != nil {
 		return fmt.Errorf("create temporary directory: %w", err)
 	}

@@ -7,9 +7,9 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"strconv"
 	"strings"
 
+	"github.com/calldir/calldir/compiler/sortx"
 	"github.com/calldir/calldir/shard"
 )
 
@@ -223,20 +223,23 @@ func typeName(t fs.FileMode) string {
 }
 
 // Temporary siblings of an output are named
-// ".NAME.calldir-tmp-PID-RANDOM" (and "….old" while swapping on systems
-// without an atomic exchange): unmistakably calldir's, with the PID of the
-// process that owns them, so that a later run removes those of a process
+// ".NAME.calldir-tmp-OWNER-RANDOM" (and "….old" while swapping on systems
+// without an atomic exchange), OWNER being sortx.Owner: the PID of the
+// process that made them, and on Linux its PID namespace. They are
+// unmistakably calldir's, so that a later run removes those of a process
 // that died (kill -9, power loss) and never those of one still running.
 const tmpMark = ".calldir-tmp-"
 
-// tempPrefix is the MkdirTemp pattern of dir's temporary sibling.
-func tempPrefix(dir string) string {
-	return "." + filepath.Base(dir) + tmpMark + strconv.Itoa(os.Getpid()) + "-"
+// TempPrefix is the os.CreateTemp/MkdirTemp pattern of the temporary
+// sibling of path (an output directory or a report file).
+func TempPrefix(path string) string {
+	return "." + filepath.Base(path) + tmpMark + sortx.Owner(os.Getpid()) + "-"
 }
 
-// removeStaleTemps removes the temporary siblings of dir left by calldir
-// processes that are no longer running, and returns their names.
-func removeStaleTemps(dir string) ([]string, error) {
+// RemoveStaleTemps removes the temporary siblings of dir (an output
+// directory or a report file) left by calldir processes that are no longer
+// running, and returns their names.
+func RemoveStaleTemps(dir string) ([]string, error) {
 	parent := filepath.Dir(dir)
 	ents, err := os.ReadDir(parent)
 	if errors.Is(err, os.ErrNotExist) {
@@ -252,9 +255,8 @@ func removeStaleTemps(dir string) ([]string, error) {
 		if !ok {
 			continue
 		}
-		pidText, _, ok := strings.Cut(rest, "-")
-		pid, err := strconv.Atoi(pidText)
-		if !ok || err != nil || pid <= 0 || processAlive(pid) {
+		tok, _, ok := strings.Cut(rest, "-")
+		if !ok || !sortx.OwnerGone(tok) {
 			continue
 		}
 		if _, err := os.Lstat(dir); strings.HasSuffix(e.Name(), ".old") && errors.Is(err, os.ErrNotExist) {

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/calldir/calldir/compiler/sortx"
 )
 
 // Tests of the guarantees of writes to --out (README, "What calldir never
@@ -215,13 +217,13 @@ func TestGuardStaleTemporaries(t *testing.T) {
 	mustWrite(t, "list.txt", goodList)
 	mustCLI(t, 0, "compile", "-q", "-o", "build", "list.txt")
 	dead := deadPID(t)
-	stale := ".build.calldir-tmp-" + strconv.Itoa(dead) + "-123456"
+	stale := ".build.calldir-tmp-" + sortx.Owner(dead) + "-123456"
 	mustWrite(t, filepath.Join(stale, "block-0001.shard"), strings.Repeat("x", 1000))
-	staleOld := ".build.calldir-tmp-" + strconv.Itoa(dead) + "-654321.old"
+	staleOld := ".build.calldir-tmp-" + sortx.Owner(dead) + "-654321.old"
 	mustWrite(t, filepath.Join(staleOld, "manifest.json"), "{}")
-	live := ".build.calldir-tmp-" + strconv.Itoa(os.Getpid()) + "-999"
+	live := ".build.calldir-tmp-" + sortx.Owner(os.Getpid()) + "-999"
 	mustWrite(t, filepath.Join(live, "x"), "in use\n")
-	foreign := []string{".build.tmp-123", ".build.calldir-tmp-notapid-1", ".other.calldir-tmp-" + strconv.Itoa(dead) + "-1"}
+	foreign := []string{".build.tmp-123", ".build.calldir-tmp-notapid-1", ".other.calldir-tmp-" + sortx.Owner(dead) + "-1", ".build.calldir-tmp-" + strconv.Itoa(dead) + ".999-1"}
 	for _, f := range foreign {
 		mustWrite(t, filepath.Join(f, "x"), "not ours to remove\n")
 	}
@@ -278,7 +280,7 @@ func TestGuardKilledCompileLeftovers(t *testing.T) {
 		}
 		exited := make(chan struct{})
 		go func() { cmd.Wait(); close(exited) }()
-		pattern := filepath.Join(dir, ".build.calldir-tmp-"+strconv.Itoa(cmd.Process.Pid)+"-*")
+		pattern := filepath.Join(dir, ".build.calldir-tmp-"+sortx.Owner(cmd.Process.Pid)+"-*")
 	poll: // kill it as soon as its temporary sibling exists
 		for {
 			select {

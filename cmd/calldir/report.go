@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"github.com/calldir/calldir/compiler"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -85,7 +86,10 @@ func createOut(path string, noClobber bool) (*outFile, error) {
 		}
 		break
 	}
-	f, err := os.CreateTemp(filepath.Dir(o.target), "."+filepath.Base(o.target)+".tmp-")
+	// The temporary is named like an output's (calldir's mark and owner),
+	// and the temporaries a killed run left beside the report go first.
+	compiler.RemoveStaleTemps(o.target)
+	f, err := os.CreateTemp(filepath.Dir(o.target), compiler.TempPrefix(o.target))
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}

@@ -39,6 +39,27 @@ func ownerToken(pid int) string {
 	return strconv.Itoa(pid)
 }
 
+// Owner is the owner token of process pid (in this process's PID
+// namespace) as calldir writes it into the names of its temporaries: the
+// spill files here, and the temporary siblings of an output directory.
+func Owner(pid int) string { return ownerToken(pid) }
+
+// OwnerGone reports whether the process an owner token names is known to
+// have ended: a token of this PID namespace whose PID is no running
+// process. A token of another namespace, or one that does not parse, is
+// never gone: what calldir cannot prove stale it keeps.
+func OwnerGone(tok string) bool {
+	pidText, ns, _ := strings.Cut(tok, ".")
+	if ns != myNS {
+		return false
+	}
+	pid, err := strconv.Atoi(pidText)
+	if err != nil || pid <= 0 || strconv.Itoa(pid) != pidText || pid == os.Getpid() {
+		return false
+	}
+	return !processAlive(pid)
+}
+
 // spillPattern is the os.CreateTemp pattern of this process's spill files
 // of kind what.
 func spillPattern(what string) string { return spillPrefix + owner + "-" + what + "-*" }
