@@ -123,7 +123,15 @@ func newApp(e *env) *cli.App {
 			if c.Args().Len() > 0 {
 				return usagef("unknown command %q (see calldir --help)", c.Args().First())
 			}
-			return cli.ShowAppHelp(c)
+			// No command is a usage error: the help goes to stderr and the
+			// exit status is 2, so a script that forgot its command does
+			// not pass. calldir --help is the way to ask for it (exit 0).
+			c.App.Writer = e.stderr
+			defer func() { c.App.Writer = e.stdout }()
+			if err := cli.ShowAppHelp(c); err != nil {
+				return err
+			}
+			return usagef("no command given (see calldir --help)")
 		},
 	}
 }
