@@ -89,6 +89,14 @@ EXAMPLES:
 			if o.format != "text" && o.format != "json" {
 				return usagef("--format %q: want text or json", o.format)
 			}
+			// A zero or negative duration would mean no limit to the
+			// verifier: refuse it rather than run the whole matrix.
+			if o.budget <= 0 {
+				return usagef("--budget %s: want a duration above 0, such as 120s", o.budget)
+			}
+			if o.shrinkT <= 0 {
+				return usagef("--shrink-budget %s: want a duration above 0, such as 20s (--no-shrink turns shrinking off)", o.shrinkT)
+			}
 			if o.scale <= 0 || o.scale > 10 {
 				return usagef("--scale %g: want a factor above 0, at most 10", o.scale)
 			}
