@@ -69,11 +69,19 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	// rowDone, when set, is called each time explore or replay finishes a
+	// row (a case, a step): tests interrupt a run at a known point with it.
+	rowDone func()
 }
 
 // run builds the app, runs it on args and returns the exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	return runEnv(ctx, args, &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv})
+}
+
+// runEnv is run with the outside world given as an env.
+func runEnv(ctx context.Context, args []string, e *env) int {
+	stderr := e.stderr
 	app := newApp(e)
 	if len(args) > 0 {
 		args = append(args[:1:1], permuteArgs(app, args[1:])...)

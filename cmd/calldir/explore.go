@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -151,22 +152,37 @@ func runExplore(ctx context.Context, o verifier.ExploreOptions, format string, e
 		if isTerminal(e.stderr) {
 			fmt.Fprintf(e.stderr, "\r\033[Kcase %d: %s / %s / %s: %s (%s elapsed)", c.N, c.Pattern, c.Settings, c.Fault, c.Outcome, time.Since(start).Round(time.Second))
 		}
+		if e.rowDone != nil {
+			e.rowDone()
+		}
 	}
 	rep, err := verifier.Explore(ctx, o)
 	if isTerminal(e.stderr) {
 		fmt.Fprint(e.stderr, "\r\033[K")
 	}
-	if err != nil {
+	// Interrupted, the report holds the cases finished so far: print
+	// them, then let the interruption decide the exit status.
+	interrupted := errors.Is(err, context.Canceled) && rep != nil
+	if err != nil && !interrupted {
 		return err
 	}
 	if format == "json" {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
-			return err
+		if perr := enc.Encode(struct {
+			*verifier.ExploreReport
+			Interrupted bool `json:"interrupted,omitempty"`
+		}{rep, interrupted}); perr != nil {
+			return errors.Join(err, perr)
 		}
 	} else {
 		printExplore(e.stdout, rep, time.Since(start))
+		if interrupted {
+			fmt.Fprintf(e.stdout, "explore: interrupted after %d case(s); the rest did not run\n", len(rep.Cases))
+		}
+	}
+	if interrupted {
+		return err
 	}
 	for _, c := range rep.Cases {
 		unsafe := c.Settings == "journal-off" || c.Settings == "journal-memory" || c.Fault == "kill+delete-journal" || c.Fault == "kill+delete-wal" || c.Fault == "unlocked-writer"
