@@ -168,6 +168,32 @@ func TestGuardPatternSingleX(t *testing.T) {
 	assertSameTree(t, dir, before, "build", "rejects.csv", "build3")
 }
 
+// 9e: a region, accept or format that parses as TOML but names nothing
+// known is reported with the configuration's file and line and the key.
+func TestGuardConfigKeyLines(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	mustWrite(t, filepath.Join(dir, "a.txt"), "+12125550123\n")
+	cases := []struct{ name, toml, want string }{
+		{"source-region", "[[source]]\npath = \"a.txt\"\nregion = \"ZZ\"\n", `:3: source[0].region: unknown region "ZZ"`},
+		{"source-accept", "# a comment\n[[source]]\npath = \"a.txt\"\n\n  accept = \"maybe\"\n", `:5: source[0].accept: unknown accept policy "maybe"`},
+		{"source-format", "[[source]]\npath = \"a.txt\"\n[[source]]\npath = \"a.txt\"\nformat = \"xml\"\n", `:5: source[1].format: unknown input format "xml"`},
+		{"allow-inline", "allow = [ {path = \"a.txt\"},\n  {path = \"a.txt\", region = \"QQ\"} ]\n[[source]]\npath = \"a.txt\"\n", `:2: allow[1].region: unknown region "QQ"`},
+		{"top-region", "out = \"build\"\nregion = \"ZZ\"\n[[source]]\npath = \"a.txt\"\n", `:2: region: unknown region "ZZ"`},
+	}
+	for _, tc := range cases {
+		mustWrite(t, filepath.Join(dir, tc.name+".toml"), tc.toml)
+	}
+	before := snapshotTree(t, dir)
+	for _, tc := range cases {
+		_, stderr := mustCLI(t, 2, "compile", "-q", "--config", tc.name+".toml", "--out", "build")
+		if !strings.Contains(stderr, "calldir: "+tc.name+".toml"+tc.want) {
+			t.Errorf("%s: stderr %q, want %q", tc.name, stderr, tc.name+".toml"+tc.want)
+		}
+	}
+	assertSameTree(t, dir, before)
+}
+
 // 9h: calldir without a command is a usage error: the usage on stderr,
 // exit 2; calldir --help is a request for it, exit 0 on stdout.
 func TestGuardNoArguments(t *testing.T) {
