@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"math"
@@ -189,6 +190,34 @@ func TestGuardConfigKeyLines(t *testing.T) {
 		_, stderr := mustCLI(t, 2, "compile", "-q", "--config", tc.name+".toml", "--out", "build")
 		if !strings.Contains(stderr, "calldir: "+tc.name+".toml"+tc.want) {
 			t.Errorf("%s: stderr %q, want %q", tc.name, stderr, tc.name+".toml"+tc.want)
+		}
+	}
+	assertSameTree(t, dir, before)
+}
+
+// 9g: each wrap adds its context once: compress/gzip's own errors begin
+// with "gzip: ", and were wrapped in another.
+func TestGuardGzipErrorsPrefixedOnce(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	var good bytes.Buffer
+	zw := gzip.NewWriter(&good)
+	zw.Write([]byte("+12125550123\n+12125550124\n"))
+	zw.Close()
+	badCRC := append([]byte(nil), good.Bytes()...)
+	badCRC[len(badCRC)-5] ^= 0xff // the CRC-32 in the trailer
+	mustWrite(t, filepath.Join(dir, "header.gz"), "\x1f\x8bnot a gzip header at all")
+	mustWrite(t, filepath.Join(dir, "checksum.gz"), string(badCRC))
+	before := snapshotTree(t, dir)
+	for _, tc := range []struct{ file, want string }{
+		{"header.gz", "header.gz: gzip: invalid header"},
+		{"checksum.gz", "checksum.gz: gzip: invalid checksum"},
+	} {
+		for _, args := range [][]string{{"compile", "-q", "--out", "build", tc.file}, {"validate", "--raw", tc.file}} {
+			_, stderr := mustCLI(t, 2, args...)
+			if !strings.Contains(stderr, tc.want) || strings.Contains(stderr, "gzip: gzip:") {
+				t.Errorf("%s: stderr %q, want %q once", strings.Join(args, " "), stderr, tc.want)
+			}
 		}
 	}
 	assertSameTree(t, dir, before)
