@@ -114,7 +114,7 @@ func openInput(path string, format Format, stdin io.Reader) (*input, error) {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
 			in.close()
-			return nil, &InputError{Path: path, Err: fmt.Errorf("gzip: %w", err)}
+			return nil, &InputError{Path: path, Err: gzipErr(err)}
 		}
 		in.gzip = true
 		body = zr
@@ -187,9 +187,19 @@ func readErr(err error, gz bool) error {
 		return errors.New("gzip: unexpected end of data (truncated download?)")
 	}
 	if gz {
-		return fmt.Errorf("gzip: %w", err)
+		return gzipErr(err)
 	}
 	return err
+}
+
+// gzipErr gives a decompression error its context once: compress/gzip's
+// own errors (ErrHeader, ErrChecksum) already begin with "gzip: ", which
+// wrapping again made "gzip: gzip: invalid header".
+func gzipErr(err error) error {
+	if errors.Is(err, gzip.ErrHeader) || errors.Is(err, gzip.ErrChecksum) {
+		return err
+	}
+	return fmt.Errorf("gzip: %w", err)
 }
 
 func unwrapPathError(err error) error {

@@ -56,7 +56,8 @@ func digitsOnly(s string) bool {
 }
 
 // ParsePattern reads "+CC DIGITS ###…" (the wildcards '#' or 'X' only at
-// the end; spaces, dashes and dots ignored) or "FIRST..LAST" (E.164, '+'
+// the end, a lone 'X' not one, as in IsPattern; spaces, dashes and dots
+// ignored) or "FIRST..LAST" (E.164, '+'
 // optional). The digits are E.164: country code first, at most 15 in all,
 // and the country code must exist.
 func ParsePattern(s string) (Range, error) {
@@ -86,6 +87,11 @@ func ParsePattern(s string) (Range, error) {
 	if p.wild == 0 {
 		return r, fmt.Errorf("pattern %q has no wildcard (# or X at the end)", r.Text)
 	}
+	// The rule of IsPattern, so that --pattern and a list line agree: a
+	// lone trailing 'X' is a cut-off extension, not a wildcard.
+	if p.wild == 1 && p.hashes == 0 {
+		return r, fmt.Errorf("pattern %q: a single trailing X is not a wildcard (it reads as a cut-off extension); write # for one wildcard digit", r.Text)
+	}
 	span := int64(1)
 	for i := 0; i < p.wild; i++ {
 		span *= 10
@@ -97,7 +103,8 @@ func ParsePattern(s string) (Range, error) {
 
 type patDigits struct {
 	digits string
-	wild   int
+	wild   int // wildcards, '#' or 'X'
+	hashes int // of them '#'
 	value  int64
 }
 
@@ -113,6 +120,9 @@ func patternDigits(s string, wildOK bool) (patDigits, error) {
 			b.WriteRune(c)
 		case wildOK && (c == '#' || c == 'X'):
 			p.wild++
+			if c == '#' {
+				p.hashes++
+			}
 		case c == '+' && b.Len() == 0 && p.wild == 0, c == ' ', c == '-', c == '.', c == '(', c == ')':
 		default:
 			return p, fmt.Errorf("pattern %q: unexpected %q", s, c)

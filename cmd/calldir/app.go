@@ -69,11 +69,19 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	// rowDone, when set, is called each time explore or replay finishes a
+	// row (a case, a step): tests interrupt a run at a known point with it.
+	rowDone func()
 }
 
 // run builds the app, runs it on args and returns the exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	return runEnv(ctx, args, &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv})
+}
+
+// runEnv is run with the outside world given as an env.
+func runEnv(ctx context.Context, args []string, e *env) int {
+	stderr := e.stderr
 	app := newApp(e)
 	if len(args) > 0 {
 		args = append(args[:1:1], permuteArgs(app, args[1:])...)
@@ -123,7 +131,15 @@ func newApp(e *env) *cli.App {
 			if c.Args().Len() > 0 {
 				return usagef("unknown command %q (see calldir --help)", c.Args().First())
 			}
-			return cli.ShowAppHelp(c)
+			// No command is a usage error: the help goes to stderr and the
+			// exit status is 2, so a script that forgot its command does
+			// not pass. calldir --help is the way to ask for it (exit 0).
+			c.App.Writer = e.stderr
+			defer func() { c.App.Writer = e.stdout }()
+			if err := cli.ShowAppHelp(c); err != nil {
+				return err
+			}
+			return usagef("no command given (see calldir --help)")
 		},
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/calldir/calldir/compiler"
 	"github.com/calldir/calldir/e164"
 	"github.com/pelletier/go-toml/v2"
+	"github.com/pelletier/go-toml/v2/unstable"
 )
 
 // config is the TOML build configuration of compile --config. Keys are the
@@ -100,31 +101,83 @@ func loadConfig(path string) (*config, []byte, error) {
 	return &c, b, nil
 }
 
-// keyLine finds the line of the n-th (0-based) occurrence of a table
-// array header, or of a key inside it, for messages about values that
-// parse but do not make sense.
-func keyLine(src []byte, table string, n int, key string) int {
-	lines := strings.Split(string(src), "\n")
-	seen := -1
-	for i, l := range lines {
-		t := strings.TrimSpace(l)
-		if t == "[["+table+"]]" {
-			seen++
-			if seen == n && key == "" {
-				return i + 1
-			}
-			continue
+// configLines maps every key of a configuration to its line, named as
+// in messages: "region", "source[1]" (the table's header), "source[1].region".
+// [[table]] headers and arrays of inline tables (source = [{…}, {…}]) are
+// numbered alike. The positions come from go-toml's parser, so quoting,
+// comments and spacing cannot mislead it; the file has already decoded, so
+// the parse succeeds.
+func configLines(src []byte) map[string]int {
+	lines := map[string]int{}
+	var p unstable.Parser
+	p.Reset(src)
+	line := func(n *unstable.Node) int {
+		if n.Raw.Length == 0 {
+			return 0
 		}
-		if seen == n && key != "" {
-			if strings.HasPrefix(t, "[") {
-				break
+		return p.Shape(n.Raw).Start.Line
+	}
+	// key joins a dotted key and gives the line of its first part.
+	key := func(n *unstable.Node) (string, int) {
+		var parts []string
+		at := 0
+		for it := n.Key(); it.Next(); {
+			k := it.Node()
+			parts = append(parts, string(k.Data))
+			if at == 0 {
+				at = line(k)
 			}
-			if k, _, ok := strings.Cut(t, "="); ok && strings.TrimSpace(k) == key {
-				return i + 1
+		}
+		return strings.Join(parts, "."), at
+	}
+	var keyValue func(prefix string, kv *unstable.Node)
+	keyValue = func(prefix string, kv *unstable.Node) {
+		k, at := key(kv)
+		name := prefix + k
+		lines[name] = at
+		switch v := kv.Value(); v.Kind {
+		case unstable.InlineTable:
+			for it := v.Children(); it.Next(); {
+				keyValue(name+".", it.Node())
+			}
+		case unstable.Array:
+			i := 0
+			for it := v.Children(); it.Next(); i++ {
+				el := it.Node()
+				if el.Kind != unstable.InlineTable {
+					continue
+				}
+				table := fmt.Sprintf("%s[%d]", name, i)
+				lines[table] = max(line(el), at)
+				for kt := el.Children(); kt.Next(); {
+					keyValue(table+".", kt.Node())
+				}
 			}
 		}
 	}
-	return 0
+	count := map[string]int{}
+	table := ""
+	for p.NextExpression() {
+		e := p.Expression()
+		switch e.Kind {
+		case unstable.ArrayTable:
+			k, at := key(e)
+			table = fmt.Sprintf("%s[%d]", k, count[k])
+			count[k]++
+			lines[table] = at
+		case unstable.Table:
+			k, at := key(e)
+			table = k
+			lines[table] = at
+		case unstable.KeyValue:
+			prefix := ""
+			if table != "" {
+				prefix = table + "."
+			}
+			keyValue(prefix, e)
+		}
+	}
+	return lines
 }
 
 // applyConfig fills compile options from the configuration, leaving the
@@ -163,8 +216,57 @@ func applyConfig(path string, c *config, src []byte, o *compileOpts, set func(st
 	if c.AllowEmpty && !set("allow-empty") {
 		o.allowEmpty = true
 	}
+	lines := configLines(src)
+	// badKey reports a key's value with the key's line (or, for a key
+	// that is missing, its table's).
+	badKey := func(name, table, format string, a ...any) error {
+		line := lines[name]
+		if line == 0 {
+			line = lines[table]
+		}
+		return usageError{&configError{file: path, line: line, key: name, msg: fmt.Sprintf(format, a...)}}
+	}
 	bad := func(table string, i int, key, format string, a ...any) error {
-		return usageError{&configError{file: path, line: keyLine(src, table, i, key), key: fmt.Sprintf("%s[%d].%s", table, i, key), msg: fmt.Sprintf(format, a...)}}
+		t := fmt.Sprintf("%s[%d]", table, i)
+		return badKey(t+"."+key, t, format, a...)
+	}
+	// The values that parse but name nothing known, checked here where
+	// the line is known: later they would fail without it.
+	if c.Region != "" && !set("region") {
+		if _, err := e164.New(c.Region, e164.PolicyPossible); err != nil {
+			return badKey("region", "", "%v", err)
+		}
+	}
+	if c.Accept != "" && !set("accept") {
+		if _, err := e164.ParsePolicy(c.Accept); err != nil {
+			return badKey("accept", "", "%v", err)
+		}
+	}
+	if c.InputFormat != "" && !set("input-format") {
+		if _, err := compiler.ParseFormat(c.InputFormat); err != nil {
+			return badKey("input_format", "", "%v", err)
+		}
+	}
+	for i, s := range append(append([]configSource(nil), c.Sources...), c.Allow...) {
+		table, idx := "source", i
+		if i >= len(c.Sources) {
+			table, idx = "allow", i-len(c.Sources)
+		}
+		if s.Region != "" {
+			if _, err := e164.New(s.Region, e164.PolicyPossible); err != nil {
+				return bad(table, idx, "region", "%v", err)
+			}
+		}
+		if s.Accept != "" {
+			if _, err := e164.ParsePolicy(s.Accept); err != nil {
+				return bad(table, idx, "accept", "%v", err)
+			}
+		}
+		if s.Format != "" {
+			if _, err := compiler.ParseFormat(s.Format); err != nil {
+				return bad(table, idx, "format", "%v", err)
+			}
+		}
 	}
 	expand := func(table string, list []configSource) ([]configSource, error) {
 		var out []configSource
@@ -223,29 +325,8 @@ func applyConfig(path string, c *config, src []byte, o *compileOpts, set func(st
 		if err != nil {
 			return bad("pattern", i, "pattern", "%v", err)
 		}
-		r.Source, r.Line = path, int64(keyLine(src, "pattern", i, "pattern"))
+		r.Source, r.Line = path, int64(lines[fmt.Sprintf("pattern[%d].pattern", i)])
 		o.ranges = append(o.ranges, r)
-	}
-	for i, s := range append(append([]configSource(nil), c.Sources...), c.Allow...) {
-		table, idx := "source", i
-		if i >= len(c.Sources) {
-			table, idx = "allow", i-len(c.Sources)
-		}
-		if s.Region != "" {
-			if _, err := e164.New(s.Region, e164.PolicyPossible); err != nil {
-				return bad(table, idx, "region", "%v", err)
-			}
-		}
-		if s.Accept != "" {
-			if _, err := e164.ParsePolicy(s.Accept); err != nil {
-				return bad(table, idx, "accept", "%v", err)
-			}
-		}
-		if s.Format != "" {
-			if _, err := compiler.ParseFormat(s.Format); err != nil {
-				return bad(table, idx, "format", "%v", err)
-			}
-		}
 	}
 	return nil
 }

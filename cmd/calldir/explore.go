@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -89,6 +90,14 @@ EXAMPLES:
 			if o.format != "text" && o.format != "json" {
 				return usagef("--format %q: want text or json", o.format)
 			}
+			// A zero or negative duration would mean no limit to the
+			// verifier: refuse it rather than run the whole matrix.
+			if o.budget <= 0 {
+				return usagef("--budget %s: want a duration above 0, such as 120s", o.budget)
+			}
+			if o.shrinkT <= 0 {
+				return usagef("--shrink-budget %s: want a duration above 0, such as 20s (--no-shrink turns shrinking off)", o.shrinkT)
+			}
 			if o.scale <= 0 || o.scale > 10 {
 				return usagef("--scale %g: want a factor above 0, at most 10", o.scale)
 			}
@@ -143,22 +152,37 @@ func runExplore(ctx context.Context, o verifier.ExploreOptions, format string, e
 		if isTerminal(e.stderr) {
 			fmt.Fprintf(e.stderr, "\r\033[Kcase %d: %s / %s / %s: %s (%s elapsed)", c.N, c.Pattern, c.Settings, c.Fault, c.Outcome, time.Since(start).Round(time.Second))
 		}
+		if e.rowDone != nil {
+			e.rowDone()
+		}
 	}
 	rep, err := verifier.Explore(ctx, o)
 	if isTerminal(e.stderr) {
 		fmt.Fprint(e.stderr, "\r\033[K")
 	}
-	if err != nil {
+	// Interrupted, the report holds the cases finished so far: print
+	// them, then let the interruption decide the exit status.
+	interrupted := errors.Is(err, context.Canceled) && rep != nil
+	if err != nil && !interrupted {
 		return err
 	}
 	if format == "json" {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
-			return err
+		if perr := enc.Encode(struct {
+			*verifier.ExploreReport
+			Interrupted bool `json:"interrupted,omitempty"`
+		}{rep, interrupted}); perr != nil {
+			return errors.Join(err, perr)
 		}
 	} else {
 		printExplore(e.stdout, rep, time.Since(start))
+		if interrupted {
+			fmt.Fprintf(e.stdout, "explore: interrupted after %d case(s); the rest did not run\n", len(rep.Cases))
+		}
+	}
+	if interrupted {
+		return err
 	}
 	for _, c := range rep.Cases {
 		unsafe := c.Settings == "journal-off" || c.Settings == "journal-memory" || c.Fault == "kill+delete-journal" || c.Fault == "kill+delete-wal" || c.Fault == "unlocked-writer"

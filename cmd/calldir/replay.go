@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -124,13 +125,29 @@ func runReplay(ctx context.Context, o replayOpts, args []string, e *env) error {
 		}
 	}
 	opts := verifier.Options{Dir: o.keep}
-	if isTerminal(e.stderr) && len(p.Steps) > 1 {
-		opts.Progress = func(i int, st verifier.StepReport) {
+	// The steps finished so far, printed if the run is interrupted: the
+	// verifier returns no report then.
+	var done []verifier.StepReport
+	status := isTerminal(e.stderr) && len(p.Steps) > 1
+	opts.Progress = func(i int, st verifier.StepReport) {
+		done = append(done, st)
+		if status {
 			fmt.Fprintf(e.stderr, "\r\033[Kstep %d/%d: %s: %s", i+1, len(p.Steps), st.Step, st.Outcome)
 		}
-		defer fmt.Fprint(e.stderr, "\r\033[K")
+		if e.rowDone != nil {
+			e.rowDone()
+		}
 	}
 	rep, err := verifier.Replay(ctx, p, opts)
+	if status {
+		fmt.Fprint(e.stderr, "\r\033[K")
+	}
+	if errors.Is(err, context.Canceled) {
+		if perr := printPartialReplay(e.stdout, o.format, path, p, done); perr != nil {
+			return errors.Join(err, perr)
+		}
+		return err
+	}
 	if err != nil {
 		return err
 	}
@@ -149,25 +166,25 @@ func runReplay(ctx context.Context, o replayOpts, args []string, e *env) error {
 	return nil
 }
 
+// printPartialReplay prints the steps an interrupted replay finished,
+// without the final checks, which did not run.
+func printPartialReplay(w io.Writer, format, path string, p *verifier.Plan, done []verifier.StepReport) error {
+	if format == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			Settings    string                `json:"settings"`
+			Steps       []verifier.StepReport `json:"steps"`
+			Interrupted bool                  `json:"interrupted"`
+		}{p.Settings.Short(), append([]verifier.StepReport{}, done...), true})
+	}
+	printReplaySteps(w, path, p.Settings.Short(), done, true)
+	_, err := fmt.Fprintf(w, "interrupted after %d of %d steps: no final integrity_check or foreign_key_check\n", len(done), len(p.Steps))
+	return err
+}
+
 func printReplay(w io.Writer, path string, rep *verifier.Report) {
-	fmt.Fprintf(w, "replay %s (settings: %s)\n", path, rep.Settings)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "#\tline\tstep\toutcome\tstmts\trows\tpages\tfree\tfile\tjournal\twal\tms\t")
-	for i, s := range rep.Steps {
-		m := s.Metrics
-		line := "-"
-		if s.Line > 0 {
-			line = fmt.Sprint(s.Line)
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%d\t%d\t%s\t%s\t%s\t%.1f\t\n", i+1, line, s.Step, s.Outcome,
-			s.Statements, group(m.Rows), m.PageCount, m.FreelistCount, bytesText(m.FileBytes), bytesText(m.JournalBytes), bytesText(m.WALBytes), s.Millis)
-	}
-	tw.Flush()
-	for i, s := range rep.Steps {
-		if s.Outcome.Detail != "" {
-			fmt.Fprintf(w, "step %d: %s: %s\n", i+1, s.Outcome, s.Outcome.Detail)
-		}
-	}
+	printReplaySteps(w, path, rep.Settings, rep.Steps, false)
 	if k := rep.Kill; k != nil {
 		fmt.Fprintf(w, "kill before statement %d of %d", k.At, k.Statements)
 		if k.Then != "" {
@@ -189,6 +206,38 @@ func printReplay(w io.Writer, path string, rep *verifier.Report) {
 		fk = fmt.Sprintf("%d violations", rep.ForeignKeyViolations)
 	}
 	fmt.Fprintf(w, "outcome: %s; integrity_check: %s; foreign_key_check: %s; %d SQL statements\n", rep.Outcome, rep.Integrity, fk, rep.Statements)
+}
+
+// printReplaySteps prints the header, one row per step and the details.
+// byIndex numbers the rows by their plan step (a partial replay's list
+// leaves out the armed steps, which the verifier reports only at the
+// end) rather than by their place in the list (a kill replay's reopen
+// row has no plan step).
+func printReplaySteps(w io.Writer, path, settings string, steps []verifier.StepReport, byIndex bool) {
+	number := func(i int, s verifier.StepReport) int {
+		if byIndex {
+			return s.Index + 1
+		}
+		return i + 1
+	}
+	fmt.Fprintf(w, "replay %s (settings: %s)\n", path, settings)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "#\tline\tstep\toutcome\tstmts\trows\tpages\tfree\tfile\tjournal\twal\tms\t")
+	for i, s := range steps {
+		m := s.Metrics
+		line := "-"
+		if s.Line > 0 {
+			line = fmt.Sprint(s.Line)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%d\t%d\t%s\t%s\t%s\t%.1f\t\n", number(i, s), line, s.Step, s.Outcome,
+			s.Statements, group(m.Rows), m.PageCount, m.FreelistCount, bytesText(m.FileBytes), bytesText(m.JournalBytes), bytesText(m.WALBytes), s.Millis)
+	}
+	tw.Flush()
+	for i, s := range steps {
+		if s.Outcome.Detail != "" {
+			fmt.Fprintf(w, "step %d: %s: %s\n", number(i, s), s.Outcome, s.Outcome.Detail)
+		}
+	}
 }
 
 func bytesText(n int64) string {

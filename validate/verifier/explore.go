@@ -14,7 +14,7 @@ import (
 // ExploreOptions tune a matrix run.
 type ExploreOptions struct {
 	Seed     uint64
-	Budget   time.Duration // stop starting new cases after this
+	Budget   time.Duration // stop starting new cases after this; 0: no limit (calldir explore refuses it)
 	Scale    float64       // pattern size factor (1 = full size)
 	OutDir   string        // shrunk plans are written here
 	Patterns []string      // only these patterns (all when empty)
