@@ -56,7 +56,8 @@ func Build(ctx context.Context, dir string) (*BuildReport, error) {
 	m, err := shard.ReadManifest(mf)
 	mf.Close()
 	if err != nil {
-		add(Finding{Kind: KindManifest, File: display(shard.ManifestName), Message: err.Error()})
+		// The finding's kind already says "manifest".
+		add(Finding{Kind: KindManifest, File: display(shard.ManifestName), Message: strings.TrimPrefix(err.Error(), "manifest: ")})
 		return r, nil
 	}
 

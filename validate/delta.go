@@ -12,6 +12,7 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/calldir/calldir/compiler"
 	"github.com/calldir/calldir/shard"
@@ -63,7 +64,7 @@ func Delta(ctx context.Context, dir string, base, target *compiler.Build) (*Delt
 	dm, err := shard.ReadDeltaManifest(mf)
 	mf.Close()
 	if err != nil {
-		add(Finding{Kind: KindManifest, File: mpath, Message: err.Error()})
+		add(Finding{Kind: KindManifest, File: mpath, Message: strings.TrimPrefix(err.Error(), "delta manifest: ")})
 		return r, nil
 	}
 	if dm.Chunk < 1 || dm.Chunk > shard.MaxEntriesPerRequest {

@@ -32,6 +32,7 @@ func Raw(ctx context.Context, opts compiler.Options) (*RawReport, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer res.Close() // its spill files
 	r.Files = len(res.Inputs)
 	for _, in := range res.Inputs {
 		r.Lines += in.Lines

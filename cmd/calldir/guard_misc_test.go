@@ -7,9 +7,12 @@ import (
 	"encoding/json"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -239,4 +242,71 @@ func TestGuardNoArguments(t *testing.T) {
 		t.Errorf("--help: stdout %q", stdout)
 	}
 	assertSameTree(t, dir, before)
+}
+
+// Item 9g: each wrap adds its context once. validate's finding kind
+// already says "manifest", and shard.Open already names the shard.
+func TestGuardNoDoubledPrefixes(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	mustWrite(t, "list.txt", "+14155550101\n+14155550102\n")
+	mustCLI(t, 0, "compile", "-q", "-o", "b", "list.txt")
+	mustCLI(t, 0, "compile", "-q", "-o", "bad", "list.txt")
+	mustWrite(t, "bad/manifest.json", `{"format":"calldir-build","format_version":1,"nosuch":1}`)
+	before := snapshotTree(t, dir)
+	code, out, _ := runCLI(t, "", "validate", "bad")
+	if code != 1 || !strings.Contains(out, "manifest") || strings.Contains(out, "manifest: manifest:") {
+		t.Errorf("validate of a bad manifest: exit %d\n%s", code, out)
+	}
+	// A damaged shard replayed from its build: its path once.
+	sh := "b/block-0001.shard"
+	b := []byte(mustRead(t, sh))
+	b[0] ^= 0xff
+	if err := os.WriteFile(sh, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before = snapshotTree(t, dir)
+	code, _, stderr := runCLI(t, "", "replay", "b")
+	if code != 2 || strings.Count(stderr, "block-0001.shard") != 1 {
+		t.Errorf("replay of a damaged shard: exit %d, the shard named %d times:\n%s", code, strings.Count(stderr, "block-0001.shard"), stderr)
+	}
+	assertSameTree(t, dir, before)
+}
+
+// Item 9f: --memory bounds the peak resident memory of a compile to
+// 1.1 × SIZE plus a fixed floor of 80 MiB (the 64 MiB of heap headroom
+// heapLimit gives, the runtime, code and number tables), whatever the
+// input size. Peak RSS is a count, not a time: it does not depend on how
+// busy the machine is.
+func TestGuardMemoryBound(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and compiles 4M lines")
+	}
+	bin := calldirBinary(t)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.txt")
+	f, err := os.Create(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := generateInto(f, 4_000_000); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	for _, mem := range []int64{16 << 20, 64 << 20} {
+		cmd := exec.Command(bin, "compile", "-q", "--memory", strconv.FormatInt(mem>>20, 10)+"MB", "--temp-dir", dir, "-o", filepath.Join(dir, "out"), "--max-shrink", "100%", in)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("compile --memory %dMB: %v\n%s", mem>>20, err, out)
+		}
+		ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+		if !ok {
+			t.Skip("no rusage here")
+		}
+		peak := int64(ru.Maxrss) << 10 // KiB on Linux
+		bound := mem + mem/10 + memoryFloor
+		t.Logf("--memory %d MiB: peak RSS %d MiB, bound %d MiB", mem>>20, peak>>20, bound>>20)
+		if peak > bound {
+			t.Errorf("--memory %d MiB: peak RSS %d MiB over the documented bound %d MiB", mem>>20, peak>>20, bound>>20)
+		}
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -258,10 +259,7 @@ func TestGuardKilledCompileLeftovers(t *testing.T) {
 		t.Skip("builds the binary")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "calldir")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := calldirBinary(t)
 	in := filepath.Join(dir, "in.txt")
 	f, err := os.Create(in)
 	if err != nil {
@@ -310,6 +308,32 @@ func TestGuardKilledCompileLeftovers(t *testing.T) {
 	if left, _ := filepath.Glob(filepath.Join(dir, ".build.calldir-tmp-*")); len(left) > 0 {
 		t.Errorf("stale temporaries left after the next compile: %v", left)
 	}
+}
+
+var testBin struct {
+	once sync.Once
+	path string
+	err  error
+	out  []byte
+}
+
+// calldirBinary builds calldir once per test run, for the tests that need
+// a real process (SIGKILL, peak RSS).
+func calldirBinary(t *testing.T) string {
+	t.Helper()
+	testBin.once.Do(func() {
+		dir, err := os.MkdirTemp("", "calldir-test-bin-")
+		if err != nil {
+			testBin.err = err
+			return
+		}
+		testBin.path = filepath.Join(dir, "calldir")
+		testBin.out, testBin.err = exec.Command("go", "build", "-o", testBin.path, ".").CombinedOutput()
+	})
+	if testBin.err != nil {
+		t.Fatalf("go build: %v\n%s", testBin.err, testBin.out)
+	}
+	return testBin.path
 }
 
 // deadPID returns the PID of a process that has exited.

@@ -16,7 +16,11 @@ import (
 
 func TestMain(m *testing.M) {
 	verifier.RunChildIfAsked() // replay's kill faults re-run this binary as the writer
-	os.Exit(m.Run())
+	code := m.Run()
+	if testBin.path != "" {
+		os.RemoveAll(filepath.Dir(testBin.path))
+	}
+	os.Exit(code)
 }
 
 var update = flag.Bool("update", false, "rewrite the expected outputs of the golden cases under fixtures/cases")

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/calldir/calldir/shard"
 	"github.com/mattn/go-sqlite3"
@@ -583,6 +584,9 @@ func (e *SourceError) Error() string {
 	var re *shard.PathError
 	if errors.As(e.Err, &re) {
 		return re.Error() // names the file and its directory already
+	}
+	if msg := e.Err.Error(); strings.HasPrefix(msg, e.Path+": ") {
+		return msg // shard.Open named it
 	}
 	var pe *os.PathError
 	if errors.As(e.Err, &pe) {

@@ -198,7 +198,7 @@ func shrinkCase(ctx context.Context, p *Plan, res *CaseResult, o ExploreOptions)
 	path := filepath.Join(o.OutDir, fmt.Sprintf("case-%03d-%s-%s-%s.plan", res.N, res.Pattern, res.Settings, res.Fault))
 	text := fmt.Sprintf("# calldir explore case %d: pattern %s, settings %s, fault %s\n# outcome: %s\n# replay: calldir replay %s\n%s",
 		res.N, res.Pattern, res.Settings, res.Fault, res.Outcome, filepath.Base(path), min.Format(o.OutDir))
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+	if err := writePlanFile(path, text); err != nil {
 		res.Note = err.Error()
 		return
 	}
@@ -209,4 +209,35 @@ func shrinkCase(ctx context.Context, p *Plan, res *CaseResult, o ExploreOptions)
 		r, err := Replay(ctx, q, Options{})
 		res.Repro = err == nil && r.Outcome.Key() == want
 	}
+}
+
+// writePlanFile writes a shrunk plan: through a temporary file renamed into
+// place, and only over nothing or a regular file (a symlink, FIFO or
+// directory of the same name is left alone).
+func writePlanFile(path, text string) error {
+	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() {
+		return fmt.Errorf("write %s: not a regular file (%v); not replacing it", path, fi.Mode().Type())
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".calldir-tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	_, err = f.WriteString(text)
+	if err == nil {
+		err = f.Chmod(0o644)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
 }
