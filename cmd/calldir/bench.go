@@ -350,8 +350,12 @@ func benchReplay(ctx context.Context, dir string, n int) (benchRow, error) {
 
 // peakRSS reads the process's peak resident set (VmHWM) on Linux; 0
 // elsewhere.
-func peakRSS() int64 {
-	b, err := os.ReadFile("/proc/self/status")
+func peakRSS() int64 { return vmHWM("self") }
+
+// vmHWM reads the peak resident memory of a process ("self" or a PID) from
+// /proc, in bytes; 0 where there is no /proc.
+func vmHWM(pid string) int64 {
+	b, err := os.ReadFile("/proc/" + pid + "/status")
 	if err != nil {
 		return 0
 	}
