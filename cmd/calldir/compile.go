@@ -45,6 +45,10 @@ Every number is normalized to E.164 with --region as the default region and
 checked with --accept; rejected lines are counted and, with --rejects, listed.
 The output directory holds fixed-width shard files and manifest.json, and is
 replaced atomically: a failed compile leaves the previous build untouched.
+--out is replaced only if calldir made it (its manifest is calldir's and
+lists every other entry); an empty build needs --allow-empty, and one that
+holds more than --max-shrink fewer entries than the build in --out or
+--base is refused. Inputs and reports inside --out are refused.
 
 REJECT REASONS:
 ` + reasonTable() + `

@@ -30,6 +30,7 @@ type config struct {
 	Conflicts   string          `toml:"conflicts"`
 	MaxRejects  string          `toml:"max_rejects"`
 	AllowEmpty  bool            `toml:"allow_empty"`
+	MaxShrink   string          `toml:"max_shrink"`
 	Base        string          `toml:"base"`
 	Delta       string          `toml:"delta"`
 	Chunk       int             `toml:"chunk"`
@@ -196,6 +197,7 @@ func applyConfig(path string, c *config, src []byte, o *compileOpts, set func(st
 		}
 	}
 	str("out", &o.out, rel(c.Out))
+	str("max-shrink", &o.maxShrink, c.MaxShrink)
 	str("region", &o.region, c.Region)
 	str("accept", &o.accept, c.Accept)
 	str("kind", &o.kind, c.Kind)

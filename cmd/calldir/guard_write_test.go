@@ -153,6 +153,11 @@ func TestGuardEmptyOrShrunkenBuild(t *testing.T) {
 	mustCLI(t, 0, "compile", "-q", "-o", "empty", "--allow-empty", "words.txt")
 	mustCLI(t, 0, "compile", "-q", "-o", "build2", "--max-shrink", "100%", "list.txt")
 	mustCLI(t, 0, "compile", "-q", "-o", "build2", "--max-shrink", "100%", "two.txt")
+	// And so may the configuration.
+	mustWrite(t, "shrink.toml", "out = \"build2\"\nmax_shrink = \"100%\"\n[[source]]\npath = \"list.txt\"\n")
+	mustWrite(t, "strict.toml", "out = \"build\"\nmax_shrink = \"10%\"\n[[source]]\npath = \"two.txt\"\n")
+	mustRefuse(t, dir, "", []string{"over --max-shrink 10%"}, "compile", "-q", "--config", "strict.toml")
+	mustCLI(t, 0, "compile", "-q", "--config", "shrink.toml")
 	mustRefuse(t, dir, "", []string{"--max-shrink \"150%\""}, "compile", "-q", "-o", "build", "--max-shrink", "150%", "list.txt")
 }
 

@@ -20,6 +20,7 @@ max_per_shard = 1000000    # at most 1,999,999 (CallKit error 5 above)
 # memory = "1GiB"          # numbers held in memory before sorted runs spill
 # rejects = "rejects.csv"  # every rejected line, with file, line and reason
 # max_rejects = "1%"       # fail (exit 1, no build) above this many rejects
+# max_shrink = "50%"       # refuse a build this much smaller than the one in out
 # base = "../build-previous"   # keep the previous build's shard boundaries
 # delta = "../delta"           # with base: also write the delta
 
