@@ -2,10 +2,7 @@ package compiler
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -34,12 +31,12 @@ type extDelta struct {
 	removes    []change // sorted
 	adds       []change // sorted
 	relabelled int64
-	complete   *ExtEntries // mode complete: the target's entries
+	complete   *shard.ExtEntries // mode complete: the target's entries
 }
 
 // diffExt compares the entries of one extension. Identification numbers
 // whose label changed are removed and added again with the new label.
-func diffExt(ext int, old, new *ExtEntries) *extDelta {
+func diffExt(ext int, old, new *shard.ExtEntries) *extDelta {
 	d := &extDelta{ext: ext}
 	switch {
 	case new == nil:
@@ -95,7 +92,7 @@ func diffExt(ext int, old, new *ExtEntries) *extDelta {
 
 // Diff computes, per extension, what turns old into new. Extensions whose
 // entries did not change are left out.
-func Diff(old, new *Build) []*extDelta {
+func Diff(old, new *shard.Build) []*extDelta {
 	exts := map[int]bool{}
 	for e := range old.Exts {
 		exts[e] = true
@@ -127,7 +124,7 @@ type DeltaOptions struct {
 // build: per changed extension, its requests as shard files of at most
 // Chunk entries (removals first, then additions), and delta.json naming
 // both builds by build_id. It returns the delta manifest.
-func WriteDelta(ctx context.Context, dir string, old, new *Build, o DeltaOptions) (*shard.DeltaManifest, error) {
+func WriteDelta(ctx context.Context, dir string, old, new *shard.Build, o DeltaOptions) (*shard.DeltaManifest, error) {
 	if o.Chunk < 1 || o.Chunk > shard.MaxEntriesPerRequest {
 		return nil, &UsageError{fmt.Sprintf("--chunk %d: want 1 to %d entries per request", o.Chunk, shard.MaxEntriesPerRequest)}
 	}
@@ -263,12 +260,12 @@ func writeDeltaFile(tmp, sub, name, op string, res *Result) (shard.DeltaFile, er
 // summarize counts what changed in the list as a whole (a number that
 // moved between extensions is neither added nor removed), in all and per
 // country calling code.
-func summarize(dm *shard.DeltaManifest, old, new *Build) {
+func summarize(dm *shard.DeltaManifest, old, new *shard.Build) {
 	type entry struct {
 		num   int64
 		label string
 	}
-	all := func(b *Build) []entry {
+	all := func(b *shard.Build) []entry {
 		var out []entry
 		for _, e := range b.Exts {
 			for i, n := range e.Numbers {
@@ -313,20 +310,4 @@ func summarize(dm *shard.DeltaManifest, old, new *Build) {
 	if len(by) > 0 {
 		dm.Summary.ByCountry = by
 	}
-}
-
-// HashFile returns the SHA-256 of the file name inside root, opened
-// through the root (shard.OpenFileIn) so that a name or symlink leading out
-// of the directory is refused.
-func HashFile(root *os.Root, name string) (string, error) {
-	f, err := shard.OpenFileIn(root, name)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("%s: %w", filepath.Join(root.Name(), name), err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }

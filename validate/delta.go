@@ -14,7 +14,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/calldir/calldir/compiler"
 	"github.com/calldir/calldir/shard"
 )
 
@@ -47,7 +46,7 @@ func IsDelta(dir string) bool {
 // and additions absent from it (after the delta's removals), the UNIQUE
 // failure a device would hit. With the target build too: the target's
 // build_id, and that the base plus the delta is exactly the target.
-func Delta(ctx context.Context, dir string, base, target *compiler.Build) (*DeltaReport, error) {
+func Delta(ctx context.Context, dir string, base, target *shard.Build) (*DeltaReport, error) {
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return nil, err
@@ -79,10 +78,10 @@ func Delta(ctx context.Context, dir string, base, target *compiler.Build) (*Delt
 		target = nil
 	}
 	claimed := map[string]bool{shard.DeltaManifestName: true}
-	result := map[int]*compiler.ExtEntries{} // base + delta, per extension, when base is known
+	result := map[int]*shard.ExtEntries{} // base + delta, per extension, when base is known
 	if base != nil {
 		for e, x := range base.Exts {
-			result[e] = &compiler.ExtEntries{Kind: x.Kind, Numbers: slices.Clone(x.Numbers), Labels: slices.Clone(x.Labels)}
+			result[e] = &shard.ExtEntries{Kind: x.Kind, Numbers: slices.Clone(x.Numbers), Labels: slices.Clone(x.Labels)}
 		}
 	}
 	for _, x := range dm.Extensions {
@@ -96,7 +95,7 @@ func Delta(ctx context.Context, dir string, base, target *compiler.Build) (*Delt
 		}
 		cur := result[x.Extension]
 		if x.Mode == shard.ModeComplete || cur == nil {
-			cur = &compiler.ExtEntries{Kind: kind}
+			cur = &shard.ExtEntries{Kind: kind}
 		}
 		for ri, req := range x.Requests {
 			r.Requests++
@@ -105,7 +104,7 @@ func Delta(ctx context.Context, dir string, base, target *compiler.Build) (*Delt
 				if x.Mode != shard.ModeClear && x.Mode != shard.ModeIncremental {
 					add(Finding{Kind: KindManifest, File: mpath, Message: fmt.Sprintf("extension %d: remove_all in a %s extension", x.Extension, x.Mode)})
 				}
-				cur = &compiler.ExtEntries{Kind: kind}
+				cur = &shard.ExtEntries{Kind: kind}
 			}
 			for _, f := range req.Files {
 				claimed[f.File] = true
@@ -232,7 +231,7 @@ func readDeltaFile(root *os.Root, display string, df shard.DeltaFile) ([]int64, 
 // not hold (harmless to SQLite, but a sign of a delta for another base) and
 // an addition of a number it holds (SQLite error 19 on the device, which
 // wipes the extension).
-func applyDeltaFile(cur *compiler.ExtEntries, df shard.DeltaFile, display string, nums []int64, labels []string) []Finding {
+func applyDeltaFile(cur *shard.ExtEntries, df shard.DeltaFile, display string, nums []int64, labels []string) []Finding {
 	var out []Finding
 	finding := func(i int, n int64, msg string) {
 		if len(out) < 10 {
@@ -298,7 +297,7 @@ func applyDeltaFile(cur *compiler.ExtEntries, df shard.DeltaFile, display string
 	return out
 }
 
-func compareWithTarget(result map[int]*compiler.ExtEntries, target *compiler.Build, mpath string) []Finding {
+func compareWithTarget(result map[int]*shard.ExtEntries, target *shard.Build, mpath string) []Finding {
 	var out []Finding
 	exts := map[int]bool{}
 	for e := range result {

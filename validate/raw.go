@@ -1,13 +1,16 @@
 package validate
 
 import (
-	"context"
 	"fmt"
 
-	"github.com/calldir/calldir/compiler"
+	"github.com/calldir/calldir/e164"
+	"github.com/calldir/calldir/shard"
 )
 
-// RawReport is the outcome of checking raw lists with the compile front end.
+// RawReport is the outcome of checking raw lists with the compile front
+// end: the caller runs the front end, passing every rejected line to
+// Reject, then calls Finish with the inputs' statistics. The checkers do
+// not depend on the compiler; they take what it reports.
 type RawReport struct {
 	Files     int       `json:"files"`
 	Lines     int64     `json:"lines"`
@@ -17,29 +20,25 @@ type RawReport struct {
 	Findings  []Finding `json:"findings"`
 }
 
-// Raw runs the compile front end over opts' sources and allowlists without
-// writing anything, and returns every rejected line as a finding. The error
-// is for inputs that cannot be read at all (exit 2).
-func Raw(ctx context.Context, opts compiler.Options) (*RawReport, error) {
-	r := &RawReport{Findings: []Finding{}}
-	opts.OnReject = func(rj compiler.Reject) {
-		r.Findings = append(r.Findings, Finding{
-			Kind: KindReject, File: rj.Source, Line: rj.Line, Reason: rj.Reason.String(), Raw: rj.Raw,
-			Message: fmt.Sprintf("%s: %q (%s)", rj.Reason, rj.Raw, rj.Reason.Help()),
-		})
-	}
-	res, err := compiler.Compile(ctx, opts)
-	if err != nil {
-		return nil, err
-	}
-	defer res.Close() // its spill files
-	r.Files = len(res.Inputs)
-	for _, in := range res.Inputs {
+// NewRawReport returns an empty report.
+func NewRawReport() *RawReport { return &RawReport{Findings: []Finding{}} }
+
+// Reject records one rejected line as a finding.
+func (r *RawReport) Reject(source string, line int64, reason e164.Reason, raw string) {
+	r.Findings = append(r.Findings, Finding{
+		Kind: KindReject, File: source, Line: line, Reason: reason.String(), Raw: raw,
+		Message: fmt.Sprintf("%s: %q (%s)", reason, raw, reason.Help()),
+	})
+}
+
+// Finish sums the inputs' statistics and sorts the findings.
+func (r *RawReport) Finish(inputs []shard.InputStats, conflicts int64) {
+	r.Files = len(inputs)
+	for _, in := range inputs {
 		r.Lines += in.Lines
 		r.Accepted += in.Accepted
 		r.Rejected += in.Rejected
 	}
-	r.Conflicts = res.Totals.LabelConflicts
+	r.Conflicts = conflicts
 	Sort(r.Findings)
-	return r, nil
 }

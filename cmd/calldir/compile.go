@@ -166,9 +166,9 @@ func runCompile(ctx context.Context, o compileOpts, opts compiler.Options, thres
 	if err := checkNotInput(o.pathsNear(opts), "--rejects", "--conflicts"); err != nil {
 		return err
 	}
-	var base *compiler.Build
+	var base *shard.Build
 	if o.base != "" {
-		if base, err = compiler.LoadBuild(o.base); err != nil {
+		if base, err = shard.LoadBuild(o.base); err != nil {
 			return fmt.Errorf("--base: %w", err)
 		}
 	}

@@ -60,7 +60,7 @@ EXAMPLES:
 			if _, err := compiler.InspectOutput(out, shard.DeltaManifestName); err != nil {
 				return err
 			}
-			old, err := compiler.LoadBuild(c.Args().Get(0))
+			old, err := shard.LoadBuild(c.Args().Get(0))
 			if err != nil {
 				return err
 			}
@@ -71,8 +71,8 @@ EXAMPLES:
 
 // writeDelta writes the delta from base to the build in newDir.
 // It refuses, writing nothing, a delta that guard does not allow.
-func writeDelta(ctx context.Context, base *compiler.Build, newDir, out string, chunk int, quiet bool, guard shrinkGuard, e *env) error {
-	nb, err := compiler.LoadBuild(newDir)
+func writeDelta(ctx context.Context, base *shard.Build, newDir, out string, chunk int, quiet bool, guard shrinkGuard, e *env) error {
+	nb, err := shard.LoadBuild(newDir)
 	if err != nil {
 		return err
 	}

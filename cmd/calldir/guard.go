@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/calldir/calldir/compiler"
 	"github.com/calldir/calldir/shard"
 )
 
@@ -147,7 +146,7 @@ func (g shrinkGuard) checkShrink(what string, prev, next int64) error {
 // entries (cleared, or emptied by removals) unless --allow-empty: on a
 // device it empties them.
 // target holds the entries of each extension of the new build.
-func (g shrinkGuard) checkEmptied(base *compiler.Build, target map[int]int64) error {
+func (g shrinkGuard) checkEmptied(base *shard.Build, target map[int]int64) error {
 	if g.allowEmpty {
 		return nil
 	}

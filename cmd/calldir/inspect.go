@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"github.com/calldir/calldir/compiler"
 	"github.com/calldir/calldir/e164"
 	"github.com/calldir/calldir/shard"
 	"github.com/urfave/cli/v2"
@@ -69,7 +68,7 @@ func runInspect(path string, dump bool, e *env) error {
 		printShard(out, path, h, labels, recs, dump)
 		return nil
 	}
-	root, err := compiler.OpenBuildRoot(path)
+	root, err := shard.OpenBuildRoot(path)
 	if err != nil {
 		return err
 	}

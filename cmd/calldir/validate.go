@@ -149,15 +149,15 @@ func runValidateDelta(ctx context.Context, o validateOpts, dir string, e *env) e
 	if o.target != "" && o.base == "" {
 		return usagef("--target needs --base")
 	}
-	var base, target *compiler.Build
+	var base, target *shard.Build
 	var err error
 	if o.base != "" {
-		if base, err = compiler.LoadBuild(o.base); err != nil {
+		if base, err = shard.LoadBuild(o.base); err != nil {
 			return fmt.Errorf("--base: %w", err)
 		}
 	}
 	if o.target != "" {
-		if target, err = compiler.LoadBuild(o.target); err != nil {
+		if target, err = shard.LoadBuild(o.target); err != nil {
 			return fmt.Errorf("--target: %w", err)
 		}
 	}
@@ -183,10 +183,14 @@ func runValidateDelta(ctx context.Context, o validateOpts, dir string, e *env) e
 }
 
 func runValidateRaw(ctx context.Context, o validateOpts, opts compiler.Options, threshold compiler.Threshold, e *env) error {
-	r, err := validate.Raw(ctx, opts)
+	r := validate.NewRawReport()
+	opts.OnReject = func(rj compiler.Reject) { r.Reject(rj.Source, rj.Line, rj.Reason, rj.Raw) }
+	res, err := compiler.Compile(ctx, opts) // writes nothing
 	if err != nil {
 		return err
 	}
+	defer res.Close() // its spill files
+	r.Finish(res.Inputs, res.Totals.LabelConflicts)
 	over := threshold.Exceeded(r.Rejected, r.Lines)
 	level := "warning"
 	verdict := "within"

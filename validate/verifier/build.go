@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"sort"
 
-	"github.com/calldir/calldir/compiler"
 	"github.com/calldir/calldir/shard"
 )
 
@@ -25,7 +24,7 @@ func PlanFromBuild(dir string) (*Plan, error) {
 }
 
 func planFromBuild(dir string) (*Plan, *shard.Manifest, error) {
-	m, err := compiler.ReadManifestFile(dir)
+	m, err := shard.ReadManifestFile(dir)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -119,7 +118,7 @@ func PlanFromDeltas(baseDir string, deltaDirs []string, targetDir string, mainte
 		}
 	}
 	if targetDir != "" {
-		tm, err := compiler.ReadManifestFile(targetDir)
+		tm, err := shard.ReadManifestFile(targetDir)
 		if err != nil {
 			return nil, err
 		}
@@ -220,7 +219,7 @@ func checkDeltaFile(root *os.Root, f shard.DeltaFile) error {
 	if !filepath.IsLocal(f.File) {
 		return fmt.Errorf("file %q is outside the delta directory", f.File)
 	}
-	sum, err := compiler.HashFile(root, f.File)
+	sum, err := shard.HashFile(root, f.File)
 	if err != nil {
 		return err
 	}

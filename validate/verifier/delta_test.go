@@ -42,7 +42,7 @@ func (l list) result() *compiler.Result {
 }
 
 // mustWriteBuild writes l as a build, on base's boundaries when base is set.
-func mustWriteBuild(t testing.TB, dir string, l list, base *compiler.Build, per int) *compiler.Build {
+func mustWriteBuild(t testing.TB, dir string, l list, base *shard.Build, per int) *shard.Build {
 	t.Helper()
 	res := l.result()
 	layout := compiler.Layout(len(l.nums), per)
@@ -57,7 +57,7 @@ func mustWriteBuild(t testing.TB, dir string, l list, base *compiler.Build, per 
 	if err := compiler.WriteBuild(context.Background(), dir, res, m, layout); err != nil {
 		t.Fatal(err)
 	}
-	b, err := compiler.LoadBuild(dir)
+	b, err := shard.LoadBuild(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +184,7 @@ func deltaCases(t *testing.T, seed uint64, cases int, stats map[string]int) {
 		}
 		dir := t.TempDir()
 		bb := mustWriteBuild(t, filepath.Join(dir, "base"), bl, nil, per)
-		var tb *compiler.Build
+		var tb *shard.Build
 		if r.IntN(4) == 0 { // boundaries unrelated to the base's
 			tb = mustWriteBuild(t, filepath.Join(dir, "target"), tl, nil, per)
 		} else {

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/calldir/calldir/compiler"
 	"github.com/calldir/calldir/shard"
 )
 
@@ -374,7 +373,7 @@ func describeKind(st Step) string {
 // extension the build does not have must be empty. The error is for a
 // build that cannot be read.
 func expectBuild(d *Driver, dir string) (Outcome, error) {
-	b, err := compiler.LoadBuild(dir)
+	b, err := shard.LoadBuild(dir)
 	if err != nil {
 		return Outcome{}, err
 	}

@@ -1,0 +1,170 @@
+package shard
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// Build is a build directory read into memory, every shard verified.
+type Build struct {
+	Dir      string
+	Manifest *Manifest
+	Exts     map[int]*ExtEntries // by extension number
+}
+
+// ExtEntries are one extension's entries, in ascending order.
+type ExtEntries struct {
+	Kind    Kind
+	Info    ShardInfo
+	Numbers []int64
+	Labels  []string // identify: the label of each number
+}
+
+// OpenBuildRoot opens a build (or delta) directory as an os.Root: every
+// reader of a build opens its files through it, so that neither a manifest
+// naming "../x" nor a file replaced by a symlink leading out of the
+// directory can make calldir read (and print, or copy into a delta) a file
+// elsewhere.
+func OpenBuildRoot(dir string) (*os.Root, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a build directory: %w", dir, causeErr(err))
+	}
+	return root, nil
+}
+
+// ReadManifestFile reads and decodes dir/manifest.json through an os.Root
+// of dir, and checks its build_id against its shards.
+func ReadManifestFile(dir string) (*Manifest, error) {
+	root, err := OpenBuildRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	return readManifestIn(root)
+}
+
+func readManifestIn(root *os.Root) (*Manifest, error) {
+	dir := root.Name()
+	f, err := OpenFileIn(root, ManifestName)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s: not a build directory: %w", dir, causeErr(errors.Unwrap(err)))
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	m, err := ReadManifest(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	if got := BuildID(m.Shards); m.BuildID != got {
+		return nil, fmt.Errorf("%s: manifest build_id %.12s… does not match its shards (%.12s…): edited or damaged; run calldir validate", dir, m.BuildID, got)
+	}
+	return m, nil
+}
+
+// LoadBuild reads a build directory: its manifest and every shard, each
+// verified by the shard reader, against the manifest's count and against
+// its SHA-256. Every file is opened through an os.Root of dir.
+func LoadBuild(dir string) (*Build, error) {
+	root, err := OpenBuildRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	m, err := readManifestIn(root)
+	if err != nil {
+		return nil, err
+	}
+	b := &Build{Dir: dir, Manifest: m, Exts: map[int]*ExtEntries{}}
+	for _, s := range m.Shards {
+		if _, dup := b.Exts[s.Extension]; dup {
+			return nil, fmt.Errorf("%s: extension %d has more than one shard", dir, s.Extension)
+		}
+		kind, err := ParseKind(s.Kind)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", dir, s.File, err)
+		}
+		e := &ExtEntries{Kind: kind, Info: s}
+		if err := readShardEntries(root, s, e); err != nil {
+			return nil, err
+		}
+		b.Exts[s.Extension] = e
+	}
+	return b, nil
+}
+
+// readShardEntries reads one shard of a build into e, hashing its bytes as
+// they are read.
+func readShardEntries(root *os.Root, s ShardInfo, e *ExtEntries) error {
+	path := filepath.Join(root.Name(), s.File)
+	f, err := OpenFileIn(root, s.File)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	h := sha256.New()
+	rd, err := NewReader(io.TeeReader(f, h), st.Size())
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if int64(rd.Header().Count) != s.Count {
+		return fmt.Errorf("%s: %d entries, the manifest says %d", path, rd.Header().Count, s.Count)
+	}
+	e.Numbers = make([]int64, 0, s.Count)
+	labels := rd.Labels()
+	for {
+		rec, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		e.Numbers = append(e.Numbers, rec.Number)
+		if e.Kind == KindIdentify {
+			e.Labels = append(e.Labels, labels[rec.Label])
+		}
+	}
+	if sum := hex.EncodeToString(h.Sum(nil)); sum != s.SHA256 {
+		return fmt.Errorf("%s: SHA-256 %.12s…, the manifest says %.12s…: replaced or damaged; run calldir validate", path, sum, s.SHA256)
+	}
+	return nil
+}
+
+// HashFile returns the SHA-256 of the file name inside root, opened
+// through the root (OpenFileIn) so that a name or symlink leading out of
+// the directory is refused.
+func HashFile(root *os.Root, name string) (string, error) {
+	f, err := OpenFileIn(root, name)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("%s: %w", filepath.Join(root.Name(), name), err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// causeErr is an error without the *os.PathError's operation and path,
+// which the caller's message already names.
+func causeErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
