@@ -13,8 +13,12 @@ import (
 )
 
 func main() {
-	verifier.RunChildIfAsked() // the verifier's writer, lock holder or second writer
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	if verifier.IsChild() { // the verifier's writer, lock holder or second writer
+		code := exitCode(verifier.RunChild(ctx, os.Stdin, os.Stdout))
+		stop()
+		os.Exit(code)
+	}
 	// CALLDIR_CPUPROFILE=FILE writes a CPU profile of the run (for
 	// docs/PERFORMANCE.md work; go tool pprof reads it).
 	if path := os.Getenv("CALLDIR_CPUPROFILE"); path != "" {

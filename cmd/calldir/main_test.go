@@ -15,7 +15,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	verifier.RunChildIfAsked() // replay's kill faults re-run this binary as the writer
+	if verifier.IsChild() { // replay's kill faults re-run this binary as the writer
+		os.Exit(exitCode(verifier.RunChild(context.Background(), os.Stdin, os.Stdout)))
+	}
 	code := m.Run()
 	if testBin.path != "" {
 		os.RemoveAll(filepath.Dir(testBin.path))

@@ -16,7 +16,8 @@ import (
 
 // ChildEnv marks a process started as a verifier child: a writer to be
 // killed, or a second process that holds a lock or writes at the same time.
-// The calldir binary and the tests call RunChildIfAsked first thing.
+// The calldir binary's main and the tests' TestMain check IsChild first
+// thing and run RunChild.
 const ChildEnv = "CALLDIR_VERIFIER_CHILD"
 
 // job is what a child is asked to do, as JSON on its stdin.
@@ -30,25 +31,30 @@ type job struct {
 	Count  int           `json:"count"`
 }
 
-// RunChildIfAsked runs the child role and exits when this process was
-// started as a verifier child; otherwise it returns at once.
-func RunChildIfAsked() {
-	if os.Getenv(ChildEnv) != "1" {
-		return
-	}
+// IsChild reports whether this process was started as a verifier child
+// (ChildEnv is set): main then calls RunChild instead of the CLI.
+func IsChild() bool { return os.Getenv(ChildEnv) == "1" }
+
+// RunChild runs the job a parent wrote as JSON to in, and reports to it on
+// out: "ready" once a lock is held or a writer started, "done N" after a
+// kill-writer's plan, and "error: …" as the last line when the job fails,
+// which it also returns (the process then exits non-zero; the parent reads
+// the line, not the status).
+func RunChild(ctx context.Context, in io.Reader, out io.Writer) error {
 	var j job
-	if err := json.NewDecoder(os.Stdin).Decode(&j); err != nil {
-		fmt.Fprintln(os.Stderr, "verifier child: bad job:", err)
-		os.Exit(3)
+	err := json.NewDecoder(in).Decode(&j)
+	if err != nil {
+		err = fmt.Errorf("verifier child: bad job: %w", err)
+	} else {
+		err = runChild(ctx, j, out)
 	}
-	if err := runChild(context.Background(), j); err != nil {
-		fmt.Fprintln(os.Stdout, "error:", err)
-		os.Exit(1)
+	if err != nil {
+		fmt.Fprintln(out, "error:", err)
 	}
-	os.Exit(0)
+	return err
 }
 
-func runChild(ctx context.Context, j job) error {
+func runChild(ctx context.Context, j job, out io.Writer) error {
 	p, err := ParsePlan(strings.NewReader(j.Plan), "child plan", j.Dir)
 	if err != nil {
 		return err
@@ -76,7 +82,7 @@ func runChild(ctx context.Context, j job) error {
 				return err
 			}
 		}
-		fmt.Fprintf(os.Stdout, "done %d\n", d.n)
+		fmt.Fprintf(out, "done %d\n", d.n)
 		return nil
 	case "busy", "reader":
 		begin := "BEGIN IMMEDIATE" // takes the write lock
@@ -92,7 +98,7 @@ func runChild(ctx context.Context, j job) error {
 				return err
 			}
 		}
-		fmt.Fprintln(os.Stdout, "ready")
+		fmt.Fprintln(out, "ready")
 		time.Sleep(j.Hold)
 		_, err := conn.ExecContext(ctx, "COMMIT")
 		return err
@@ -105,7 +111,7 @@ func runChild(ctx context.Context, j job) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintln(os.Stdout, "ready")
+		fmt.Fprintln(out, "ready")
 		base := int64(19_000_000_000) + int64(p.Seed%1000)*1_000_000
 		res := d.Load(Step{Kind: StepLoad, Ext: "second", FailAfter: -1, Ops: []Op{{Kind: OpBlock, Source: Source{First: base, Last: base + int64(j.Count) - 1, Step: 1}}}})
 		if res.Err != nil {

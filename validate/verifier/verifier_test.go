@@ -8,7 +8,12 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	RunChildIfAsked()
+	if IsChild() {
+		if RunChild(context.Background(), os.Stdin, os.Stdout) != nil {
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	os.Exit(m.Run())
 }
 
