@@ -40,7 +40,8 @@ func newPlan(exts ...string) *Plan {
 	return p
 }
 
-// Patterns are the seven load patterns explore runs (docs/VERIFIER.md).
+// Patterns are the seven load patterns explore runs (docs/VERIFIER.md). In
+// their Doc text, which explore prints, "facts §N" is docs/CALLKIT.md §N.
 var Patterns = []Pattern{
 	{"field-report", "a few thousand entries, several reloads between additions (FB20986470 repro, facts §4.1)", func(s float64) *Plan {
 		// "A few thousand entries" is the report's own size: not scaled.
