@@ -6,10 +6,10 @@ import (
 	"github.com/nyaruka/phonenumbers"
 )
 
-// benchInputs are the US formats of SPEC §3 that both Normalize and the bare
-// phonenumbers baseline accept, with the same result, so the two benchmarks
-// do the same work and differ only by Normalize's own cost (trimming, the
-// re-read check, the Int64).
+// benchInputs are the common US spellings of normCases that both Normalize
+// and the bare phonenumbers baseline accept, with the same result, so the two
+// benchmarks do the same work and differ only by Normalize's own cost
+// (trimming, the re-read check, the Int64).
 var benchInputs = []string{
 	"(212) 555-0123",
 	"212.555.0123",

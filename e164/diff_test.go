@@ -15,7 +15,7 @@ import (
 )
 
 // The differential test checks Normalize against reference, a direct
-// transcription of SPEC §3 that shares no code with e164.go, on numbers made
+// transcription of the package doc's rules that shares no code with e164.go, on numbers made
 // from phonenumbers' own examples for every supported region: digits varied
 // (seeded, so every run tests the same inputs), rendered in the formats that
 // lists use, and parsed with their own region and with another one.
@@ -31,8 +31,8 @@ var diffTypes = []phonenumbers.PhoneNumberType{
 // diffOtherRegions are the second default regions inputs are parsed with.
 var diffOtherRegions = []string{"US", "GB", "FR", "DE", "IN", "JP", "RU", "AR", "BR", "CN", "IT", "AU"}
 
-// refDoubleZero is the SPEC's "starts with 00 (after punctuation)":
-// the punctuation Normalize skips is space, tab and ( ) - . /.
+// refDoubleZero is the package doc's 00 retry ("digits start with 00"): the
+// punctuation Normalize skips before them is space, tab and ( ) - . /.
 var refDoubleZero = regexp.MustCompile(`^[ \t()\-./]*00((?s).*)$`)
 
 // refReader computes the reference decision for one input under one default
@@ -89,7 +89,7 @@ func (r *refReader) attempt(s string, p Policy) (digits string, ext bool, ok boo
 	return digits, num.GetExtension() != "", true
 }
 
-// reference is SPEC §3 and the package doc: trim white space, read decimal
+// reference is the package doc's rules: trim white space, read decimal
 // digits of every script as ASCII, attempt, and when that rejects a number
 // that starts with 00, attempt it again as "+…".
 func (r *refReader) reference(s string, p Policy) (digits string, ext, ok bool) {

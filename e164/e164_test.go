@@ -33,8 +33,9 @@ type normCase struct {
 	why    Reason
 }
 
-// normCases is the table of SPEC §3 formats and of every reject reason the
-// package returns. FuzzNormalize seeds its corpus from it.
+// normCases is the table of the spellings lists use (punctuation, +, 00 and
+// 011, trunk prefixes, extensions, vanity letters, tel: URIs, full-width
+// digits, …) and of every reject reason the package returns. FuzzNormalize seeds its corpus from it.
 var normCases = []normCase{
 	// US national formats.
 	{name: "parens", region: "US", in: "(212) 555-0123", want: 12125550123},

@@ -6,7 +6,7 @@ import (
 )
 
 // fuzzRegions are the default regions FuzzNormalize tries every input with:
-// the SPEC's examples plus RU and AR, whose national prefix rules (8, and
+// the main regions of normCases plus RU and AR, whose national prefix rules (8, and
 // 0…15 rewritten to 9…) are the most intricate in the metadata.
 var fuzzRegions = []string{"US", "GB", "FR", "DE", "IN", "JP", "RU", "AR"}
 

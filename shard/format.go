@@ -40,7 +40,7 @@ const (
 	BlockRecordSize = 8
 	// IdentifyRecordSize is the size of an identification record: int64
 	// number, uint32 label index, uint32 zero padding. It matches the
-	// daemon's own 16-byte identification wire entry (facts §1.2).
+	// daemon's own 16-byte identification wire entry (CALLKIT.md §1.2).
 	IdentifyRecordSize = 16
 	// LabelLenSize is the size of a label's length prefix in the label table.
 	LabelLenSize = 2

@@ -62,7 +62,7 @@ func NewWriter(ws io.WriteSeeker, k Kind, labels []string) (*Writer, error) {
 }
 
 // CheckLabel reports whether CallKit would keep a label intact: non-empty,
-// valid UTF-8, at most MaxLabelBytes bytes (facts §1.2), and without a NUL
+// valid UTF-8, at most MaxLabelBytes bytes (CALLKIT.md §1.2), and without a NUL
 // byte, which would cut it short in the daemon's NUL-terminated table.
 func CheckLabel(l string) error {
 	switch {

@@ -104,7 +104,7 @@ func writeDistinctUS(t *testing.T, path string, n int) {
 	f.Close()
 }
 
-// Acceptance 3: 2,000,001 numbers with --max-per-shard 1999999 give two
+// 2,000,001 numbers with --max-per-shard 1999999 give two
 // strictly ascending shards; 2000000 exits 2 naming the limit.
 func TestCompileSplitsAtCallKitCap(t *testing.T) {
 	if testing.Short() {
@@ -160,7 +160,7 @@ func readManifest(t *testing.T, dir string) *shard.Manifest {
 	return m
 }
 
-// Acceptance 4: the same compile twice gives byte-identical directories,
+// The same compile twice gives byte-identical directories,
 // including when the second run replaces the first in place.
 func TestCompileIsDeterministic(t *testing.T) {
 	dir := t.TempDir()
@@ -219,7 +219,7 @@ func genMixed(r *rand.Rand, n int) string {
 	return b.String()
 }
 
-// Acceptance 5: hostile inputs give a clear message and a reject or exit 2,
+// Hostile inputs give a clear message and a reject or exit 2,
 // never a panic, and a failed compile leaves an existing --out untouched.
 func TestCompileBadInput(t *testing.T) {
 	dir := t.TempDir()

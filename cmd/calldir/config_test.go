@@ -9,7 +9,7 @@ import (
 	"github.com/calldir/calldir/shard"
 )
 
-// Acceptance 1 of the configuration issue: the example configuration
+// The example configuration
 // compiles to the same build (same build_id, same shard bytes) as the
 // equivalent flags.
 func TestConfigMatchesFlags(t *testing.T) {
@@ -47,7 +47,7 @@ func TestConfigMatchesFlags(t *testing.T) {
 	}
 }
 
-// Acceptance 4: per-source statistics add up, and the build is their union.
+// Per-source statistics add up, and the build is their union.
 func TestPerSourceStatsAddUp(t *testing.T) {
 	tmp := t.TempDir()
 	root, _ := filepath.Abs(filepath.Join("..", ".."))
@@ -98,7 +98,7 @@ func TestPerSourceStatsAddUp(t *testing.T) {
 	}
 }
 
-// Acceptance 2: "+33 162 ######" is exactly 1,000,000 entries in its
+// "+33 162 ######" is exactly 1,000,000 entries in its
 // range, minus the allowlisted ones; a 7-wildcard pattern is split over 10
 // shards at the default size, and refused where it would need more shards
 // than a build holds, with the count it needs.

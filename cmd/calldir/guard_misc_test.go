@@ -17,9 +17,9 @@ import (
 	"time"
 )
 
-// Guarantee tests of issue 12, item 9: each runs the CLI in-process in a
-// temporary directory, asserts the exit status and that every file that
-// was there before the run is byte-identical after it.
+// Guarantee tests of the README's "What calldir never does": each runs the
+// CLI in-process in a temporary directory, asserts the exit status and that
+// every file that was there before the run is byte-identical after it.
 
 // runCLIInterrupted runs the CLI and cancels its context (SIGINT, as
 // main's signal.NotifyContext delivers it) as soon as explore or replay
@@ -245,7 +245,7 @@ func TestGuardNoArguments(t *testing.T) {
 	assertSameTree(t, dir, before)
 }
 
-// Item 9g: each wrap adds its context once. validate's finding kind
+// Each wrap adds its context once. validate's finding kind
 // already says "manifest", and shard.Open already names the shard.
 func TestGuardNoDoubledPrefixes(t *testing.T) {
 	dir := t.TempDir()
@@ -301,7 +301,7 @@ func childPeakRSS(cmd *exec.Cmd) (int64, error) {
 	}
 }
 
-// Item 9f: --memory bounds the peak resident memory of a compile to
+// --memory bounds the peak resident memory of a compile to
 // 1.1 × SIZE plus a fixed floor of 80 MiB (the 64 MiB of heap headroom
 // heapLimit gives, the runtime, code and number tables), whatever the
 // input size. Peak RSS is a count, not a time: it does not depend much on

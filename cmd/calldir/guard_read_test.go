@@ -9,9 +9,9 @@ import (
 	"testing"
 )
 
-// Issue 12, "never lose a user's data": the readers of a build. Each test
-// runs the real CLI in a temp dir, asserts the exit code, that stderr names
-// the file and the reason, that stdout got nothing it must not have, and
+// The README's "What calldir never does", for the readers of a build. Each
+// test runs the real CLI in a temp dir, asserts the exit code, that stderr
+// names the file and the reason, that stdout got nothing it must not have, and
 // that every pre-existing file is byte-identical afterwards.
 
 // numbersText is E.164 lines of the numbers.
@@ -32,7 +32,7 @@ func compileBuild(t *testing.T, dir, name string, maxPerShard int, nums ...int64
 	return out
 }
 
-// Item 7: inspect --dump (and the summary) verify a shard in full before
+// inspect --dump (and the summary) verifies a shard in full before
 // printing any of it. A flipped byte in a shard's body would otherwise
 // print a wrong number first and fail only at the checksum, and a diff of
 // two dumps would show the damage as a real change.
@@ -125,7 +125,7 @@ func symlink(t *testing.T, target, path string) {
 	}
 }
 
-// Item 8: every reader of a build opens its files through an os.Root of
+// Every reader of a build opens its files through an os.Root of
 // the build directory (and a plan's shards through one of the plan's), like
 // validate: a shard or manifest symlinked out of the directory, or a plan
 // line naming "../x", is refused with exit 2, an error naming the file, and

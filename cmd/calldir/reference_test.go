@@ -19,8 +19,7 @@ import (
 	"github.com/nyaruka/phonenumbers"
 )
 
-// This file checks acceptance item 2 of the compile pipeline: a build's
-// `inspect --dump` equals, line for line, the sorted unique E.164 set that
+// This file checks that a build's `inspect --dump` equals, line for line, the sorted unique E.164 set that
 // phonenumbers' own Parse + IsPossibleNumberWithReason + Format(E164) gives
 // for the lines the build accepted. The reference below is written from the
 // documented rules, independently of the e164 package.

@@ -40,7 +40,7 @@ func TestReplayCLI(t *testing.T) {
 	mustCLI(t, 2, "replay", filepath.Join(dir, "missing.plan"))
 }
 
-// Acceptance 4 and 5 of the verifier: explore, within a budget, finds a
+// calldir explore, within a budget, finds a
 // journal_mode=OFF kill that ends malformed or with rows lost, shrinks it,
 // and calldir replay re-runs the shrunk plan to the same finding.
 func TestExploreFindsAndShrinksJournalOff(t *testing.T) {

@@ -54,7 +54,7 @@ func TestValidateBuild(t *testing.T) {
 	mustCLI(t, 2, "validate", "--format", "xml", out)
 }
 
-// Acceptance 3 of validate: three bad lines, three annotations with the
+// validate --raw --format github: three bad lines, three annotations with the
 // right file and line; --max-rejects decides the exit status.
 func TestValidateRawGitHub(t *testing.T) {
 	dir := t.TempDir()

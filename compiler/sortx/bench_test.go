@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// The acceptance comparison runs side by side with
+// The comparison in docs/PERFORMANCE.md ("Sort + dedupe") runs side by side with
 //
 //	go test -run '^$' -bench '50M$' -benchtime 3x ./compiler/sortx
 //

@@ -58,7 +58,7 @@ func dbNumbers(t *testing.T, path, bundle string) ([]int64, int) {
 	return out, state
 }
 
-// Acceptance 1: a compile of the bundled sample replayed as one complete
+// A compile of the bundled sample replayed as one complete
 // load is ok, and the database rows equal the build's numbers.
 func TestReplaySampleBuild(t *testing.T) {
 	sample := filepath.Join("..", "..", "fixtures", "sample")
@@ -118,8 +118,8 @@ func TestReplaySampleBuild(t *testing.T) {
 	}
 }
 
-// Acceptance 2 and 3: CallKit's checks give errors 3, 4 and 5, and the
-// failure path leaves the state the fact sheet says, with the rows gone.
+// CallKit's checks give errors 3, 4 and 5, and the failure path leaves the
+// state CALLKIT.md §1.7 step 8 says, with the rows gone.
 func TestReplayCallKitErrors(t *testing.T) {
 	for _, tc := range []struct {
 		plan  string

@@ -130,7 +130,7 @@ func mutate(r *rand.Rand, b list) list {
 	return out
 }
 
-// Acceptance 1 of the deltas: for seeded random base/target pairs (empty
+// For seeded random base/target pairs (empty
 // lists, full churn, label changes, shards that overflow their base range),
 // replaying the base and the delta on the SQLite model gives exactly the
 // target, and validate finds nothing wrong with the delta.
@@ -224,7 +224,7 @@ func deltaCases(t *testing.T, seed uint64, cases int, stats map[string]int) {
 	}
 }
 
-// Acceptance 3: a delta on the wrong base is refused with a clear message
+// A delta on the wrong base is refused with a clear message
 // before anything runs.
 func TestDeltaWrongBaseRefused(t *testing.T) {
 	dir := t.TempDir()
@@ -252,7 +252,7 @@ func TestDeltaWrongBaseRefused(t *testing.T) {
 	}
 }
 
-// Acceptance 2: one changed number in a 1,000,000-number build touches one
+// One changed number in a 1,000,000-number build touches one
 // shard, and the delta is under 1 KB per changed number.
 func TestDeltaOneNumberOfAMillion(t *testing.T) {
 	dir := t.TempDir()
@@ -293,7 +293,7 @@ func TestDeltaOneNumberOfAMillion(t *testing.T) {
 	}
 }
 
-// Acceptance 4: 50 daily deltas applied in turn end equal to a fresh
+// 50 daily deltas applied in turn end equal to a fresh
 // complete build of the last day; the database size is reported each day,
 // with maintenance (orphan cleanup, VACUUM) weekly.
 func TestDeltaFiftyDays(t *testing.T) {

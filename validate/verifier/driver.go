@@ -15,10 +15,10 @@ import (
 )
 
 // maxAllowedEntries is the daemon's hard-coded cap: a batch fails with
-// error 5 when entriesAdded + batch >= 2,000,000 (facts §1.4).
+// error 5 when entriesAdded + batch >= 2,000,000 (CALLKIT.md §1.4).
 const maxAllowedEntries = shard.MaxEntriesPerRequest + 1
 
-// CallKit error codes the driver raises (facts §1.5).
+// CallKit error codes the driver raises (CALLKIT.md §1.5).
 const (
 	ErrLoadingInterrupted = 2
 	ErrOutOfOrder         = 3
@@ -38,7 +38,7 @@ type CallKitError struct {
 func (e *CallKitError) Error() string { return fmt.Sprintf("CallKit error %d: %s", e.Code, e.Msg) }
 
 // Driver plays the call-directory daemon against a database: the same
-// statements (facts §3.3), the same transaction granularity (§3.4), the
+// statements (CALLKIT.md §3.3), the same transaction granularity (§3.4), the
 // same state machine and failure path (§1.7). It keeps the reference model
 // in step with what it saw commit.
 type Driver struct {
@@ -333,7 +333,7 @@ func (d *Driver) Load(st Step) LoadResult {
 		default: // removals
 			if !incremental {
 				// The context raises an exception for remove* when
-				// isIncremental is false; the extension dies (facts §1.2 [Inf]).
+				// isIncremental is false; the extension dies (CALLKIT.md §1.2 [Inf]).
 				return &CallKitError{ErrLoadingInterrupted, fmt.Sprintf("%s in a complete load: the extension raises and dies", b.kind)}
 			}
 			if err := d.writeRemovals(name, b); err != nil {
@@ -354,7 +354,7 @@ func (d *Driver) Load(st Step) LoadResult {
 	}
 	res.Err = err
 	// Failure, for any reason: delete all of the extension's rows, then
-	// state 4 if it had been loaded, else 1 (facts §1.7 step 8).
+	// state 4 if it had been loaded, else 1 (CALLKIT.md §1.7 step 8).
 	if d.inTx {
 		d.rollback()
 	}
@@ -377,7 +377,7 @@ func (d *Driver) Load(st Step) LoadResult {
 
 // writeAdds writes one flush: one transaction of slices of StatementRow
 // rows, each an INSERT OR IGNORE into PhoneNumber (and Label), then the
-// multi-row entry INSERT (facts §3.4).
+// multi-row entry INSERT (CALLKIT.md §3.4).
 func (d *Driver) writeAdds(name string, b batch) error {
 	e := d.model.ext(name)
 	return d.flushTx(b.entries, func(sl []entry) error {
@@ -596,7 +596,7 @@ func (e *SourceError) Error() string {
 }
 func (e *SourceError) Unwrap() error { return e.Err }
 
-// Maintenance is the daemon's compaction (facts §1.7 step 10): extensions
+// Maintenance is the daemon's compaction (CALLKIT.md §1.7 step 10): extensions
 // in state 2 lose their rows and go to 1, then orphan PhoneNumber and Label
 // rows are deleted, then VACUUM.
 func (d *Driver) Maintenance() error {
@@ -624,7 +624,7 @@ func (d *Driver) Maintenance() error {
 }
 
 // Prepare is CDXPrepareStoreOperation's stuck-loading check: state 3 is
-// reset to 4 without cleaning up rows (facts §1.7 step 9; the 1-hour age
+// reset to 4 without cleaning up rows (CALLKIT.md §1.7 step 9; the 1-hour age
 // is not modelled: every state-3 extension counts as stuck).
 func (d *Driver) Prepare() error {
 	for _, name := range d.model.order {

@@ -59,7 +59,7 @@ func sweep(t *testing.T, settings, then string, every int64) (map[string]int, []
 	return states, bad
 }
 
-// Acceptance 4: a kill before every statement of the plan, with a rollback
+// A kill before every statement of the plan, with a rollback
 // journal and with WAL, ends with integrity ok and the state before or
 // after the interrupted transaction, never in between.
 func TestKillEveryStatementSafeJournals(t *testing.T) {

@@ -5,7 +5,7 @@ import (
 	"hash/fnv"
 )
 
-// Extension states as the daemon uses them (facts §1.7).
+// Extension states as the daemon uses them (CALLKIT.md §1.7).
 const (
 	StateDisabled    = 1 // disabled / not loaded
 	StateSwitchedOff = 2 // switched off, pending cleanup

@@ -5,9 +5,9 @@ import (
 	"time"
 )
 
-// A Pattern builds a plan: one of the load patterns that field reports and
-// the fact sheet connect with CallKit errors and corrupt databases (SPEC §7,
-// facts §4 and §7). scale shrinks or grows every count (1 = full size).
+// A Pattern builds a plan: one of the load patterns that field reports
+// connect with CallKit errors and corrupt databases (CALLKIT.md §4 and §7).
+// scale shrinks or grows every count (1 = full size).
 type Pattern struct {
 	Name string
 	Doc  string
@@ -40,7 +40,8 @@ func newPlan(exts ...string) *Plan {
 	return p
 }
 
-// Patterns are the seven patterns of SPEC §7.
+// Patterns are the seven load patterns explore runs (docs/VERIFIER.md). In
+// their Doc text, which explore prints, "facts §N" is docs/CALLKIT.md §N.
 var Patterns = []Pattern{
 	{"field-report", "a few thousand entries, several reloads between additions (FB20986470 repro, facts §4.1)", func(s float64) *Plan {
 		// "A few thousand entries" is the report's own size: not scaled.

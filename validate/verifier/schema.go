@@ -4,10 +4,10 @@ import (
 	"strings"
 )
 
-// SchemaVersion is CallDirectory.db's current schema version (facts §3.2).
+// SchemaVersion is CallDirectory.db's current schema version (CALLKIT.md §3.2).
 const SchemaVersion = 5
 
-// schema is the reconstructed CallDirectory.db schema of facts §3.2. The
+// schema is the reconstructed CallDirectory.db schema of CALLKIT.md §3.2. The
 // CREATE TABLE text of Apple's template is not public: columns named by the
 // system's SQL are [RE]; the UNIQUE keys, the id columns of the entry tables
 // and the foreign keys (ON DELETE CASCADE to Extension) are [Inf].
@@ -26,7 +26,7 @@ var schema = []string{
 	`CREATE INDEX idx_PhoneNumberIdentificationEntry_FK_Label ON PhoneNumberIdentificationEntry(label_id)`,
 }
 
-// The daemon's statements, verbatim from facts §3.3 (CXCallDirectoryStore,
+// The daemon's statements, verbatim from CALLKIT.md §3.3 (CXCallDirectoryStore,
 // iOS 26.1). Multi-row forms are built per row count by the functions below.
 const (
 	sqlInsertExtension = `INSERT INTO Extension (bundle_id, priority, state_last_modified) VALUES (?, (SELECT IFNULL(MAX(priority), 0) + 1 FROM Extension), ((julianday('now') - 2440587.5)*86400.0))`
@@ -40,7 +40,7 @@ const (
 	sqlCommit          = `COMMIT TRANSACTION`
 	sqlRollback        = `ROLLBACK TRANSACTION`
 	sqlSchemaVersion   = `SELECT MAX(version) FROM SchemaVersion`
-	// sqlLookup is the call-time blocking lookup a reader runs (facts §3.3).
+	// sqlLookup is the call-time blocking lookup a reader runs (CALLKIT.md §3.3).
 	sqlLookup = `SELECT EXISTS(SELECT 1 FROM PhoneNumberBlockingEntry INNER JOIN PhoneNumber ON (PhoneNumber.id = PhoneNumberBlockingEntry.phone_number_id) INNER JOIN Extension ON (Extension.id = PhoneNumberBlockingEntry.extension_id) WHERE (Extension.state = 4 AND PhoneNumber.number IN (?)) LIMIT 1)`
 )
 

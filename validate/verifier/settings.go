@@ -11,22 +11,22 @@ import (
 
 // Settings are the knobs of the model database and the daemon model. The
 // facts that are unknown about the real CallDirectory.db (page size, journal
-// mode, …: callkit-facts §7 "Gaps") are all here, so explore can vary them.
+// mode, …: CALLKIT.md §7 "Gaps") are all here, so explore can vary them.
 type Settings struct {
 	PageSize     int           // bytes per page; 0 leaves SQLite's default (4096)
 	JournalMode  string        // delete, truncate, persist, wal, memory, off
 	Synchronous  string        // off, normal, full, extra
 	CacheSize    int           // PRAGMA cache_size (negative: KiB); small values spill dirty pages mid-transaction
-	FlushSize    int           // entries per extension flush = one transaction (facts §1.2: 10,000)
-	StatementRow int           // rows per multi-row statement (facts §3.4: 500)
-	BusyTimeout  time.Duration // sqlite3_busy_timeout (facts §3.1: 120 s)
+	FlushSize    int           // entries per extension flush = one transaction (CALLKIT.md §1.2: 10,000)
+	StatementRow int           // rows per multi-row statement (CALLKIT.md §3.4: 500)
+	BusyTimeout  time.Duration // sqlite3_busy_timeout (CALLKIT.md §3.1: 120 s)
 	MaxPageCount int           // PRAGMA max_page_count; 0 = unlimited (disk-full fault)
 	VFS          string        // "" (unix) or unix-none (no locking at all)
-	SharedCache  bool          // SQLITE_OPEN_SHAREDCACHE, as CallKit opens it (facts §3.1)
+	SharedCache  bool          // SQLITE_OPEN_SHAREDCACHE, as CallKit opens it (CALLKIT.md §3.1)
 }
 
-// DefaultSettings mirror what the fact sheet knows of the daemon, with
-// SQLite's defaults where it knows nothing.
+// DefaultSettings mirror what CALLKIT.md knows of the daemon (§1.2, §3.1,
+// §3.4), with SQLite's defaults where it knows nothing (§7 "Gaps").
 func DefaultSettings() Settings {
 	return Settings{
 		JournalMode:  "delete",
@@ -143,7 +143,7 @@ func (s Settings) Short() string {
 }
 
 // dsn is the go-sqlite3 data source name: read-write without create, as
-// the daemon opens it (facts §3.1), unless create is set (model setup).
+// the daemon opens it (CALLKIT.md §3.1), unless create is set (model setup).
 func (s Settings) dsn(path string, create bool) string {
 	q := url.Values{}
 	mode := "rw"
