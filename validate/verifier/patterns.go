@@ -41,9 +41,9 @@ func newPlan(exts ...string) *Plan {
 }
 
 // Patterns are the seven load patterns explore runs (docs/VERIFIER.md). In
-// their Doc text, which explore prints, "facts §N" is docs/CALLKIT.md §N.
+// their Doc text, which explore prints, cites docs/CALLKIT.md.
 var Patterns = []Pattern{
-	{"field-report", "a few thousand entries, several reloads between additions (FB20986470 repro, facts §4.1)", func(s float64) *Plan {
+	{"field-report", "a few thousand entries, several reloads between additions (FB20986470 repro, CALLKIT.md §4.1)", func(s float64) *Plan {
 		// "A few thousand entries" is the report's own size: not scaled.
 		p := newPlan("a")
 		n := int64(3000)
@@ -59,7 +59,7 @@ var Patterns = []Pattern{
 		}
 		return p
 	}},
-	{"incremental-past-2M", "many 5,000-entry incremental reloads past 2,000,000 rows (Saracroche-like, facts §2)", func(s float64) *Plan {
+	{"incremental-past-2M", "many 5,000-entry incremental reloads past 2,000,000 rows (Saracroche-like, CALLKIT.md §2)", func(s float64) *Plan {
 		p := newPlan("a")
 		chunk := int64(5000)
 		target := scaled(2_100_000, s)
@@ -69,7 +69,7 @@ var Patterns = []Pattern{
 		}
 		return p
 	}},
-	{"repeated-complete", "repeated complete reloads of a large extension: a big DELETE and re-insert each time (facts §4.2, §4.7)", func(s float64) *Plan {
+	{"repeated-complete", "repeated complete reloads of a large extension: a big DELETE and re-insert each time (CALLKIT.md §4.2, §4.7)", func(s float64) *Plan {
 		p := newPlan("a")
 		n := scaled(1_000_000, s)
 		for r := 0; r < 4; r++ {
@@ -77,7 +77,7 @@ var Patterns = []Pattern{
 		}
 		return p
 	}},
-	{"failed-after-partial", "a failed load after partial commits: insert then delete churn, loaded extension left empty (facts §1.7)", func(s float64) *Plan {
+	{"failed-after-partial", "a failed load after partial commits: insert then delete churn, loaded extension left empty (CALLKIT.md §1.7)", func(s float64) *Plan {
 		// At least four flushes, so that three commit before the failure.
 		p := newPlan("a")
 		n := max(scaled(50_000, s), 40_000)
@@ -87,7 +87,7 @@ var Patterns = []Pattern{
 		p.Steps = append(p.Steps, st, load("a", true, span(base+2*n, scaled(5000, s))))
 		return p
 	}},
-	{"overlapping-extensions", "two extensions holding overlapping numbers; one reloads, one is removed (facts §2, §4.6)", func(s float64) *Plan {
+	{"overlapping-extensions", "two extensions holding overlapping numbers; one reloads, one is removed (CALLKIT.md §2, §4.6)", func(s float64) *Plan {
 		p := newPlan("a", "b")
 		n := scaled(40_000, s)
 		p.Steps = append(p.Steps,
@@ -99,7 +99,7 @@ var Patterns = []Pattern{
 			load("b", false, span(base, n/2)))
 		return p
 	}},
-	{"vacuum-large", "VACUUM of a large file after the big rows went away (facts §1.7 step 10)", func(s float64) *Plan {
+	{"vacuum-large", "VACUUM of a large file after the big rows went away (CALLKIT.md §1.7 step 10)", func(s float64) *Plan {
 		p := newPlan("a", "b")
 		n := scaled(1_000_000, s)
 		p.Steps = append(p.Steps,
@@ -109,7 +109,7 @@ var Patterns = []Pattern{
 			Step{Kind: StepMaintenance})
 		return p
 	}},
-	{"reader-during-writer", "a call-time reader holding a read transaction while the daemon writes (facts §3.1)", func(s float64) *Plan {
+	{"reader-during-writer", "a call-time reader holding a read transaction while the daemon writes (CALLKIT.md §3.1)", func(s float64) *Plan {
 		p := newPlan("a")
 		n := scaled(100_000, s)
 		p.Steps = append(p.Steps,
