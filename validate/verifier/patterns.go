@@ -40,8 +40,8 @@ func newPlan(exts ...string) *Plan {
 	return p
 }
 
-// Patterns are the seven load patterns explore runs (docs/VERIFIER.md). In
-// their Doc text, which explore prints, cites docs/CALLKIT.md.
+// Patterns are the seven load patterns explore runs (docs/VERIFIER.md).
+// Their Doc text, which explore prints, cites docs/CALLKIT.md.
 var Patterns = []Pattern{
 	{"field-report", "a few thousand entries, several reloads between additions (FB20986470 repro, CALLKIT.md §4.1)", func(s float64) *Plan {
 		// "A few thousand entries" is the report's own size: not scaled.
