@@ -118,6 +118,10 @@ func Diff(old, new *shard.Build) []*extDelta {
 type DeltaOptions struct {
 	Chunk       int // most entries (removals + additions) per request
 	ToolVersion string
+	// Guard, when set, refuses (before anything is written) a delta whose
+	// target shrinks the list past Guard.MaxShrink or empties extensions of
+	// the base.
+	Guard *Guard
 }
 
 // WriteDelta writes the delta from old to new into dir, atomically like a
@@ -132,6 +136,18 @@ func WriteDelta(ctx context.Context, dir string, old, new *shard.Build, o DeltaO
 		Format: shard.DeltaFormat, FormatVersion: shard.DeltaVersion, ToolVersion: o.ToolVersion,
 		Base: old.Manifest.BuildID, Target: new.Manifest.BuildID, Chunk: o.Chunk,
 		Extensions: []shard.DeltaExt{},
+	}
+	if g := o.Guard; g != nil {
+		if err := g.CheckShrink(ShrinkBase, old.Dir, old.Manifest.Totals.Entries, new.Manifest.Totals.Entries); err != nil {
+			return nil, err
+		}
+		counts := map[int]int64{}
+		for ext, x := range new.Exts {
+			counts[ext] = int64(len(x.Numbers))
+		}
+		if err := g.CheckEmptied(old, counts); err != nil {
+			return nil, err
+		}
 	}
 	deltas := Diff(old, new)
 	summarize(dm, old, new)

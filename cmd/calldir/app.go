@@ -50,12 +50,13 @@ func exitCode(err error) int {
 	var fe findingsError
 	var ue usageError
 	var cu *compiler.UsageError
+	var tr *compiler.TooManyRejectsError
 	switch {
 	case err == nil:
 		return exitOK
 	case errors.Is(err, context.Canceled):
 		return exitInterrupted
-	case errors.As(err, &fe):
+	case errors.As(err, &fe), errors.As(err, &tr):
 		return exitFindings
 	case errors.As(err, &ue), errors.As(err, &cu):
 		return exitUsage
@@ -91,6 +92,9 @@ func runEnv(ctx context.Context, args []string, e *env) int {
 		var fe findingsError
 		if !errors.As(err, &fe) {
 			msg := err.Error()
+			if m, ok := explainGuard(err); ok {
+				msg = m
+			}
 			if errors.Is(err, context.Canceled) {
 				msg = "interrupted"
 			}

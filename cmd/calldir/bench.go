@@ -309,7 +309,7 @@ func benchCompile(ctx context.Context, input, dir string, mem int64) (benchRow, 
 	}
 	// The memory limit that calldir compile sets, for the same collector
 	// behaviour (and figures) as the command.
-	defer debug.SetMemoryLimit(debug.SetMemoryLimit(heapLimit(mem)))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(compiler.HeapLimit(mem)))
 	start := time.Now()
 	res, err := compiler.Compile(ctx, compiler.Options{Sources: []compiler.Source{{Path: input}}, Kind: shard.KindBlock,
 		Normalizer: norm, MaxPerShard: shard.DefaultMaxPerShard, Memory: mem, TempDir: dir})

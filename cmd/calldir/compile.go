@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"runtime/debug"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -114,71 +114,41 @@ func reasonTable() string {
 	return b.String()
 }
 
-// heapLimit is the Go memory limit of a compile with a --memory of mem:
-// the budget, a tenth more for the garbage of buckets already sorted, and
-// 64 MiB of headroom for the blocks in flight.
-func heapLimit(mem int64) int64 { return mem + mem/10 + 64<<20 }
-
-// memoryFloor is what a compile's peak resident memory may exceed
-// 1.1 × --memory by: heapLimit's 64 MiB of headroom, and the runtime, code
-// and number tables (about 15 MiB). Measured: --memory 16MB peaks at
-// 85 MiB, 64MB at 143 MiB, 512MiB at 635 MiB (60M lines).
-const memoryFloor = 80 << 20
-
 func runCompile(ctx context.Context, o compileOpts, opts compiler.Options, threshold compiler.Threshold, e *env) error {
 	start := time.Now()
-	if err := shard.CheckMaxPerShard(o.maxPerShard); err != nil {
-		return usageError{err}
-	}
 	opts.MaxPerShard = o.maxPerShard
 	mem, err := parseSize(o.memory)
 	if err != nil || mem < 1<<20 {
 		return usagef("--memory %q: want a size of at least 1MB, such as 256MB or 2GiB", o.memory)
 	}
 	opts.Memory, opts.TempDir = mem, o.tempDir
-	// Hold the Go heap near the bound too: the numbers are most of it, and
-	// without a limit the collector lets garbage (batches, strings) grow
-	// with the heap. The headroom is the blocks in flight and the garbage
-	// of buckets already sorted; a tighter limit makes the collector run
-	// back to back.
-	debug.SetMemoryLimit(heapLimit(mem))
 	if o.delta != "" && o.base == "" {
 		return usagef("--delta needs --base (the build the devices have)")
 	}
-	guard, err := newShrinkGuard(o.allowEmpty, o.maxShrink)
+	maxShrink, err := parseShrink(o.maxShrink)
 	if err != nil {
 		return err
 	}
-	// Refuse before any work: an --out that calldir did not make, and
-	// inputs or reports inside --out (the swap would delete them).
-	outState, err := compiler.InspectOutput(o.out, shard.ManifestName)
-	if err != nil {
-		return err
-	}
-	if o.delta != "" {
-		if _, err := compiler.InspectOutput(o.delta, shard.DeltaManifestName); err != nil {
-			return fmt.Errorf("--delta: %w", err)
-		}
-	}
-	if err := checkOutside("--out", o.out, o.pathsNear(opts)); err != nil {
-		return err
-	}
-	if err := checkNotInput(o.pathsNear(opts), "--rejects", "--conflicts"); err != nil {
-		return err
-	}
-	var base *shard.Build
-	if o.base != "" {
-		if base, err = shard.LoadBuild(o.base); err != nil {
-			return fmt.Errorf("--base: %w", err)
-		}
+	job := compiler.Job{
+		Options: opts, Out: o.out, Base: o.base, Delta: o.delta, Chunk: o.chunk,
+		Threshold: threshold,
+		Guard:     compiler.Guard{AllowEmpty: o.allowEmpty, MaxShrink: maxShrink},
+		Manifest: shard.Manifest{ToolVersion: Version, Created: sourceDateEpoch(e),
+			Options: o.manifestOptions(opts, o.maxPerShard)},
+		Reports: []compiler.NamedPath{{Role: "rejects", Path: o.rejects}, {Role: "conflicts", Path: o.conflicts}},
 	}
 	var rejects, conflicts *csvReport
 	defer func() { rejects.discard(); conflicts.discard() }() // no-ops after commit
+	// The reports are opened only once the job's paths are known good: a
+	// report inside --out must be refused before it is created.
+	if err := compiler.CheckOutside(o.out, job.Reports); err != nil {
+		return err
+	}
 	if o.rejects != "" {
 		if rejects, err = newCSVReport(o.rejects, "source", "line", "reason", "raw"); err != nil {
 			return err
 		}
-		opts.OnReject = func(r compiler.Reject) {
+		job.OnReject = func(r compiler.Reject) {
 			rejects.add(r.Source, strconv.FormatInt(r.Line, 10), r.Reason.String(), r.Raw)
 		}
 	}
@@ -186,113 +156,58 @@ func runCompile(ctx context.Context, o compileOpts, opts compiler.Options, thres
 		if conflicts, err = newCSVReport(o.conflicts, "number", "source", "line", "label", "kept_source", "kept_line", "kept_label"); err != nil {
 			return err
 		}
-		opts.OnConflict = func(c compiler.Conflict) {
+		job.OnConflict = func(c compiler.Conflict) {
 			conflicts.add(e164.Format(c.Number), c.Source, strconv.FormatInt(c.Line, 10), c.Label,
 				c.KeptSource, strconv.FormatInt(c.KeptLine, 10), c.KeptLabel)
 		}
 	}
 	prog := newProgress(e.stderr, o.quiet)
-	opts.Progress = prog.update
-	res, err := compiler.Compile(ctx, opts)
-	prog.done()
-	if err != nil {
-		return err
-	}
+	job.Progress = prog.update
 	// The reports are written even when the build is refused: they say why.
-	if rejects != nil {
+	job.Compiled = func(*compiler.Result) error {
+		prog.done()
 		if err := rejects.commit(); err != nil {
 			return err
 		}
+		return conflicts.commit()
 	}
-	if conflicts != nil {
-		if err := conflicts.commit(); err != nil {
-			return err
-		}
+	out, err := compiler.Run(ctx, job)
+	prog.done()
+	if out != nil && !o.quiet {
+		printCompileSummary(e.stderr, o, opts, out, time.Since(start))
 	}
-	t := res.Totals
-	if threshold.Exceeded(t.Rejected, t.Lines) {
-		fmt.Fprintf(e.stderr, "calldir: %d of %d lines rejected, over --max-rejects %s; build not written\n", t.Rejected, t.Lines, threshold)
-		return findingsError{"too many rejects"}
+	if err == nil && out.Delta != nil && !o.quiet {
+		printDeltaSummary(e.stderr, o.delta, out.Delta)
 	}
-	if err := guard.checkEmpty(t.Entries, opts.Kind, res.Inputs, len(res.Patterns)); err != nil {
-		return err
-	}
-	if err := guard.checkShrink("the build in --out "+o.out, outState.Entries(), t.Entries); err != nil {
-		return err
-	}
-	if base != nil {
-		if err := guard.checkShrink("--base "+o.base, base.Manifest.Totals.Entries, t.Entries); err != nil {
-			return err
-		}
-	}
-	m := &shard.Manifest{
-		Format: shard.ManifestFormat, FormatVersion: shard.ManifestVersion, ToolVersion: Version,
-		Created:  sourceDateEpoch(e),
-		Options:  o.manifestOptions(opts, o.maxPerShard),
-		Inputs:   res.Inputs,
-		Patterns: res.Patterns,
-	}
-	defer res.Close()
-	layout := compiler.Layout(res.Len(), o.maxPerShard)
-	if base != nil {
-		if layout, err = compiler.StableLayout(res.Entries(), base.Manifest, opts.Kind, o.maxPerShard); err != nil {
-			return err
-		}
-		m.Base = base.Manifest.BuildID
-		if o.delta != "" { // refuse the delta before the build is written
-			counts := map[int]int64{}
-			for _, pl := range layout {
-				counts[pl.Extension] += int64(pl.Span.End - pl.Span.Start)
-			}
-			if err := guard.checkEmptied(base, counts); err != nil {
-				return err
-			}
-		}
-	}
-	if err := compiler.WriteBuild(ctx, o.out, res, m, layout); err != nil {
-		return err
-	}
-	if !o.quiet {
-		fmt.Fprintf(e.stderr, "calldir: %s lines from %d file(s): %s accepted, %s rejected, %s duplicates, %s allowlisted",
-			group(t.Lines), len(opts.Sources), group(t.Accepted), group(t.Rejected), group(t.Duplicates), group(t.Allowlisted))
-		if t.LabelConflicts > 0 {
-			fmt.Fprintf(e.stderr, ", %s label conflicts", group(t.LabelConflicts))
-		}
-		if len(res.Patterns) > 0 {
-			var n int64
-			for _, p := range res.Patterns {
-				n += p.Entries
-			}
-			fmt.Fprintf(e.stderr, ", %d pattern(s) of %s numbers", len(res.Patterns), group(n))
-		}
-		fmt.Fprintf(e.stderr, " -> %s entries in %d shard(s) in %s (%s)\n",
-			group(t.Entries), len(m.Shards), o.out, time.Since(start).Round(time.Millisecond))
-		if len(opts.Sources) > 1 && opts.Kind == shard.KindBlock {
-			for _, in := range res.Inputs {
-				if in.Role == "source" {
-					fmt.Fprintf(e.stderr, "  %s: %s lines, %s accepted, %s rejected, %s repeats, %s in an earlier source, %s allowlisted -> %s entries\n",
-						in.Path, group(in.Lines), group(in.Accepted), group(in.Rejected), group(in.Duplicates), group(in.Across), group(in.Allowlisted), group(in.Entries))
-				}
-			}
-		}
-	}
-	if o.delta == "" {
-		return nil
-	}
-	return writeDelta(ctx, base, o.out, o.delta, o.chunk, o.quiet, guard, e)
+	return err
 }
 
-// pathsNear lists every path a compile reads or writes besides --out, for
-// checkOutside.
-func (o *compileOpts) pathsNear(opts compiler.Options) [][2]string {
-	paths := [][2]string{{"--rejects", o.rejects}, {"--conflicts", o.conflicts}, {"--delta", o.delta}, {"--temp-dir", o.tempDir}}
-	for _, s := range opts.Sources {
-		paths = append(paths, [2]string{"input", s.Path})
+// printCompileSummary prints the summary line of a compile, and with
+// several blocking sources a line for each.
+func printCompileSummary(w io.Writer, o compileOpts, opts compiler.Options, out *compiler.Outcome, took time.Duration) {
+	t := out.Totals
+	fmt.Fprintf(w, "calldir: %s lines from %d file(s): %s accepted, %s rejected, %s duplicates, %s allowlisted",
+		group(t.Lines), len(opts.Sources), group(t.Accepted), group(t.Rejected), group(t.Duplicates), group(t.Allowlisted))
+	if t.LabelConflicts > 0 {
+		fmt.Fprintf(w, ", %s label conflicts", group(t.LabelConflicts))
 	}
-	for _, s := range opts.Allow {
-		paths = append(paths, [2]string{"--allow", s.Path})
+	if len(out.Patterns) > 0 {
+		var n int64
+		for _, p := range out.Patterns {
+			n += p.Entries
+		}
+		fmt.Fprintf(w, ", %d pattern(s) of %s numbers", len(out.Patterns), group(n))
 	}
-	return paths
+	fmt.Fprintf(w, " -> %s entries in %d shard(s) in %s (%s)\n",
+		group(t.Entries), len(out.Manifest.Shards), o.out, took.Round(time.Millisecond))
+	if len(opts.Sources) > 1 && opts.Kind == shard.KindBlock {
+		for _, in := range out.Inputs {
+			if in.Role == "source" {
+				fmt.Fprintf(w, "  %s: %s lines, %s accepted, %s rejected, %s repeats, %s in an earlier source, %s allowlisted -> %s entries\n",
+					in.Path, group(in.Lines), group(in.Accepted), group(in.Rejected), group(in.Duplicates), group(in.Across), group(in.Allowlisted), group(in.Entries))
+			}
+		}
+	}
 }
 
 // sourceDateEpoch returns SOURCE_DATE_EPOCH as RFC 3339, or "" so that

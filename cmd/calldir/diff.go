@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"sort"
@@ -50,50 +49,32 @@ EXAMPLES:
 			if c.Args().Len() != 2 {
 				return usagef("diff: want OLD_BUILD NEW_BUILD")
 			}
-			guard, err := newShrinkGuard(allowEmpty, maxShrink)
+			shrink, err := parseShrink(maxShrink)
 			if err != nil {
 				return err
 			}
-			if err := checkOutside("--out", out, [][2]string{{"OLD_BUILD", c.Args().Get(0)}, {"NEW_BUILD", c.Args().Get(1)}}); err != nil {
+			oldDir, newDir := c.Args().Get(0), c.Args().Get(1)
+			if err := compiler.CheckOutside(out, []compiler.NamedPath{{Role: "OLD_BUILD", Path: oldDir}, {Role: "NEW_BUILD", Path: newDir}}); err != nil {
 				return err
 			}
 			if _, err := compiler.InspectOutput(out, shard.DeltaManifestName); err != nil {
 				return err
 			}
-			old, err := shard.LoadBuild(c.Args().Get(0))
+			old, err := shard.LoadBuild(oldDir)
 			if err != nil {
 				return err
 			}
-			return writeDelta(c.Context, old, c.Args().Get(1), out, chunk, quiet, guard, e)
+			guard := compiler.Guard{AllowEmpty: allowEmpty, MaxShrink: shrink}
+			dm, err := compiler.WriteDeltaFrom(c.Context, out, old, newDir, compiler.DeltaOptions{Chunk: chunk, ToolVersion: Version, Guard: &guard})
+			if err != nil {
+				return err
+			}
+			if !quiet {
+				printDeltaSummary(e.stderr, out, dm)
+			}
+			return nil
 		},
 	}
-}
-
-// writeDelta writes the delta from base to the build in newDir.
-// It refuses, writing nothing, a delta that guard does not allow.
-func writeDelta(ctx context.Context, base *shard.Build, newDir, out string, chunk int, quiet bool, guard shrinkGuard, e *env) error {
-	nb, err := shard.LoadBuild(newDir)
-	if err != nil {
-		return err
-	}
-	if err := guard.checkShrink("base build "+base.Dir, base.Manifest.Totals.Entries, nb.Manifest.Totals.Entries); err != nil {
-		return err
-	}
-	counts := map[int]int64{}
-	for ext, x := range nb.Exts {
-		counts[ext] = int64(len(x.Numbers))
-	}
-	if err := guard.checkEmptied(base, counts); err != nil {
-		return err
-	}
-	dm, err := compiler.WriteDelta(ctx, out, base, nb, compiler.DeltaOptions{Chunk: chunk, ToolVersion: Version})
-	if err != nil {
-		return err
-	}
-	if !quiet {
-		printDeltaSummary(e.stderr, out, dm)
-	}
-	return nil
 }
 
 func printDeltaSummary(w io.Writer, dir string, dm *shard.DeltaManifest) {

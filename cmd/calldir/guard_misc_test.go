@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/calldir/calldir/compiler"
 	"math"
 	"os"
 	"os/exec"
@@ -330,7 +331,7 @@ func TestGuardMemoryBound(t *testing.T) {
 		if peak == 0 {
 			t.Skip("no /proc/PID/status here")
 		}
-		bound := mem + mem/10 + memoryFloor
+		bound := mem + mem/10 + compiler.MemoryFloor
 		t.Logf("--memory %d MiB: peak RSS %d MiB, bound %d MiB", mem>>20, peak>>20, bound>>20)
 		if peak > bound {
 			t.Errorf("--memory %d MiB: peak RSS %d MiB over the documented bound %d MiB", mem>>20, peak>>20, bound>>20)

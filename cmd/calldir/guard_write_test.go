@@ -175,7 +175,7 @@ func TestGuardShrinkingDelta(t *testing.T) {
 	mustCLI(t, 0, "compile", "-q", "--max-per-shard", "3", "--max-shrink", "100%", "-o", "small", "--base", "old", "two.txt")
 
 	mustRefuse(t, dir, "", []string{"empties extension(s) 2 of old", "--allow-empty"}, "diff", "-q", "old", "half", "-o", "d1")
-	mustRefuse(t, dir, "", []string{"holds 2 entries, 4 fewer than the 6 of base build old"}, "diff", "-q", "old", "small", "-o", "d2")
+	mustRefuse(t, dir, "", []string{"holds 2 entries, 4 fewer than the 6 of --base old"}, "diff", "-q", "old", "small", "-o", "d2")
 	mustRefuse(t, dir, "", []string{"empties extension(s) 2 of old"}, "compile", "-q", "--max-per-shard", "3", "--max-shrink", "100%", "--base", "old", "--delta", "d3", "-o", "new", "first.txt")
 	mustCLI(t, 0, "diff", "-q", "--allow-empty", "old", "half", "-o", "d1")
 }

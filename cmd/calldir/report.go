@@ -176,6 +176,9 @@ func newCSVReport(path string, header ...string) (*csvReport, error) {
 func (r *csvReport) add(fields ...string) { r.w.Write(fields) }
 
 func (r *csvReport) commit() error {
+	if r == nil {
+		return nil
+	}
 	r.w.Flush()
 	err := r.w.Error()
 	if err == nil {
