@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/calldir/calldir/e164/baseline"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -242,7 +243,7 @@ func benchNormalize(mix compiler.GenMix, n int, seed uint64) (benchRow, error) {
 	})
 	base := timed(len(strs), func() {
 		for _, s := range strs {
-			v, _ := e164.Baseline(s, "US")
+			v, _ := baseline.Normalize(s, "US")
 			sink += v
 		}
 	})
