@@ -398,15 +398,6 @@ func writeFileSync(path string, b []byte) error {
 	return os.Rename(tmp, path)
 }
 
-// WriteFileAtomic writes a file next to its final name, syncs it, renames it
-// into place and syncs the directory.
-func WriteFileAtomic(path string, b []byte) error {
-	if err := writeFileSync(path, b); err != nil {
-		return err
-	}
-	return syncDir(filepath.Dir(path))
-}
-
 func syncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
