@@ -12,10 +12,9 @@ import (
 
 // A build holds at most maxShards shards of MaxPerShard entries
 // (output.go). Ranges are expanded only when the entries are packed, after
-// every input is read, so "+1 ##########" (ten billion numbers) was read,
-// packed and spilled (10 GB, 144 s) before the layout refused it, and
-// "+1 ##############" filled the disk. A range's size is known when it is
-// parsed, and the distinct numbers of the ranges less the allowlisted ones
+// every input is read, so without a check "+1 ##########" (ten billion
+// numbers) would be packed and spilled, gigabytes of it, before the layout
+// refused it. A range's size is known when it is parsed, and the distinct numbers of the ranges less the allowlisted ones
 // are a lower bound of the entries: a build they cannot fit in is refused
 // at once, with nothing read, packed or written:
 //
