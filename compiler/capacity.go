@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
 
 	"github.com/calldir/calldir/compiler/sortx"
 	"github.com/calldir/calldir/shard"
@@ -72,13 +71,8 @@ func (c *compilation) checkRanges(rs []Range, allow []int64) (int64, error) {
 				big = r
 			}
 		}
-		where := big.Source
-		if big.Line > 0 {
-			where += ":" + strconv.FormatInt(big.Line, 10)
-		}
 		shards := (n + int64(per) - 1) / int64(per)
-		return n, &UsageError{fmt.Sprintf("patterns: %d distinct numbers (overlaps and allowlisted numbers counted out) need %d shards of %d, that is %d extensions: more than the %d a build holds; the largest is %q (%s), %d numbers; narrow the patterns or raise --max-per-shard (at most %d); nothing written",
-			n, shards, per, shards, maxShards, big.Text, where, big.Size(), shard.MaxEntriesPerRequest)}
+		return n, &TooManyShardsError{Entries: n, Shards: shards, MaxPerShard: per, Pattern: &big}
 	}
 	mem := c.opts.Memory
 	if mem <= 0 {

@@ -102,6 +102,47 @@ func (e *ReportIsInputError) Error() string {
 	return fmt.Sprintf("%s %s is the input %s: the report would replace it", e.Role, e.Path, e.Input)
 }
 
+// TooManyShardsError is a build whose entries need more shards than a
+// build holds (maxShards) at MaxPerShard entries each. Pattern, when set,
+// is the largest of the patterns whose numbers alone cannot fit.
+type TooManyShardsError struct {
+	Entries     int64
+	Shards      int64
+	MaxPerShard int
+	Pattern     *Range
+}
+
+func (e *TooManyShardsError) Error() string { return e.Explain("raise the entries per shard") }
+
+// need says what the entries need.
+func (e *TooManyShardsError) need() string {
+	what := fmt.Sprintf("%d entries", e.Entries)
+	if e.Pattern != nil {
+		what = fmt.Sprintf("patterns: %d distinct numbers (overlaps and allowlisted numbers counted out)", e.Entries)
+	}
+	return fmt.Sprintf("%s need %d shards of %d, that is %d extensions", what, e.Shards, e.MaxPerShard, e.Shards)
+}
+
+// hint says how to fit, with raise naming the way to raise the entries per
+// shard (the CLI names its flag).
+func (e *TooManyShardsError) hint(raise string) string {
+	h := fmt.Sprintf("%s (at most %d)", raise, shard.MaxEntriesPerRequest)
+	if p := e.Pattern; p != nil {
+		where := p.Source
+		if p.Line > 0 {
+			where += fmt.Sprintf(":%d", p.Line)
+		}
+		h = fmt.Sprintf("the largest is %q (%s), %d numbers; narrow the patterns or %s; nothing written", p.Text, where, p.Size(), h)
+	}
+	return h
+}
+
+// Explain words the error with the given way to raise the entries per
+// shard ("raise --max-per-shard").
+func (e *TooManyShardsError) Explain(raise string) string {
+	return fmt.Sprintf("%s: more than the %d a build holds; %s", e.need(), maxShards, e.hint(raise))
+}
+
 // CheckEmpty refuses a build of 0 entries unless AllowEmpty.
 func (g Guard) CheckEmpty(entries int64, inputs []shard.InputStats, patterns int) error {
 	if entries > 0 || g.AllowEmpty {

@@ -52,7 +52,11 @@ func Layout(n, maxPer int) []Placement {
 // WriteBuild fills in the shards, totals and build ID.
 func WriteBuild(ctx context.Context, dir string, res *Result, m *shard.Manifest, layout []Placement) error {
 	if len(layout) > maxShards {
-		return &UsageError{fmt.Sprintf("%d entries need %d shards, that is %d extensions: more than the %d a build holds; raise --max-per-shard (at most %d)", res.Len(), len(layout), len(layout), maxShards, shard.MaxEntriesPerRequest)}
+		per := 0
+		for _, pl := range layout {
+			per = max(per, pl.Span.End-pl.Span.Start)
+		}
+		return &TooManyShardsError{Entries: int64(res.Len()), Shards: int64(len(layout)), MaxPerShard: per}
 	}
 	return writeDirAtomic(ctx, dir, shard.ManifestName, func(tmp string) error {
 		m.Shards = m.Shards[:0]

@@ -98,6 +98,7 @@ func explainGuard(err error) (msg string, ok bool) {
 		inside  *compiler.InsideOutputError
 		report  *compiler.ReportIsInputError
 		rejects *compiler.TooManyRejectsError
+		shards  *compiler.TooManyShardsError
 	)
 	switch {
 	case errors.As(err, &empty):
@@ -133,6 +134,8 @@ func explainGuard(err error) (msg string, ok bool) {
 		msg = fmt.Sprintf("%s %s is the input %s: the report would replace it", flagOf(report.Role), report.Path, report.Input)
 	case errors.As(err, &rejects):
 		msg = fmt.Sprintf("%d of %d lines rejected, over --max-rejects %s; build not written", rejects.Rejected, rejects.Lines, rejects.Threshold)
+	case errors.As(err, &shards):
+		msg = shards.Explain("raise --max-per-shard")
 	default:
 		return "", false
 	}
