@@ -77,8 +77,8 @@ func TestRangeCapacity(t *testing.T) {
 				opts.Allow = append(opts.Allow, Source{Path: a})
 			}
 			res, err := Compile(context.Background(), opts)
-			var ue *UsageError
-			if got := errors.As(err, &ue); got != tc.refused {
+			var ts *TooManyShardsError
+			if got := errors.As(err, &ts); got != tc.refused {
 				t.Fatalf("refused %v (%v), want %v", got, err, tc.refused)
 			}
 			if err == nil {
