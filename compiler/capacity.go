@@ -74,13 +74,9 @@ func (c *compilation) checkRanges(rs []Range, allow []int64) (int64, error) {
 		shards := (n + int64(per) - 1) / int64(per)
 		return n, &TooManyShardsError{Entries: n, Shards: shards, MaxPerShard: per, Pattern: &big}
 	}
-	mem := c.opts.Memory
-	if mem <= 0 {
-		mem = DefaultMemory
-	}
-	// The packed entries keep mem/8 in memory (Compile); past it, a
-	// number of a range is at least a byte of the spill file.
-	if err := sortx.CheckSpace(c.opts.TempDir, n-mem/8); err != nil {
+	// The packed entries keep their share of the budget in memory; past
+	// it, a number of a range is at least a byte of the spill file.
+	if err := sortx.CheckSpace(c.opts.TempDir, n-sortx.Budget(c.opts.Memory).Packed()); err != nil {
 		return n, fmt.Errorf("patterns: %d numbers to pack: %w", n, err)
 	}
 	return n, nil

@@ -1,5 +1,7 @@
 package compiler
 
+import "github.com/calldir/calldir/compiler/sortx"
+
 // HeapLimit is the Go memory limit of a compile with a memory budget of
 // mem bytes (DefaultMemory when 0 or less): the budget, a tenth more for
 // the garbage of buckets already sorted, and 64 MiB of headroom for the
@@ -7,9 +9,7 @@ package compiler
 // are most of it, and without a limit the collector lets garbage grow with
 // the heap; a tighter limit makes it run back to back.
 func HeapLimit(mem int64) int64 {
-	if mem <= 0 {
-		mem = DefaultMemory
-	}
+	mem = int64(sortx.Budget(mem).OrDefault())
 	return mem + mem/10 + 64<<20
 }
 

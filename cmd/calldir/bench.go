@@ -83,7 +83,7 @@ EXAMPLES:
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "`SEED` of the generated input", Destination: &o.seed},
 			&cli.StringFlag{Name: "dir", Usage: "work in `DIR` (default: a temporary directory, removed)", Destination: &o.dir},
 			&cli.IntFlag{Name: "replay", Value: 200_000, Usage: "`N` entries for the replay stage (0 skips it)", Destination: &o.replay},
-			&cli.StringFlag{Name: "memory", Value: "512MiB", Usage: "compile's --memory `SIZE` (the compile command's default)", Destination: &o.memory},
+			&cli.StringFlag{Name: "memory", Value: sizeText(compiler.DefaultMemory), Usage: "compile's --memory `SIZE` (the compile command's default)", Destination: &o.memory},
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "output `FORMAT`: text or json", Destination: &o.format},
 			&cli.StringFlag{Name: "input", Usage: "compile `FILE` (a text list) instead of a generated input; --lines still sizes the other stages", Destination: &o.input},
 			&cli.StringFlag{Name: "stages", Value: "normalize,sort,compile,replay", Usage: "the `STAGES` to run, comma-separated", Destination: &o.stages},

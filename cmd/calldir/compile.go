@@ -68,7 +68,7 @@ EXAMPLES:
 			&cli.StringFlag{Name: "base", Usage: "keep the shard boundaries of the previous build `DIR`: numbers stay in the extension that holds them", Destination: &o.base},
 			&cli.StringFlag{Name: "delta", Usage: "with --base: also write the delta from the base build to `DIR`", Destination: &o.delta},
 			&cli.IntFlag{Name: "chunk", Value: compiler.DefaultChunk, Usage: "with --delta: at most `N` entries per incremental request", Destination: &o.chunk},
-			&cli.StringFlag{Name: "memory", Value: "512MiB", Usage: "bound on numbers held in memory (`SIZE`: 256MB, 1GiB, …); past it they spill to --temp-dir. Peak RSS stays under 1.1 × SIZE + 80 MiB", Destination: &o.memory},
+			&cli.StringFlag{Name: "memory", Value: sizeText(compiler.DefaultMemory), Usage: "bound on numbers held in memory (`SIZE`: 256MB, 1GiB, …); past it they spill to --temp-dir. Peak RSS stays under 1.1 × SIZE + 80 MiB", Destination: &o.memory},
 			&cli.StringFlag{Name: "temp-dir", Usage: "`DIR` for spilled runs (default: the system's temporary directory)", Destination: &o.tempDir},
 			&cli.StringFlag{Name: "max-shrink", Value: defaultMaxShrink, Usage: "refuse a build that holds more than `P%` fewer entries than the build in --out or --base (100% allows any)", Destination: &o.maxShrink},
 		),
@@ -247,6 +247,19 @@ func parseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("size %q", s)
 	}
 	return int64(v * float64(mult)), nil
+}
+
+// sizeText writes a byte size as parseSize reads it: 512<<20 -> "512MiB".
+func sizeText(n int64) string {
+	for _, u := range []struct {
+		shift uint
+		name  string
+	}{{40, "TiB"}, {30, "GiB"}, {20, "MiB"}, {10, "KiB"}} {
+		if n >= 1<<u.shift && n%(1<<u.shift) == 0 {
+			return strconv.FormatInt(n>>u.shift, 10) + u.name
+		}
+	}
+	return strconv.FormatInt(n, 10) + "B"
 }
 
 // group formats n with thousands separators: 1234567 -> "1,234,567".

@@ -117,22 +117,18 @@ func bucketOf(k int64) int {
 // NewBuckets is NewBucketsParts with one part.
 func NewBuckets(dir string, memoryBytes int64) *Buckets { return NewBucketsParts(dir, memoryBytes, 1) }
 
-// NewBucketsParts returns an empty Buckets of parts parts (at least 1) that
-// uses about memoryBytes (0 or less: DefaultMemory) and spills to files in
-// dir (empty: os.TempDir()): 5/8 of it holds numbers as they arrive, split
-// evenly between the parts, and the sort at the end takes up to 3/16 more
-// (see bigBucket) while the memory of the buckets already read is given
-// back. The rest is the caller's (the compile packs the sorted numbers in
-// 1/8).
+// NewBucketsParts returns an empty Buckets of parts parts (at least 1)
+// within the budget memoryBytes (0 or less: DefaultBudget; see Budget for
+// the shares) that spills to files in dir (empty: os.TempDir()): the
+// numbers as they arrive are split evenly between the parts, and the sort
+// at the end (see bigBucket) runs while the memory of the buckets already
+// read is given back.
 func NewBucketsParts(dir string, memoryBytes int64, parts int) *Buckets {
 	if dir == "" {
 		dir = os.TempDir()
 	}
-	if memoryBytes <= 0 {
-		memoryBytes = DefaultMemory
-	}
 	parts = max(parts, 1)
-	b := &Buckets{dir: dir, limit: int(max(memoryBytes*5/8/8, int64(2*minBlockKeys*parts)))}
+	b := &Buckets{dir: dir, limit: int(max(Budget(memoryBytes).Buckets()/8, int64(2*minBlockKeys*parts)))}
 	for range parts {
 		p := &BucketPart{dir: dir, limit: b.limit / parts}
 		p.bk = minBlockKeys
@@ -463,11 +459,10 @@ type sortedBucket struct {
 }
 
 // sorters is how many buckets are sorted at once, beside the reader of the
-// iteration: one per core when the budget is 512 MiB or more, else one, so
-// that a small budget keeps the sort's memory at 3/16 of it (each sorter
-// adds a scratch and a buffer of up to bigBucket numbers: 1/8 more).
+// iteration: one per core from the default budget up, else one (see
+// parallelSort).
 func (b *Buckets) sorters() int {
-	if int64(b.limit)*8 < 512<<20*5/8 {
+	if !parallelSort(int64(b.limit) * 8) {
 		return 1
 	}
 	return max(1, runtime.GOMAXPROCS(0))
