@@ -305,7 +305,7 @@ func TestNormalizeDifferential(t *testing.T) {
 			t.Parallel()
 			norms := map[string][]*Normalizer{}
 			failures := 0
-			for _, in := range diffInputs(region, testing.Short()) {
+			for _, in := range diffInputs(region, !long) {
 				for _, r := range in.regions {
 					if norms[r] == nil {
 						for _, p := range policies {

@@ -168,7 +168,7 @@ func TestNormalizeBytesExamples(t *testing.T) {
 			}
 			ndd := phonenumbers.GetNddPrefixForRegion(own, true)
 			variants := 4
-			if testing.Short() {
+			if !long {
 				variants = 2
 			}
 			seen := map[string]bool{}
@@ -188,7 +188,7 @@ func TestNormalizeBytesExamples(t *testing.T) {
 				}
 			}
 			others := []string{own, fastOtherRegions[ri%len(fastOtherRegions)], fastOtherRegions[(ri*7+3)%len(fastOtherRegions)]}
-			if testing.Short() {
+			if !long {
 				others = others[:2]
 			}
 			for _, r := range others {

@@ -278,18 +278,18 @@ func (gen *generator) next() (region string, kind genKind) {
 }
 
 // TestNormalizeBytesGenerated compares the fast path with Normalize on
-// 10 million generated inputs (200,000 with -short; the environment
-// variable FASTGEN_N sets another count), each under one default region and
-// policy, over every core. An input the fast path declines is not
+// 10 million generated inputs with -tags long (100,000 without; the
+// environment variable FASTGEN_N sets another count), each under one default
+// region and policy, over every core. An input the fast path declines is not
 // compared: NormalizeBytes hands it to Normalize as it is.
 //
 // Normalize, the reference, is what takes the time: 12 to 30 µs of CPU per
 // input (phonenumbers' Parse alone is about 10), so 10 million inputs take
 // about 90 s on two cores.
 func TestNormalizeBytesGenerated(t *testing.T) {
-	total := 10_000_000
-	if testing.Short() {
-		total = 200_000
+	total := 100_000
+	if long {
+		total = 10_000_000
 	}
 	if v := os.Getenv("FASTGEN_N"); v != "" {
 		n, err := strconv.Atoi(v)

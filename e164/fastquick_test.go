@@ -14,7 +14,7 @@ func TestFastQuickTables(t *testing.T) {
 	tb := loadFastTables()
 	rng := rand.New(rand.NewPCG(3, 5))
 	perPrefix := 30
-	if testing.Short() {
+	if !long {
 		perPrefix = 8
 	}
 	var regions []string
@@ -92,7 +92,7 @@ func TestFastQuickTables(t *testing.T) {
 // decides the same.
 func TestFastQuickDecide(t *testing.T) {
 	total := 400_000
-	if testing.Short() {
+	if !long {
 		total = 50_000
 	}
 	tb := loadFastTables()

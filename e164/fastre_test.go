@@ -18,7 +18,7 @@ import (
 func TestFastEngines(t *testing.T) {
 	tb := loadFastTables()
 	perPattern := 400
-	if testing.Short() {
+	if !long {
 		perPattern = 60
 	}
 	rng := rand.New(rand.NewPCG(7, 11))

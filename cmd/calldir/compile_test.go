@@ -107,9 +107,6 @@ func writeDistinctUS(t *testing.T, path string, n int) {
 // 2,000,001 numbers with --max-per-shard 1999999 give two
 // strictly ascending shards; 2000000 exits 2 naming the limit.
 func TestCompileSplitsAtCallKitCap(t *testing.T) {
-	if testing.Short() {
-		t.Skip("2,000,001 numbers through phonenumbers takes ~20 s")
-	}
 	dir := t.TempDir()
 	in := filepath.Join(dir, "big.txt")
 	writeDistinctUS(t, in, 2_000_001)

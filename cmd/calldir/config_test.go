@@ -114,9 +114,6 @@ func TestPatterns(t *testing.T) {
 	if s := m.Shards[0]; s.First != 33162000000 || m.Shards[len(m.Shards)-1].Last != 33162999999 {
 		t.Errorf("range %d..%d", s.First, m.Shards[len(m.Shards)-1].Last)
 	}
-	if testing.Short() {
-		return
-	}
 	big := filepath.Join(dir, "big")
 	mustCLI(t, 0, "compile", "-q", "--out", big, "--pattern", "+33 1 #######")
 	mb := readManifest(t, big)

@@ -260,9 +260,6 @@ func TestGuardStaleTemporaries(t *testing.T) {
 // Case 6 from outside: a compile killed with SIGKILL while it writes leaves
 // its temporary sibling; the next compile to the same --out removes it.
 func TestGuardKilledCompileLeftovers(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
 	dir := t.TempDir()
 	bin := calldirBinary(t)
 	in := filepath.Join(dir, "in.txt")

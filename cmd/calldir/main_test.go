@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/calldir/calldir/shard"
 	"github.com/calldir/calldir/validate/verifier"
 )
 
@@ -65,13 +67,48 @@ func mustRead(t *testing.T, path string) string {
 	return string(b)
 }
 
-// timing matches the elapsed time in the summary line, which varies.
+// timing matches the elapsed time in the summary lines, which varies.
 var timing = regexp.MustCompile(`\(\d+(\.\d+)?(ns|µs|ms|s|m\d+(\.\d+)?s)\)`)
 
-// TestGolden runs every case under fixtures/cases: each folder has an args
-// file (one line; $OUT is the build directory, $TMP a scratch directory),
-// its inputs, and expected/ with the exit code, stderr, the build's manifest
-// and dump, and any CSV report the args asked for. -update rewrites
+// Replay and explore report each step's or case's wall time in
+// milliseconds: "ms" in JSON, and the last column of replay's table (whose
+// width, padded by tabwriter, follows the widest value).
+var (
+	jsonMillis  = regexp.MustCompile(`"ms": \d+(\.\d+)?`)
+	tableMillis = regexp.MustCompile(`(?m)^(\d+  .*?  )\d+(\.\d+)? *$`)
+	tableMsHead = regexp.MustCompile(`(?m)^(#  line  step .*?  )ms *$`)
+)
+
+// normalize replaces what varies from run to run in an output: the
+// scratch directory, elapsed times and replay's milliseconds.
+func normalize(s, tmp string) string {
+	s = strings.ReplaceAll(s, tmp, "$TMP")
+	s = timing.ReplaceAllString(s, "(TIME)")
+	s = jsonMillis.ReplaceAllString(s, `"ms": "(MS)"`)
+	s = tableMsHead.ReplaceAllString(s, "${1}ms")
+	return tableMillis.ReplaceAllString(s, "${1}(MS)")
+}
+
+// TestGolden runs every case under fixtures/cases, one folder per case,
+// with the folder as the working directory:
+//
+//	args      the checked command: calldir's arguments on one line, split at
+//	          white space; $OUT is a path in a scratch directory, $TMP that
+//	          directory
+//	setup     optional: steps run first, one a line (# starts a comment), with
+//	          the same $OUT and $TMP:
+//	            calldir ARGS...     a calldir command, which must exit 0
+//	            write FILE TEXT...  create FILE holding TEXT and a newline
+//	            flip FILE OFFSET    invert one byte (OFFSET < 0 counts from the end)
+//	            remove FILE         remove FILE
+//	stdin     optional: the checked command's standard input
+//	expected/ what the checked command gave: exit (its code), stderr, stdout
+//	          (when not empty), manifest.json and dump.txt (inspect --dump)
+//	          when it wrote the build $OUT, delta.json when it wrote the delta
+//	          $OUT, and every $TMP/*.csv report
+//
+// Outputs are normalized (the scratch directory becomes $TMP, elapsed times
+// (TIME), replay's and explore's milliseconds (MS)). -update rewrites
 // expected/.
 func TestGolden(t *testing.T) {
 	root := filepath.Join("..", "..", "fixtures", "cases")
@@ -90,25 +127,36 @@ func TestGolden(t *testing.T) {
 			}
 			tmp := t.TempDir()
 			out := filepath.Join(tmp, "build")
+			subst := strings.NewReplacer("$OUT", out, "$TMP", tmp)
 			line := strings.TrimSpace(mustRead(t, filepath.Join(dir, "args")))
-			line = strings.NewReplacer("$OUT", out, "$TMP", tmp).Replace(line)
-			args := strings.Fields(line)
+			args := strings.Fields(subst.Replace(line))
 			stdin := ""
 			if b, err := os.ReadFile(filepath.Join(dir, "stdin")); err == nil {
 				stdin = string(b)
 			}
 			t.Chdir(dir)
-			code, _, stderr := runCLI(t, stdin, args...)
-			stderr = strings.ReplaceAll(stderr, tmp, "$TMP")
-			stderr = timing.ReplaceAllString(stderr, "(TIME)")
+			if b, err := os.ReadFile(filepath.Join(dir, "setup")); err == nil {
+				runSetup(t, subst, string(b))
+			}
+			_, err = os.Lstat(out)
+			outBefore := err == nil
+			code, stdout, stderr := runCLI(t, stdin, args...)
 			got := map[string]string{
 				"exit":   strconv.Itoa(code) + "\n",
-				"stderr": stderr,
+				"stderr": normalize(stderr, tmp),
 			}
-			if _, err := os.Stat(filepath.Join(out, "manifest.json")); err == nil {
-				got["manifest.json"] = mustRead(t, filepath.Join(out, "manifest.json"))
-				_, dump, _ := runCLI(t, "", "inspect", "--dump", out)
-				got["dump.txt"] = dump
+			if stdout != "" {
+				got["stdout"] = normalize(stdout, tmp)
+			}
+			if !outBefore {
+				if _, err := os.Stat(filepath.Join(out, "manifest.json")); err == nil {
+					got["manifest.json"] = mustRead(t, filepath.Join(out, "manifest.json"))
+					_, dump, _ := runCLI(t, "", "inspect", "--dump", out)
+					got["dump.txt"] = dump
+				}
+				if _, err := os.Stat(filepath.Join(out, shard.DeltaManifestName)); err == nil {
+					got[shard.DeltaManifestName] = mustRead(t, filepath.Join(out, shard.DeltaManifestName))
+				}
 			}
 			reports, _ := filepath.Glob(filepath.Join(tmp, "*.csv"))
 			for _, r := range reports {
@@ -142,6 +190,51 @@ func TestGolden(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// runSetup runs the steps of a case's setup file (see TestGolden).
+func runSetup(t *testing.T, subst *strings.Replacer, text string) {
+	t.Helper()
+	for i, line := range strings.Split(text, "\n") {
+		if j := strings.Index(line, "#"); j >= 0 {
+			line = line[:j]
+		}
+		f := strings.Fields(subst.Replace(line))
+		if len(f) == 0 {
+			continue
+		}
+		where := fmt.Sprintf("setup:%d: %q", i+1, strings.TrimSpace(line))
+		switch {
+		case f[0] == "calldir":
+			if code, _, stderr := runCLI(t, "", f[1:]...); code != 0 {
+				t.Fatalf("%s: exit %d\n%s", where, code, stderr)
+			}
+		case f[0] == "write" && len(f) >= 2:
+			mustWrite(t, f[1], strings.Join(f[2:], " ")+"\n")
+		case f[0] == "flip" && len(f) == 3:
+			b, err := os.ReadFile(f[1])
+			if err != nil {
+				t.Fatalf("%s: %v", where, err)
+			}
+			off, err := strconv.Atoi(f[2])
+			if off < 0 {
+				off += len(b)
+			}
+			if err != nil || off < 0 || off >= len(b) {
+				t.Fatalf("%s: offset out of the file's %d bytes", where, len(b))
+			}
+			b[off] = ^b[off]
+			if err := os.WriteFile(f[1], b, 0o644); err != nil {
+				t.Fatalf("%s: %v", where, err)
+			}
+		case f[0] == "remove" && len(f) == 2:
+			if err := os.Remove(f[1]); err != nil {
+				t.Fatalf("%s: %v", where, err)
+			}
+		default:
+			t.Fatalf("%s: want calldir ARGS..., write FILE TEXT..., flip FILE OFFSET or remove FILE", where)
+		}
 	}
 }
 

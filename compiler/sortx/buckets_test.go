@@ -134,7 +134,7 @@ func TestBucketsSort(t *testing.T) {
 	// like the compiler's.
 	sizes := []int{0, 1, 17, 5_000, 20_000, 200_000}
 	budgets := []int64{bkTiny, bkMedium, bkLarge}
-	if testing.Short() {
+	if !long {
 		sizes = []int{0, 1, 17, 5_000, 20_000}
 	}
 	few := map[string]bool{"clustered": true, "many-dups": true}
@@ -162,7 +162,7 @@ func TestBucketsSort(t *testing.T) {
 // under many seeds: the odd sizes and mixes the table above misses.
 func TestBucketsSortSeeds(t *testing.T) {
 	seeds := 30
-	if testing.Short() {
+	if !long {
 		seeds = 10
 	}
 	for seed := range seeds {

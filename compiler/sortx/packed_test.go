@@ -170,7 +170,7 @@ func TestPackedRoundTrip(t *testing.T) {
 	}
 	for _, g := range pkGens {
 		sizes := []int{0, 1, 2, packEvery - 1, packEvery, packEvery + 1, 3*packEvery + 5, g.big}
-		if testing.Short() {
+		if !long {
 			sizes = sizes[:len(sizes)-1]
 		}
 		for _, n := range sizes {

@@ -133,11 +133,13 @@ func mutate(r *rand.Rand, b list) list {
 // For seeded random base/target pairs (empty
 // lists, full churn, label changes, shards that overflow their base range),
 // replaying the base and the delta on the SQLite model gives exactly the
-// target, and validate finds nothing wrong with the delta.
+// target, and validate finds nothing wrong with the delta. 2,000 cases with
+// -tags long, 40 without (each case costs about 70 ms: two builds, a delta,
+// a replay and a validation).
 func TestDeltaProperty(t *testing.T) {
-	cases := 2000
-	if testing.Short() {
-		cases = 200
+	cases := 40 // every kind of delta still shows up (checked below)
+	if long {
+		cases = 2000
 	}
 	const workers = 4
 	stats := make([]map[string]int, workers)
@@ -295,12 +297,12 @@ func TestDeltaOneNumberOfAMillion(t *testing.T) {
 
 // 50 daily deltas applied in turn end equal to a fresh
 // complete build of the last day; the database size is reported each day,
-// with maintenance (orphan cleanup, VACUUM) weekly.
+// with maintenance (orphan cleanup, VACUUM) weekly. Without -tags long: 10
+// days of 5,000 numbers.
 func TestDeltaFiftyDays(t *testing.T) {
-	days := 50
-	size := 20_000
-	if testing.Short() {
-		days, size = 10, 5_000
+	days, size := 10, 5_000
+	if long {
+		days, size = 50, 20_000
 	}
 	ctx := context.Background()
 	dir := t.TempDir()

@@ -32,9 +32,10 @@ disable b
 maintenance
 `
 
-// sweep kills the writer before every statement of the plan and returns
-// the outcomes by state.
-func sweep(t *testing.T, settings, then string, every int64) (map[string]int, []*Report) {
+// sweep kills the writer before statements from, from+every, … of the plan
+// and returns the outcomes by state. Each kill point costs a process (about
+// 90 ms), so the tests without -tags long take a stride.
+func sweep(t *testing.T, settings, then string, from, every int64) (map[string]int, []*Report) {
 	t.Helper()
 	p := mustPlan(t, fmt.Sprintf(killPlan, settings))
 	ctx := context.Background()
@@ -44,7 +45,7 @@ func sweep(t *testing.T, settings, then string, every int64) (map[string]int, []
 	}
 	states := map[string]int{}
 	var bad []*Report
-	for k := int64(0); k < g.total; k += every {
+	for k := from; k < g.total; k += every {
 		p.Kill = &KillFault{At: k, Then: then}
 		rep, err := killCase(ctx, p, g, t.TempDir()+"/CallDirectory.db")
 		if err != nil {
@@ -55,34 +56,47 @@ func sweep(t *testing.T, settings, then string, every int64) (map[string]int, []
 			bad = append(bad, rep)
 		}
 	}
-	t.Logf("%s then=%q: %d statements, states %v", settings, then, g.total, states)
+	t.Logf("%s then=%q: %d statements, every %d from %d, states %v", settings, then, g.total, every, from, states)
 	return states, bad
 }
 
 // A kill before every statement of the plan, with a rollback
 // journal and with WAL, ends with integrity ok and the state before or
-// after the interrupted transaction, never in between.
+// after the interrupted transaction, never in between. With -tags long,
+// four journal modes and every statement; without, two modes and every
+// fourth statement, the second mode's points shifted by two so that
+// together they cover half of the plan's statements.
 func TestKillEveryStatementSafeJournals(t *testing.T) {
 	modes := []string{"journal_mode=delete", "journal_mode=wal"}
-	if !testing.Short() {
+	every, want := int64(4), 25
+	if long {
 		modes = append(modes, "journal_mode=truncate synchronous=normal", "journal_mode=persist page_size=1024")
+		every, want = 1, 50
 	}
-	for _, s := range modes {
-		states, bad := sweep(t, s, "", 1)
+	for i, s := range modes {
+		states, bad := sweep(t, s, "", int64(i*2)%every, every)
 		for _, r := range bad {
 			t.Errorf("%s: kill at %d: %s: %s", s, r.Kill.At, r.Outcome, r.Outcome.Detail)
 		}
-		if n := states["before"] + states["after"]; n < 50 {
-			t.Errorf("%s: only %d kill points checked, want at least 50", s, n)
+		if n := states["before"] + states["after"]; n < want {
+			t.Errorf("%s: only %d kill points checked, want at least %d", s, n, want)
 		}
 	}
+}
+
+// unsafeEvery is the stride of the sweeps that look for a broken database.
+func unsafeEvery() int64 {
+	if long {
+		return 3
+	}
+	return 6
 }
 
 // With journal_mode=OFF (and a small cache, so dirty pages spill to the
 // file mid-transaction) some kill point leaves the database malformed or
 // with rows lost; the same holds when a hot journal is deleted.
 func TestKillJournalOffCorrupts(t *testing.T) {
-	_, bad := sweep(t, "journal_mode=off cache_size=8", "", 3)
+	_, bad := sweep(t, "journal_mode=off cache_size=8", "", 0, unsafeEvery())
 	if len(bad) == 0 {
 		t.Fatal("no kill point broke a journal_mode=off database")
 	}
@@ -92,7 +106,7 @@ func TestKillJournalOffCorrupts(t *testing.T) {
 }
 
 func TestKillDeletedHotJournalLosesAtomicity(t *testing.T) {
-	_, bad := sweep(t, "journal_mode=delete cache_size=8", "delete-journal", 3)
+	_, bad := sweep(t, "journal_mode=delete cache_size=8", "delete-journal", 0, unsafeEvery())
 	if len(bad) == 0 {
 		t.Fatal("deleting the hot journal never broke the database")
 	}
