@@ -4,28 +4,26 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
-	"runtime"
 	"sync"
 
 	"github.com/calldir/calldir/compiler/sortx"
 	"github.com/calldir/calldir/e164"
-	"github.com/calldir/calldir/shard"
 )
 
-// The block pipeline reads every source (text, CSV, TSV; not allowlists),
-// the bulk of every large compile, with as little sequential work as
-// possible (a CSV/TSV source once its first records have settled the
-// delimiter and the columns):
+// The block pipeline reads every source and allowlist (text, CSV, TSV)
+// with as little sequential work as possible:
 //
-//	reader: read 1 MiB blocks cut at a line end (hashing the raw bytes)
-//	  ──▶ workers: split lines, trim, cut fields, normalize; a blocking
-//	      build's keys go to the worker's own buffer, which goes to its
-//	      part of the buckets 32 Ki keys at a time
+//	reader: read 1 MiB blocks cut at a line end (hashing the raw bytes);
+//	        a CSV/TSV source's first records settle its delimiter and
+//	        columns before its first block goes out (csvHeader)
+//	  ──▶ workers: every line through blockWorker.line (trim, cut fields,
+//	      normalize); a blocking build's keys go to the worker's own
+//	      buffer, which goes to its part of the buckets 32 Ki keys at a time
 //	  ──▶ collector, in block order: line numbers, rejects, patterns,
-//	      stats, and an identification build's numbers with their labels
+//	      stats, an identification build's numbers with their labels, an
+//	      allowlist's numbers
 //
 // Only the reader touches every byte sequentially, and only to copy and
 // hash it. A blocking build's numbers need no order (the buckets sort
@@ -38,18 +36,11 @@ import (
 // MiB. A variable so that tests can cut blocks anywhere.
 var blockBytes = 1 << 20
 
-// useBlocks routes sources (text, CSV and TSV) through the block
-// pipeline; tests turn it off to compare with the line pipeline, which
-// reads allowlists.
-var useBlocks = true
+// keyBatch is how many keys a worker buffers before it adds them to its
+// part of the buckets.
+const keyBatch = 32 << 10
 
-const (
-	// keyBatch is how many keys a worker buffers before it adds them to
-	// its part of the buckets.
-	keyBatch = 32 << 10
-)
-
-// tblock is one block of a text source.
+// tblock is one block of a source.
 type tblock struct {
 	seq   int
 	buf   []byte // whole lines, each ended by '\n' but maybe the last
@@ -57,24 +48,29 @@ type tblock struct {
 	first bool   // buf starts the source (line 1: a byte-order mark is dropped)
 	raw   int64  // raw (compressed) bytes read so far, for progress
 
+	// set by the reader for a CSV/TSV source
+	mode   csvMode // how its lines are cut
+	skipAt int     // the offset in buf of the header line, or -1
+
 	// set by the worker
 	lines    int64 // physical lines in buf
-	counted  int64 // lines that count (not blank, not a comment)
+	counted  int64 // lines that count (not blank, not a comment, not the header)
 	accepted int64 // numbers accepted (keys emitted)
 	exts     int64 // of them, with an extension dropped
 	reasons  [e164.NumReasons]int64
 	rejects  []treject
 	patterns []Range // Line relative to the block, until collected
 
-	// identify: the accepted numbers with their labels, in order
+	// numbers for the collector (an identification build's, with their
+	// labels, or an allowlist's), in order
 	idents  []tident
 	labels  []byte // the labels of idents, one after the other
 	fixed   bool   // labels holds the source's fixed label, at fixedAt
 	fixedAt [2]int32
 }
 
-// tident is an accepted line of an identification build; line is relative
-// to the block, the label is labels[l0:l1].
+// tident is an accepted line for the collector; line is relative to the
+// block, the label is labels[l0:l1] (empty for an allowlist).
 type tident struct {
 	num    int64
 	line   int64
@@ -91,66 +87,62 @@ type treject struct {
 // reject records a rejected line; raw is a slice of b.buf.
 func (b *tblock) reject(ln int64, raw []byte, why e164.Reason) {
 	r0 := int32(cap(b.buf) - cap(raw))
+	b.reasons[why]++
 	b.rejects = append(b.rejects, treject{line: ln, r0: r0, r1: r0 + int32(len(raw)), why: why})
 }
 
 var tblockPool = sync.Pool{New: func() any { return &tblock{} }}
 
-func newTBlock(seq int) *tblock {
+func newTBlock() *tblock {
 	b := tblockPool.Get().(*tblock)
 	if cap(b.buf) != blockBytes+MaxLineBytes {
 		b.buf = make([]byte, 0, blockBytes+MaxLineBytes)
 	}
-	*b = tblock{seq: seq, buf: b.buf[:0], rejects: b.rejects[:0], patterns: b.patterns[:0], idents: b.idents[:0], labels: b.labels[:0]}
+	*b = tblock{buf: b.buf[:0], skipAt: -1, rejects: b.rejects[:0], patterns: b.patterns[:0], idents: b.idents[:0], labels: b.labels[:0]}
 	return b
 }
 
-// readBlocks cuts r into blocks of whole lines. A line of MaxLineBytes or
-// more is sent alone, truncated, as a long block, and the rest of it is
-// skipped without being held.
-// atStart is false when r is past the source's first line.
-func readBlocks(ctx context.Context, r io.Reader, raw *countingReader, atStart bool, out chan<- *tblock) error {
-	seq := 0
-	var carry []byte // the start of a line that the last block did not end
-	send := func(b *tblock) error {
-		b.raw = raw.n
-		select {
-		case out <- b:
-			seq++
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+// nextLine cuts the first line (without its '\n') off buf.
+func nextLine(buf []byte) (line, rest []byte) {
+	if i := bytes.IndexByte(buf, '\n'); i >= 0 {
+		return buf[:i], buf[i+1:]
 	}
+	return buf, nil
+}
+
+// readBlocks cuts r into blocks of whole lines and hands them to send, in
+// order (it numbers them). A line of MaxLineBytes or more is sent alone,
+// truncated, as a long block, and the rest of it is skipped without being
+// held. raw counts the raw bytes read, for progress.
+func readBlocks(ctx context.Context, r io.Reader, raw *countingReader, send func(*tblock) error) error {
+	seq := 0
+	put := func(b *tblock) error {
+		b.seq, b.first, b.raw = seq, seq == 0, raw.n
+		seq++
+		return send(b)
+	}
+	var carry []byte // the start of a line that the last block did not end
 	eof := false
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		b := newTBlock(seq)
-		b.first = atStart && seq == 0
+		b := newTBlock()
 		b.buf = append(b.buf, carry...)
-		carry = carry[:0]
-		// Read blockBytes more (the carry is shorter than MaxLineBytes, so
-		// there is room), which always makes progress.
-		for want := len(b.buf) + blockBytes; len(b.buf) < want && !eof; {
-			n, err := r.Read(b.buf[len(b.buf) : blockBytes+MaxLineBytes])
-			b.buf = b.buf[:len(b.buf)+n]
-			if err == io.EOF {
-				eof = true
-			} else if err != nil {
-				// Send the whole lines read, so that the error names the
-				// line where the data ends.
-				b.buf = b.buf[:bytes.LastIndexByte(b.buf, '\n')+1]
-				if len(b.buf) > 0 {
-					if serr := send(b); serr != nil {
-						return serr
-					}
-				} else {
-					tblockPool.Put(b)
-				}
-				return err
+		var err error
+		if !eof {
+			eof, err = fillBlock(r, b)
+		}
+		if err != nil {
+			// Send the whole lines read, so that the error names the line
+			// where the data ends.
+			b.buf = b.buf[:bytes.LastIndexByte(b.buf, '\n')+1]
+			if len(b.buf) == 0 {
+				tblockPool.Put(b)
+			} else if serr := put(b); serr != nil {
+				return serr
 			}
+			return err
 		}
 		if len(b.buf) == 0 {
 			tblockPool.Put(b)
@@ -162,43 +154,52 @@ func readBlocks(ctx context.Context, r io.Reader, raw *countingReader, atStart b
 		}
 		rest := b.buf[cut:]
 		b.buf = b.buf[:cut]
+		var long *tblock
 		if len(rest) < MaxLineBytes {
-			carry = append(carry, rest...)
-			if len(b.buf) == 0 {
-				tblockPool.Put(b)
-				continue
-			}
-			if err := send(b); err != nil {
-				return err
-			}
-			continue
-		}
-		// A line that reaches MaxLineBytes without an end is too long:
-		// send what comes before it, then its first MaxLineBytes bytes
-		// alone; the rest of it is read and dropped.
-		long := newTBlock(0)
-		long.long = true
-		long.buf = append(long.buf, rest[:MaxLineBytes]...)
-		var skipEOF bool
-		var err error
-		carry, skipEOF, err = skipLine(r, rest[MaxLineBytes:], carry)
-		eof = eof || skipEOF
-		if len(b.buf) > 0 {
-			if err := send(b); err != nil {
-				return err
-			}
+			carry = append(carry[:0], rest...)
 		} else {
+			// A line that reaches MaxLineBytes without an end is too long:
+			// what comes before it goes first, then its first MaxLineBytes
+			// bytes alone; the rest of it is read and dropped.
+			long = newTBlock()
+			long.long = true
+			long.buf = append(long.buf, rest[:MaxLineBytes]...)
+			var skipEOF bool
+			carry, skipEOF, err = skipLine(r, rest[MaxLineBytes:], carry)
+			eof = eof || skipEOF
+		}
+		if len(b.buf) == 0 {
 			tblockPool.Put(b)
+		} else if serr := put(b); serr != nil {
+			return serr
 		}
 		if err != nil { // the long line was not read to its end: it is the error's
 			tblockPool.Put(long)
 			return err
 		}
-		long.seq, long.first = seq, atStart && seq == 0
-		if err := send(long); err != nil {
-			return err
+		if long != nil {
+			if err := put(long); err != nil {
+				return err
+			}
 		}
 	}
+}
+
+// fillBlock reads blockBytes more into b (the carry before them is
+// shorter than MaxLineBytes, so there is room), or up to the end of r,
+// which it reports.
+func fillBlock(r io.Reader, b *tblock) (eof bool, err error) {
+	for want := len(b.buf) + blockBytes; len(b.buf) < want; {
+		n, err := r.Read(b.buf[len(b.buf) : blockBytes+MaxLineBytes])
+		b.buf = b.buf[:len(b.buf)+n]
+		if err == io.EOF {
+			return true, nil
+		}
+		if err != nil {
+			return false, err
+		}
+	}
+	return false, nil
 }
 
 // skipLine discards the rest of a too-long line: first from seen (bytes
@@ -227,7 +228,7 @@ func skipLine(r io.Reader, seen, carry []byte) ([]byte, bool, error) {
 //
 // The workers run on different cores and write their fields on every line,
 // so each is padded to cache lines of its own: two workers in one line made
-// each store of one a miss for the other (a quarter of the compile's time).
+// each store of one a miss for the other.
 type blockWorker struct {
 	_    [64]byte
 	c    *compilation
@@ -235,11 +236,14 @@ type blockWorker struct {
 	path string
 	role string
 	src  int
+	csv  bool   // a CSV/TSV source: its blocks say how to cut the fields
+	quo  []byte // an unquoted CSV field
+	err  error  // the first failure of flush
+
+	// a blocking build's source: the keys go to the worker's own part of
+	// the buckets; nil otherwise (the numbers go to the collector)
+	part *sortx.BucketPart
 	keys []int64
-	part *sortx.BucketPart // where the keys go: the worker's own
-	csv  *csvMode          // nil for a text source
-	quo  []byte            // an unquoted CSV field
-	err  error             // the first failure of flush
 
 	// identify: the numbers go to the collector with their labels, which
 	// are the source's fixed label or its label column's
@@ -249,13 +253,12 @@ type blockWorker struct {
 	_     [64]byte
 }
 
-// csvMode is how the workers read the lines of a CSV/TSV source once the
-// reader's lineParser has settled the delimiter and the number column on
-// its first records (a header, the first data line).
+// csvMode is how the workers cut the lines of a CSV/TSV source, as its
+// first records settled it (csvHeader).
 type csvMode struct {
 	delim    byte
 	col      int
-	labelCol int // identify without a fixed label
+	labelCol int // identify without a fixed label; -1 for no label column
 }
 
 // flush hands the buffered keys to the worker's part of the buckets.
@@ -271,101 +274,109 @@ func (w *blockWorker) flush() error {
 	return nil
 }
 
-// work fills in a block's results.
+// work fills in a block's results, every line through line.
 func (w *blockWorker) work(b *tblock) error {
 	if b.long {
 		b.lines, b.counted = 1, 1
-		b.reasons[e164.ReasonLineTooLong]++
 		b.reject(0, b.buf, e164.ReasonLineTooLong)
 		return nil
 	}
 	buf := b.buf
 	var ln int64
 	for len(buf) > 0 {
+		at := len(b.buf) - len(buf)
 		var line []byte
-		if i := bytes.IndexByte(buf, '\n'); i >= 0 {
-			line, buf = buf[:i], buf[i+1:]
-		} else {
-			line, buf = buf, nil
-		}
+		line, buf = nextLine(buf)
 		ln++
-		if len(line) >= MaxLineBytes { // possible only when it fits a block
-			b.counted++
-			b.reasons[e164.ReasonLineTooLong]++
-			b.reject(ln-1, line[:MaxLineBytes], e164.ReasonLineTooLong)
-			continue
-		}
-		if n := len(line); n > 0 && line[n-1] == '\r' {
-			line = line[:n-1]
-		}
-		if ln == 1 && b.first {
-			line = bytes.TrimPrefix(line, []byte("\xEF\xBB\xBF"))
-		}
-		if w.csv != nil {
-			w.csvLine(b, line, ln)
-			continue
-		}
-		t := trimASCIISpace(line)
-		if len(t) == 0 || t[0] == '#' {
-			continue
-		}
-		if len(t) > 0 && (t[0] >= 0x80 || t[len(t)-1] >= 0x80) {
-			t = bytes.TrimSpace(t) // Unicode spaces, as the line reader trims them
-			if len(t) == 0 || t[0] == '#' {
-				continue
-			}
-		}
-		b.counted++
-		num := t
-		hash, dot := marks(t)
-		if hash {
-			num = stripComment(t)
-		}
-		if (hash || dot) && maybePattern(num) || len(num) > 0 && num[len(num)-1] == 'X' {
-			why, rng := w.c.pattern(string(num), w.role, w.path, ln-1)
-			if rng != nil {
-				b.patterns = append(b.patterns, *rng)
-				continue
-			}
-			if why != e164.ReasonNone {
-				b.reasons[why]++
-				b.reject(ln-1, line, why)
-				continue
-			}
-		}
-		w.number(b, line, num, w.label, ln)
+		w.line(b, line, ln, at)
 	}
 	b.lines = ln
 	return w.err
 }
 
-// csvLine is work for a line of a CSV/TSV source: lineParser.parse's steps
-// for a settled parser (a line that is blank once trimmed or starts with
-// '#' does not count; a bad quote, a missing column or a bad label is
-// rejected).
-func (w *blockWorker) csvLine(b *tblock, line []byte, ln int64) {
-	if t := bytes.TrimSpace(line); len(t) == 0 || t[0] == '#' {
+// line applies the rules of a source's lines to one line of b: line ln
+// of the block (from 1), at offset at. cleanLine's rules first (too long,
+// CR, byte-order mark, blank, comment); then a CSV/TSV line is cut into
+// its number field and label (its header line skipped), and a text line
+// loses its inline comment and may be a pattern; what is left is
+// normalized, or the line is rejected.
+func (w *blockWorker) line(b *tblock, raw []byte, ln int64, at int) {
+	line, t, long := cleanLine(raw, ln == 1 && b.first)
+	switch {
+	case long:
+		b.counted++
+		b.reject(ln-1, line, e164.ReasonLineTooLong)
+		return
+	case len(t) == 0 || t[0] == '#':
+		return
+	case w.csv:
+		if at == b.skipAt {
+			return
+		}
+		b.counted++
+		num, label, why := settledFields(line, b.mode, w.label, &w.quo, &w.lquo)
+		if why != e164.ReasonNone {
+			b.reject(ln-1, line, why)
+			return
+		}
+		w.number(b, line, num, label, ln)
 		return
 	}
 	b.counted++
-	num, label, why := settledFields(line, *w.csv, w.ident, w.label, &w.quo, &w.lquo)
-	if why != e164.ReasonNone {
-		b.reasons[why]++
-		b.reject(ln-1, line, why)
-		return
+	num := t
+	hash, dot := marks(t)
+	if hash {
+		num = stripComment(t)
 	}
-	w.number(b, line, num, label, ln)
+	if (hash || dot) && maybePattern(num) || len(num) > 0 && num[len(num)-1] == 'X' {
+		why, rng := w.c.pattern(string(num), w.role, w.path, ln-1)
+		if rng != nil {
+			b.patterns = append(b.patterns, *rng)
+			return
+		}
+		if why != e164.ReasonNone {
+			b.reject(ln-1, line, why)
+			return
+		}
+	}
+	w.number(b, line, num, w.label, ln)
+}
+
+// bom is the UTF-8 byte-order mark, dropped from a source's first line.
+var bom = []byte("\xEF\xBB\xBF")
+
+// cleanLine is the first of the rules every line of a source goes through,
+// the reader's (settling a CSV/TSV source) and the workers': a line of
+// MaxLineBytes or more is too long (its first MaxLineBytes are returned);
+// otherwise a final CR goes, and a byte-order mark on the source's first
+// line (first), and t is the line trimmed of white space (Unicode's too).
+// A line whose t is empty or starts with '#' carries nothing.
+func cleanLine(raw []byte, first bool) (line, t []byte, long bool) {
+	if len(raw) >= MaxLineBytes { // possible only when it fits a block
+		return raw[:MaxLineBytes], nil, true
+	}
+	line = raw
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
+	if first {
+		line = bytes.TrimPrefix(line, bom)
+	}
+	t = trimASCIISpace(line)
+	if len(t) > 0 && (t[0] >= 0x80 || t[len(t)-1] >= 0x80) {
+		t = bytes.TrimSpace(t) // Unicode spaces
+	}
+	return line, t, false
 }
 
 // number normalizes the number field num of a line and keeps its key, or
-// for an identification build the number with its label, which is the
-// source's fixed label when it has one (w.label); or it rejects the line.
-// A failure to hand keys to the buckets is kept in w.err (work returns
-// it), and the keys go nowhere after it.
+// hands the number to the collector: for an identification build with its
+// label, which is the source's fixed label when it has one (w.label). Or
+// it rejects the line. A failure to hand keys to the buckets is kept in
+// w.err (work returns it), and the keys go nowhere after it.
 func (w *blockWorker) number(b *tblock, line, num, label []byte, ln int64) {
 	res, why := w.norm.NormalizeBytes(num)
 	if why != e164.ReasonNone {
-		b.reasons[why]++
 		b.reject(ln-1, line, why)
 		return
 	}
@@ -373,14 +384,17 @@ func (w *blockWorker) number(b *tblock, line, num, label []byte, ln int64) {
 		b.exts++
 	}
 	b.accepted++
-	if w.ident {
-		// A line's own label is bounded by the block; the fixed label (up
-		// to 64 KiB) is kept once per block, not once per line.
-		at := b.fixedAt
-		if w.label == nil || !b.fixed {
-			at = [2]int32{int32(len(b.labels)), int32(len(b.labels) + len(label))}
-			b.labels = append(b.labels, label...)
-			b.fixed, b.fixedAt = w.label != nil, at
+	if w.part == nil {
+		var at [2]int32
+		if w.ident {
+			// A line's own label is bounded by the block; the fixed label
+			// (up to 64 KiB) is kept once per block, not once per line.
+			at = b.fixedAt
+			if w.label == nil || !b.fixed {
+				at = [2]int32{int32(len(b.labels)), int32(len(b.labels) + len(label))}
+				b.labels = append(b.labels, label...)
+				b.fixed, b.fixedAt = w.label != nil, at
+			}
 		}
 		b.idents = append(b.idents, tident{num: res.Number, line: ln - 1, l0: at[0], l1: at[1]})
 		return
@@ -435,79 +449,3 @@ func trimASCIISpace(b []byte) []byte {
 }
 
 var asciiSpace = [256]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
-
-// readBlocksOf is read for a source from where its line reader stands,
-// base lines in: a text source from its start (csv nil), a CSV/TSV source
-// after the records that settled its parser.
-func (c *compilation) readBlocksOf(in *input, src Source, idx uint32, role string, norm *e164.Normalizer, csv *csvMode, base int64, st *shard.InputStats, reasons []int64, total int64) error {
-	workers := make([]*blockWorker, max(1, runtime.GOMAXPROCS(0)))
-	for i := range workers {
-		w := &blockWorker{c: c, norm: *norm, path: src.Path, role: role, src: int(idx), csv: csv}
-		if c.buckets != nil {
-			w.keys, w.part = make([]int64, 0, keyBatch), c.buckets.Part(i%c.buckets.Parts())
-		} else {
-			w.ident = true
-			if src.Label != "" {
-				w.label = []byte(src.Label)
-			}
-		}
-		workers[i] = w
-	}
-	line := base // physical lines before the next block
-	lastProgress := base
-	prodErr, err := orderedPipeline(c.ctx, func(b *tblock) int { return b.seq },
-		func(ctx context.Context, out chan<- *tblock) error {
-			return readBlocks(ctx, in.lines.br, in.raw, base == 0, out)
-		},
-		func(w int, b *tblock) error { return workers[w].work(b) },
-		func(w int) error { return workers[w].flush() },
-		func(b *tblock) error {
-			c.collectBlock(b, line, src.Path, idx, st, reasons)
-			line += b.lines
-			if c.opts.Progress != nil && line-lastProgress >= 4096 {
-				lastProgress = line
-				c.opts.Progress(Progress{Source: src.Path, Lines: line, Bytes: b.raw, TotalBytes: total})
-			}
-			tblockPool.Put(b)
-			return nil
-		})
-	switch {
-	case err != nil:
-		return err
-	case prodErr != nil && !errors.Is(prodErr, context.Canceled):
-		// Every whole line before the error was collected: it names the
-		// line where the data ends.
-		return &InputError{Path: src.Path, Line: line + 1, Err: readErr(prodErr, in.gzip)}
-	case c.ctx.Err() != nil:
-		return c.ctx.Err()
-	}
-	return prodErr
-}
-
-// collectBlock takes a block's results, in input order; base is the number
-// of physical lines before it.
-func (c *compilation) collectBlock(b *tblock, base int64, path string, idx uint32, st *shard.InputStats, reasons []int64) {
-	st.Lines += b.counted
-	st.Accepted += b.accepted + int64(len(b.patterns))
-	st.Extensions += b.exts
-	for r, k := range b.reasons {
-		if k > 0 {
-			reasons[r] += k
-			st.Rejected += k
-		}
-	}
-	for _, r := range b.patterns {
-		r.Line += base + 1
-		c.patternLines++
-		c.srcPatterns[idx]++
-		c.addRange(r)
-	}
-	if c.opts.OnReject != nil {
-		for _, r := range b.rejects {
-			c.opts.OnReject(Reject{Source: path, Line: base + r.line + 1, Raw: rawText(b.buf[r.r0:r.r1]), Reason: r.why})
-		}
-	}
-	for _, t := range b.idents {
-		c.accept(t.num, b.labels[t.l0:t.l1], idx, base+t.line+1)
-	}
-}
