@@ -102,14 +102,6 @@ func newTBlock() *tblock {
 	return b
 }
 
-// nextLine cuts the first line (without its '\n') off buf.
-func nextLine(buf []byte) (line, rest []byte) {
-	if i := bytes.IndexByte(buf, '\n'); i >= 0 {
-		return buf[:i], buf[i+1:]
-	}
-	return buf, nil
-}
-
 // readBlocks cuts r into blocks of whole lines and hands them to send, in
 // order (it numbers them). A line of MaxLineBytes or more is sent alone,
 // truncated, as a long block, and the rest of it is skipped without being
@@ -240,6 +232,10 @@ type blockWorker struct {
 	quo  []byte // an unquoted CSV field
 	err  error  // the first failure of flush
 
+	// set for the reader's worker while it settles a CSV/TSV source: work
+	// hands it the records, and records nothing
+	header *csvHeader
+
 	// a blocking build's source: the keys go to the worker's own part of
 	// the buckets; nil otherwise (the numbers go to the collector)
 	part *sortx.BucketPart
@@ -274,7 +270,15 @@ func (w *blockWorker) flush() error {
 	return nil
 }
 
-// work fills in a block's results, every line through line.
+// work applies the rules of a source's lines to every line of b: a line
+// of MaxLineBytes or more is too long; a final CR goes, and a byte-order
+// mark on the source's first line; a line blank once trimmed (of Unicode
+// white space too), or whose first non-blank is '#', carries nothing. Then
+// a CSV/TSV line is cut into its number field and label (csvLine), and a
+// text line loses its inline comment and may be a pattern; what is left
+// is normalized, or the line is rejected. The reader settling a CSV/TSV
+// source runs it too (w.header set): it hands the records to
+// csvHeader.record until the source is settled, and records nothing in b.
 func (w *blockWorker) work(b *tblock) error {
 	if b.long {
 		b.lines, b.counted = 1, 1
@@ -285,89 +289,83 @@ func (w *blockWorker) work(b *tblock) error {
 	var ln int64
 	for len(buf) > 0 {
 		at := len(b.buf) - len(buf)
-		var line []byte
-		line, buf = nextLine(buf)
+		line := buf
+		if i := bytes.IndexByte(buf, '\n'); i >= 0 {
+			line, buf = buf[:i], buf[i+1:]
+		} else {
+			buf = nil
+		}
 		ln++
-		w.line(b, line, ln, at)
+		if len(line) >= MaxLineBytes { // possible only when it fits a block
+			if w.header == nil {
+				b.counted++
+				b.reject(ln-1, line[:MaxLineBytes], e164.ReasonLineTooLong)
+			}
+			continue
+		}
+		if n := len(line); n > 0 && line[n-1] == '\r' {
+			line = line[:n-1]
+		}
+		if ln == 1 && b.first {
+			line = bytes.TrimPrefix(line, bom)
+		}
+		t := trimASCIISpace(line)
+		if len(t) > 0 && (t[0] >= 0x80 || t[len(t)-1] >= 0x80) {
+			t = bytes.TrimSpace(t) // Unicode spaces
+		}
+		switch {
+		case len(t) == 0 || t[0] == '#':
+			continue
+		case w.header != nil:
+			if w.header.record(b, line, ln, at) {
+				return nil // settled, or a column is missing
+			}
+			continue
+		case w.csv:
+			w.csvLine(b, line, ln, at)
+			continue
+		}
+		b.counted++
+		num := t
+		hash, dot := marks(t)
+		if hash {
+			num = stripComment(t)
+		}
+		if (hash || dot) && maybePattern(num) || len(num) > 0 && num[len(num)-1] == 'X' {
+			why, rng := w.c.pattern(string(num), w.role, w.path, ln-1)
+			if rng != nil {
+				b.patterns = append(b.patterns, *rng)
+				continue
+			}
+			if why != e164.ReasonNone {
+				b.reject(ln-1, line, why)
+				continue
+			}
+		}
+		w.number(b, line, num, w.label, ln)
 	}
 	b.lines = ln
 	return w.err
 }
 
-// line applies the rules of a source's lines to one line of b: line ln
-// of the block (from 1), at offset at. cleanLine's rules first (too long,
-// CR, byte-order mark, blank, comment); then a CSV/TSV line is cut into
-// its number field and label (its header line skipped), and a text line
-// loses its inline comment and may be a pattern; what is left is
-// normalized, or the line is rejected.
-func (w *blockWorker) line(b *tblock, raw []byte, ln int64, at int) {
-	line, t, long := cleanLine(raw, ln == 1 && b.first)
-	switch {
-	case long:
-		b.counted++
-		b.reject(ln-1, line, e164.ReasonLineTooLong)
-		return
-	case len(t) == 0 || t[0] == '#':
-		return
-	case w.csv:
-		if at == b.skipAt {
-			return
-		}
-		b.counted++
-		num, label, why := settledFields(line, b.mode, w.label, &w.quo, &w.lquo)
-		if why != e164.ReasonNone {
-			b.reject(ln-1, line, why)
-			return
-		}
-		w.number(b, line, num, label, ln)
+// csvLine is work for a line of a CSV/TSV source that is not blank or a
+// comment: line ln of b, at offset at. Its header line is skipped; a bad
+// quote, a missing column or a bad label is rejected.
+func (w *blockWorker) csvLine(b *tblock, line []byte, ln int64, at int) {
+	if at == b.skipAt {
 		return
 	}
 	b.counted++
-	num := t
-	hash, dot := marks(t)
-	if hash {
-		num = stripComment(t)
+	num, label, why := settledFields(line, b.mode, w.label, &w.quo, &w.lquo)
+	if why != e164.ReasonNone {
+		b.reject(ln-1, line, why)
+		return
 	}
-	if (hash || dot) && maybePattern(num) || len(num) > 0 && num[len(num)-1] == 'X' {
-		why, rng := w.c.pattern(string(num), w.role, w.path, ln-1)
-		if rng != nil {
-			b.patterns = append(b.patterns, *rng)
-			return
-		}
-		if why != e164.ReasonNone {
-			b.reject(ln-1, line, why)
-			return
-		}
-	}
-	w.number(b, line, num, w.label, ln)
+	w.number(b, line, num, label, ln)
 }
 
 // bom is the UTF-8 byte-order mark, dropped from a source's first line.
 var bom = []byte("\xEF\xBB\xBF")
-
-// cleanLine is the first of the rules every line of a source goes through,
-// the reader's (settling a CSV/TSV source) and the workers': a line of
-// MaxLineBytes or more is too long (its first MaxLineBytes are returned);
-// otherwise a final CR goes, and a byte-order mark on the source's first
-// line (first), and t is the line trimmed of white space (Unicode's too).
-// A line whose t is empty or starts with '#' carries nothing.
-func cleanLine(raw []byte, first bool) (line, t []byte, long bool) {
-	if len(raw) >= MaxLineBytes { // possible only when it fits a block
-		return raw[:MaxLineBytes], nil, true
-	}
-	line = raw
-	if n := len(line); n > 0 && line[n-1] == '\r' {
-		line = line[:n-1]
-	}
-	if first {
-		line = bytes.TrimPrefix(line, bom)
-	}
-	t = trimASCIISpace(line)
-	if len(t) > 0 && (t[0] >= 0x80 || t[len(t)-1] >= 0x80) {
-		t = bytes.TrimSpace(t) // Unicode spaces
-	}
-	return line, t, false
-}
 
 // number normalizes the number field num of a line and keeps its key, or
 // hands the number to the collector: for an identification build with its

@@ -291,7 +291,8 @@ func (c *compilation) finishBlocking(res *Result) error {
 	stats := make([]sourceStats, len(opts.Sources)+1)
 	// The packed entries take what the buckets leave of the budget (an
 	// eighth); past it they go to a file.
-	ents, distinct, allowed, err := newRunEntries(c.ctx, c.buckets, coalesce(c.ranges), c.allow, stats, opts.TempDir, c.memory()/8, opts.Progress)
+	ents, distinct, allowed, err := newRunEntries(c.ctx, mergeInput{buckets: c.buckets, ranges: coalesce(c.ranges), allow: c.allow,
+		stats: stats, dir: opts.TempDir, packMemory: c.memory() / 8, progress: opts.Progress})
 	res.packed = ents
 	if err != nil {
 		return fmt.Errorf("sort: %w", err)

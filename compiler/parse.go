@@ -29,8 +29,9 @@ type csvHeader struct {
 	started bool     // the first record was seen
 	header  bool     // it was a header
 	settled bool     // mode is final
-	lines   int64    // physical lines scanned
+	lines   int64    // physical lines before the block being settled
 	fields  []string // splitFields' scratch
+	err     error    // a column named but absent (an *InputError)
 }
 
 // newCSVHeader is the settling of a source read as f (nil for text). An
@@ -48,67 +49,81 @@ func newCSVHeader(src Source, f Format, ident bool) *csvHeader {
 	return h
 }
 
-// settle reads the lines of a block of the source until the source is
-// settled, and tells the block how to cut its lines (and where its header
-// line is). An error (a column named but absent) names the line.
+// settle reads the lines of a block of the source, until the source is
+// settled, through the rules of every line (blockWorker.work, which hands
+// the records to record), and tells the block how to cut its lines (and
+// where its header line is). An error (a column named but absent) names
+// the line.
 func (h *csvHeader) settle(b *tblock) error {
 	if h == nil {
 		return nil
 	}
-	if b.long {
-		h.lines++ // too long: not a record
+	if !h.settled {
+		if b.long {
+			h.lines++ // too long: not a record
+		} else {
+			scan := blockWorker{header: h}
+			scan.work(b)
+			h.lines += b.lines // when not settled: every line was read
+		}
 	}
-	for buf := b.buf; len(buf) > 0 && !h.settled && !b.long; {
-		at := len(b.buf) - len(buf)
-		var raw []byte
-		raw, buf = nextLine(buf)
-		h.lines++
-		line, t, long := cleanLine(raw, h.lines == 1)
-		if long || len(t) == 0 || t[0] == '#' {
-			continue
-		}
-		if err := h.record(b, line, at); err != nil {
-			return &InputError{Path: h.path, Line: h.lines, Err: err}
-		}
+	if h.err != nil {
+		return h.err
 	}
 	b.mode = h.mode
 	return nil
 }
 
-// record reads a line, at offset at in b, that is not blank, a comment or
-// too long, before the source is settled.
-func (h *csvHeader) record(b *tblock, line []byte, at int) error {
+// record reads line ln of b, at offset at, a line that is not blank or a
+// comment before the source is settled: a record, unless its quotes do not
+// close. It reports whether the reading stops: the source is settled, or
+// h.err says why it cannot be.
+func (h *csvHeader) record(b *tblock, line []byte, ln int64, at int) bool {
 	if h.mode.delim == 0 {
 		h.mode.delim = sniffDelimiter(line)
 	}
 	fields, ok := splitFields(line, h.mode.delim, h.fields)
 	h.fields = fields
 	if !ok {
-		return nil // a bad quote: not a record
+		return false // a bad quote: not a record
 	}
 	if !h.started {
 		h.started = true
 		if looksLikeHeader(fields) {
 			h.header, b.skipAt = true, at
-			err := h.resolve(fields)
-			h.settled = h.mode.col >= 0
-			return err
+			if err := h.resolve(fields); err != nil {
+				return h.fail(err, ln)
+			}
+			h.settled = h.mode.col >= 0 // else the first data record says
+			return h.settled
 		}
-		if h.colSpec.name != "" {
-			return errNoColumn("number", h.colSpec, nil)
-		}
-		if h.labels && h.lblSpec.name != "" {
-			return errNoColumn("label", h.lblSpec, nil)
-		}
-		if err := h.resolve(nil); err != nil {
-			return err
+		if err := h.firstData(); err != nil {
+			return h.fail(err, ln)
 		}
 	}
 	if h.mode.col < 0 { // no header name and no --column: guess from the first data line
 		h.mode.col = guessNumberColumn(fields)
 	}
 	h.settled = true
-	return nil
+	return true
+}
+
+// fail keeps err, of line ln of the block being settled.
+func (h *csvHeader) fail(err error, ln int64) bool {
+	h.err = &InputError{Path: h.path, Line: h.lines + ln, Err: err}
+	return true
+}
+
+// firstData resolves the columns when the first record is data: a column
+// named on the command line is an error then.
+func (h *csvHeader) firstData() error {
+	if h.colSpec.name != "" {
+		return errNoColumn("number", h.colSpec, nil)
+	}
+	if h.labels && h.lblSpec.name != "" {
+		return errNoColumn("label", h.lblSpec, nil)
+	}
+	return h.resolve(nil)
 }
 
 // settledFields cuts the number field of a CSV/TSV line and its label:
