@@ -114,6 +114,7 @@ func readBlocks(ctx context.Context, r io.Reader, raw *countingReader, send func
 		return send(b)
 	}
 	var carry []byte // the start of a line that the last block did not end
+	noEnd := 0       // the bytes at the start of carry that hold no '\n'
 	eof := false
 	for {
 		if err := ctx.Err(); err != nil {
@@ -140,7 +141,13 @@ func readBlocks(ctx context.Context, r io.Reader, raw *countingReader, send func
 			tblockPool.Put(b)
 			return nil
 		}
-		cut := bytes.LastIndexByte(b.buf, '\n') + 1
+		// Only what follows the part of the carry known to hold no line
+		// end is searched: a line read in many small blocks is not
+		// searched again for each.
+		cut := bytes.LastIndexByte(b.buf[noEnd:], '\n') + 1
+		if cut > 0 {
+			cut += noEnd
+		}
 		if eof {
 			cut = len(b.buf)
 		}
@@ -149,6 +156,7 @@ func readBlocks(ctx context.Context, r io.Reader, raw *countingReader, send func
 		var long *tblock
 		if len(rest) < MaxLineBytes {
 			carry = append(carry[:0], rest...)
+			noEnd = len(carry)
 		} else {
 			// A line that reaches MaxLineBytes without an end is too long:
 			// what comes before it goes first, then its first MaxLineBytes
@@ -158,6 +166,7 @@ func readBlocks(ctx context.Context, r io.Reader, raw *countingReader, send func
 			long.buf = append(long.buf, rest[:MaxLineBytes]...)
 			var skipEOF bool
 			carry, skipEOF, err = skipLine(r, rest[MaxLineBytes:], carry)
+			noEnd = 0
 			eof = eof || skipEOF
 		}
 		if len(b.buf) == 0 {

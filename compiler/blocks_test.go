@@ -28,10 +28,19 @@ import (
 // input statistics, patterns, entries, labels, conflicts and rejects (in
 // the same order), whatever the block size.
 
+// sweep is short, or long under the build tag long (go test -tags long):
+// the sizes of the differential sweeps (sweeps_short_test.go).
+func sweep[T any](short, long T) T {
+	if longSweeps {
+		return long
+	}
+	return short
+}
+
 // blockSizes are the block sizes tried: tiny ones put a cut after nearly
-// every read, 4096 and MaxLineBytes meet lines near the limit, and 0
-// stands for the default.
-var blockSizes = []int{1, 7, 64, 300, 4096, MaxLineBytes, 0}
+// every read, MaxLineBytes (and under the build tag long, 4096) meets
+// lines near the limit, and 0 stands for the default.
+var blockSizes = sweep([]int{1, 7, 300, MaxLineBytes, 0}, []int{1, 7, 64, 300, 4096, MaxLineBytes, 0})
 
 // Regression cases for differences this test found (fixed in a125127):
 //
@@ -626,12 +635,12 @@ func genBlockInput(seed uint64, n int, long bool) []byte {
 
 func randomCases() []blockCase {
 	var cs []blockCase
-	for seed := uint64(1); seed <= 4; seed++ {
+	for seed := uint64(1); seed <= sweep[uint64](4, 12); seed++ {
 		data := genBlockInput(seed, 2000+int(seed)*1500, true)
 		cs = append(cs, blockCase{name: fmt.Sprintf("random-long-%d", seed), srcs: []blockSrc{{name: "in.txt", data: data}}})
 	}
 	// Without lines near the limit, the small block sizes run too.
-	for seed := uint64(5); seed <= 7; seed++ {
+	for seed := uint64(5); seed < sweep[uint64](8, 20); seed++ {
 		data := genBlockInput(seed, 6000, false)
 		cs = append(cs, blockCase{name: fmt.Sprintf("random-short-%d", seed), srcs: []blockSrc{{name: "in.txt", data: data}}})
 	}

@@ -261,7 +261,7 @@ func genIdentCSV(r *rand.Rand, n int, delim byte, header bool, ncol, lcol, cols 
 
 func TestLabelsRandom(t *testing.T) {
 	r := rand.New(rand.NewPCG(41, 42))
-	for seed := range 40 {
+	for seed := range sweep(40, 400) {
 		delim := []byte{',', ';', '\t'}[r.IntN(3)]
 		cols := 2 + r.IntN(2)
 		ncol := r.IntN(cols)
