@@ -184,10 +184,12 @@ func (r *sourceRead) collect(b *tblock) error {
 			c.opts.OnReject(Reject{Source: r.src.Path, Line: base + j.line + 1, Raw: rawText(b.buf[j.r0:j.r1]), Reason: j.why})
 		}
 	}
-	for _, t := range b.idents {
-		if r.role == "allow" {
+	if r.role == "allow" {
+		for _, t := range b.idents {
 			c.allow = append(c.allow, t.num)
-		} else {
+		}
+	} else {
+		for _, t := range b.idents {
 			c.accept(t.num, b.labels[t.l0:t.l1], r.idx, base+t.line+1)
 		}
 	}
