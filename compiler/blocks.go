@@ -22,12 +22,12 @@ import (
 //	      normalize); a blocking build's keys go to the worker's own
 //	      buffer, which goes to its part of the buckets 32 Ki keys at a time
 //	  ──▶ collector, in block order: line numbers, rejects, patterns,
-//	      stats, an identification build's numbers with their labels, an
-//	      allowlist's numbers
+//	      stats, an identification build's numbers with their labels
+//	      (an allowlist's numbers stay with the workers until the end)
 //
 // Only the reader touches every byte sequentially, and only to copy and
 // hash it. A blocking build's numbers need no order (the buckets sort
-// them), so they skip the collector; everything whose order shows (rejects,
+// them), nor do an allowlist's, so they skip the collector; everything whose order shows (rejects,
 // patterns, labels, which are numbered in the order they first appear)
 // goes through it, which keeps the output identical to a sequential read.
 
@@ -61,16 +61,15 @@ type tblock struct {
 	rejects  []treject
 	patterns []Range // Line relative to the block, until collected
 
-	// numbers for the collector (an identification build's, with their
-	// labels, or an allowlist's), in order
+	// an identification build's numbers with their labels, in order
 	idents  []tident
 	labels  []byte // the labels of idents, one after the other
 	fixed   bool   // labels holds the source's fixed label, at fixedAt
 	fixedAt [2]int32
 }
 
-// tident is an accepted line for the collector; line is relative to the
-// block, the label is labels[l0:l1] (empty for an allowlist).
+// tident is an accepted line of an identification build; line is relative
+// to the block, the label is labels[l0:l1].
 type tident struct {
 	num    int64
 	line   int64
@@ -246,9 +245,11 @@ type blockWorker struct {
 	header *csvHeader
 
 	// a blocking build's source: the keys go to the worker's own part of
-	// the buckets; nil otherwise (the numbers go to the collector)
-	part *sortx.BucketPart
-	keys []int64
+	// the buckets; an allowlist: its numbers go to allow; keyBatch at a
+	// time
+	part  *sortx.BucketPart
+	allow *allowSink
+	keys  []int64
 
 	// identify: the numbers go to the collector with their labels, which
 	// are the source's fixed label or its label column's
@@ -256,6 +257,12 @@ type blockWorker struct {
 	label []byte // the fixed label, nil when the label column gives it
 	lquo  []byte // an unquoted label
 	_     [64]byte
+}
+
+// allowSink takes the workers' allowlist numbers (in no order) into nums.
+type allowSink struct {
+	mu   sync.Mutex
+	nums *[]int64
 }
 
 // csvMode is how the workers cut the lines of a CSV/TSV source, as its
@@ -266,9 +273,17 @@ type csvMode struct {
 	labelCol int // identify without a fixed label; -1 for no label column
 }
 
-// flush hands the buffered keys to the worker's part of the buckets.
+// flush hands the buffered keys to the worker's part of the buckets, or
+// an allowlist's numbers to the allowlist.
 func (w *blockWorker) flush() error {
 	if len(w.keys) == 0 {
+		return nil
+	}
+	if w.part == nil {
+		w.allow.mu.Lock()
+		*w.allow.nums = append(*w.allow.nums, w.keys...)
+		w.allow.mu.Unlock()
+		w.keys = w.keys[:0]
 		return nil
 	}
 	err := w.part.AddSlice(w.keys)
@@ -376,11 +391,12 @@ func (w *blockWorker) csvLine(b *tblock, line []byte, ln int64, at int) {
 // bom is the UTF-8 byte-order mark, dropped from a source's first line.
 var bom = []byte("\xEF\xBB\xBF")
 
-// number normalizes the number field num of a line and keeps its key, or
-// hands the number to the collector: for an identification build with its
-// label, which is the source's fixed label when it has one (w.label). Or
-// it rejects the line. A failure to hand keys to the buckets is kept in
-// w.err (work returns it), and the keys go nowhere after it.
+// number normalizes the number field num of a line and keeps its key (a
+// blocking build's source), hands it to the collector with its label (an
+// identification build's: the source's fixed label when it has one,
+// w.label), or keeps it for the allowlist. Or it rejects the line. A
+// failure to hand keys to the buckets is kept in w.err (work returns it),
+// and the keys go nowhere after it.
 func (w *blockWorker) number(b *tblock, line, num, label []byte, ln int64) {
 	res, why := w.norm.NormalizeBytes(num)
 	if why != e164.ReasonNone {
@@ -391,27 +407,30 @@ func (w *blockWorker) number(b *tblock, line, num, label []byte, ln int64) {
 		b.exts++
 	}
 	b.accepted++
-	if w.part == nil {
-		var at [2]int32
-		if w.ident {
-			// A line's own label is bounded by the block; the fixed label
-			// (up to 64 KiB) is kept once per block, not once per line.
-			at = b.fixedAt
-			if w.label == nil || !b.fixed {
-				at = [2]int32{int32(len(b.labels)), int32(len(b.labels) + len(label))}
-				b.labels = append(b.labels, label...)
-				b.fixed, b.fixedAt = w.label != nil, at
-			}
+	switch {
+	case w.part != nil:
+		if w.err != nil {
+			return
+		}
+		w.keys = append(w.keys, sourceKey(res.Number, w.src))
+		if len(w.keys) == cap(w.keys) {
+			w.err = w.flush()
+		}
+	case w.ident:
+		// A line's own label is bounded by the block; the fixed label (up
+		// to 64 KiB) is kept once per block, not once per line.
+		at := b.fixedAt
+		if w.label == nil || !b.fixed {
+			at = [2]int32{int32(len(b.labels)), int32(len(b.labels) + len(label))}
+			b.labels = append(b.labels, label...)
+			b.fixed, b.fixedAt = w.label != nil, at
 		}
 		b.idents = append(b.idents, tident{num: res.Number, line: ln - 1, l0: at[0], l1: at[1]})
-		return
-	}
-	if w.err != nil {
-		return
-	}
-	w.keys = append(w.keys, sourceKey(res.Number, w.src))
-	if len(w.keys) == cap(w.keys) {
-		w.err = w.flush()
+	default:
+		w.keys = append(w.keys, res.Number)
+		if len(w.keys) == cap(w.keys) {
+			w.err = w.flush()
+		}
 	}
 }
 

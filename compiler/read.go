@@ -32,7 +32,7 @@ type sourceRead struct {
 
 // read streams one source (role "source") or allowlist ("allow") through
 // the block pipeline: a source's numbers go to the buckets (blocking) or
-// to c.accept (identify), an allowlist's to c.allow.
+// to c.accept (identify), an allowlist's to c.allow (in no order).
 func (c *compilation) read(src Source, idx uint32, role string) (shard.InputStats, error) {
 	st := shard.InputStats{Path: src.Path, Role: role}
 	in, err := openInput(src.Path, src.Format, c.opts.Stdin)
@@ -105,12 +105,16 @@ func (r *sourceRead) workers() []*blockWorker {
 		norm = r.src.Normalizer
 	}
 	workers := make([]*blockWorker, max(1, runtime.GOMAXPROCS(0)))
+	allow := &allowSink{nums: &c.allow}
 	for i := range workers {
 		w := &blockWorker{c: c, norm: *norm, path: r.src.Path, role: r.role, src: int(r.idx), csv: r.header != nil, ident: r.ident}
 		if r.ident && r.src.Label != "" {
 			w.label = []byte(r.src.Label)
 		}
-		if c.buckets != nil && r.role == "source" {
+		switch {
+		case r.role == "allow":
+			w.keys, w.allow = make([]int64, 0, keyBatch), allow
+		case c.buckets != nil:
 			w.keys, w.part = make([]int64, 0, keyBatch), c.buckets.Part(i%c.buckets.Parts())
 		}
 		workers[i] = w
@@ -184,14 +188,8 @@ func (r *sourceRead) collect(b *tblock) error {
 			c.opts.OnReject(Reject{Source: r.src.Path, Line: base + j.line + 1, Raw: rawText(b.buf[j.r0:j.r1]), Reason: j.why})
 		}
 	}
-	if r.role == "allow" {
-		for _, t := range b.idents {
-			c.allow = append(c.allow, t.num)
-		}
-	} else {
-		for _, t := range b.idents {
-			c.accept(t.num, b.labels[t.l0:t.l1], r.idx, base+t.line+1)
-		}
+	for _, t := range b.idents {
+		c.accept(t.num, b.labels[t.l0:t.l1], r.idx, base+t.line+1)
 	}
 	r.line += b.lines
 	if c.opts.Progress != nil && r.line-r.progress >= 4096 {
