@@ -4,32 +4,30 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
-	"runtime"
 	"sync"
 
 	"github.com/calldir/calldir/compiler/sortx"
 	"github.com/calldir/calldir/e164"
-	"github.com/calldir/calldir/shard"
 )
 
-// The block pipeline reads every source (text, CSV, TSV; not allowlists),
-// the bulk of every large compile, with as little sequential work as
-// possible (a CSV/TSV source once its first records have settled the
-// delimiter and the columns):
+// The block pipeline reads every source and allowlist (text, CSV, TSV)
+// with as little sequential work as possible:
 //
-//	reader: read 1 MiB blocks cut at a line end (hashing the raw bytes)
-//	  ──▶ workers: split lines, trim, cut fields, normalize; a blocking
-//	      build's keys go to the worker's own buffer, which goes to its
-//	      part of the buckets 32 Ki keys at a time
+//	reader: read 1 MiB blocks cut at a line end (hashing the raw bytes);
+//	        a CSV/TSV source's first records settle its delimiter and
+//	        columns before its first block goes out (csvHeader)
+//	  ──▶ workers: every line through blockWorker.line (trim, cut fields,
+//	      normalize); a blocking build's keys go to the worker's own
+//	      buffer, which goes to its part of the buckets 32 Ki keys at a time
 //	  ──▶ collector, in block order: line numbers, rejects, patterns,
-//	      stats, and an identification build's numbers with their labels
+//	      stats, an identification build's numbers with their labels
+//	      (an allowlist's numbers stay with the workers until the end)
 //
 // Only the reader touches every byte sequentially, and only to copy and
 // hash it. A blocking build's numbers need no order (the buckets sort
-// them), so they skip the collector; everything whose order shows (rejects,
+// them), nor do an allowlist's, so they skip the collector; everything whose order shows (rejects,
 // patterns, labels, which are numbered in the order they first appear)
 // goes through it, which keeps the output identical to a sequential read.
 
@@ -38,18 +36,11 @@ import (
 // MiB. A variable so that tests can cut blocks anywhere.
 var blockBytes = 1 << 20
 
-// useBlocks routes sources (text, CSV and TSV) through the block
-// pipeline; tests turn it off to compare with the line pipeline, which
-// reads allowlists.
-var useBlocks = true
+// keyBatch is how many keys a worker buffers before it adds them to its
+// part of the buckets.
+const keyBatch = 32 << 10
 
-const (
-	// keyBatch is how many keys a worker buffers before it adds them to
-	// its part of the buckets.
-	keyBatch = 32 << 10
-)
-
-// tblock is one block of a text source.
+// tblock is one block of a source.
 type tblock struct {
 	seq   int
 	buf   []byte // whole lines, each ended by '\n' but maybe the last
@@ -57,16 +48,20 @@ type tblock struct {
 	first bool   // buf starts the source (line 1: a byte-order mark is dropped)
 	raw   int64  // raw (compressed) bytes read so far, for progress
 
+	// set by the reader for a CSV/TSV source
+	mode   csvMode // how its lines are cut
+	skipAt int     // the offset in buf of the header line, or -1
+
 	// set by the worker
 	lines    int64 // physical lines in buf
-	counted  int64 // lines that count (not blank, not a comment)
+	counted  int64 // lines that count (not blank, not a comment, not the header)
 	accepted int64 // numbers accepted (keys emitted)
 	exts     int64 // of them, with an extension dropped
 	reasons  [e164.NumReasons]int64
 	rejects  []treject
 	patterns []Range // Line relative to the block, until collected
 
-	// identify: the accepted numbers with their labels, in order
+	// an identification build's numbers with their labels, in order
 	idents  []tident
 	labels  []byte // the labels of idents, one after the other
 	fixed   bool   // labels holds the source's fixed label, at fixedAt
@@ -91,114 +86,120 @@ type treject struct {
 // reject records a rejected line; raw is a slice of b.buf.
 func (b *tblock) reject(ln int64, raw []byte, why e164.Reason) {
 	r0 := int32(cap(b.buf) - cap(raw))
+	b.reasons[why]++
 	b.rejects = append(b.rejects, treject{line: ln, r0: r0, r1: r0 + int32(len(raw)), why: why})
 }
 
 var tblockPool = sync.Pool{New: func() any { return &tblock{} }}
 
-func newTBlock(seq int) *tblock {
+func newTBlock() *tblock {
 	b := tblockPool.Get().(*tblock)
 	if cap(b.buf) != blockBytes+MaxLineBytes {
 		b.buf = make([]byte, 0, blockBytes+MaxLineBytes)
 	}
-	*b = tblock{seq: seq, buf: b.buf[:0], rejects: b.rejects[:0], patterns: b.patterns[:0], idents: b.idents[:0], labels: b.labels[:0]}
+	*b = tblock{buf: b.buf[:0], skipAt: -1, rejects: b.rejects[:0], patterns: b.patterns[:0], idents: b.idents[:0], labels: b.labels[:0]}
 	return b
 }
 
-// readBlocks cuts r into blocks of whole lines. A line of MaxLineBytes or
-// more is sent alone, truncated, as a long block, and the rest of it is
-// skipped without being held.
-// atStart is false when r is past the source's first line.
-func readBlocks(ctx context.Context, r io.Reader, raw *countingReader, atStart bool, out chan<- *tblock) error {
+// readBlocks cuts r into blocks of whole lines and hands them to send, in
+// order (it numbers them). A line of MaxLineBytes or more is sent alone,
+// truncated, as a long block, and the rest of it is skipped without being
+// held. raw counts the raw bytes read, for progress.
+func readBlocks(ctx context.Context, r io.Reader, raw *countingReader, send func(*tblock) error) error {
 	seq := 0
-	var carry []byte // the start of a line that the last block did not end
-	send := func(b *tblock) error {
-		b.raw = raw.n
-		select {
-		case out <- b:
-			seq++
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+	put := func(b *tblock) error {
+		b.seq, b.first, b.raw = seq, seq == 0, raw.n
+		seq++
+		return send(b)
 	}
+	var carry []byte // the start of a line that the last block did not end
+	noEnd := 0       // the bytes at the start of carry that hold no '\n'
 	eof := false
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		b := newTBlock(seq)
-		b.first = atStart && seq == 0
+		b := newTBlock()
 		b.buf = append(b.buf, carry...)
-		carry = carry[:0]
-		// Read blockBytes more (the carry is shorter than MaxLineBytes, so
-		// there is room), which always makes progress.
-		for want := len(b.buf) + blockBytes; len(b.buf) < want && !eof; {
-			n, err := r.Read(b.buf[len(b.buf) : blockBytes+MaxLineBytes])
-			b.buf = b.buf[:len(b.buf)+n]
-			if err == io.EOF {
-				eof = true
-			} else if err != nil {
-				// Send the whole lines read, so that the error names the
-				// line where the data ends.
-				b.buf = b.buf[:bytes.LastIndexByte(b.buf, '\n')+1]
-				if len(b.buf) > 0 {
-					if serr := send(b); serr != nil {
-						return serr
-					}
-				} else {
-					tblockPool.Put(b)
-				}
-				return err
+		var err error
+		if !eof {
+			eof, err = fillBlock(r, b)
+		}
+		if err != nil {
+			// Send the whole lines read, so that the error names the line
+			// where the data ends.
+			b.buf = b.buf[:bytes.LastIndexByte(b.buf, '\n')+1]
+			if len(b.buf) == 0 {
+				tblockPool.Put(b)
+			} else if serr := put(b); serr != nil {
+				return serr
 			}
+			return err
 		}
 		if len(b.buf) == 0 {
 			tblockPool.Put(b)
 			return nil
 		}
-		cut := bytes.LastIndexByte(b.buf, '\n') + 1
+		// Only what follows the part of the carry known to hold no line
+		// end is searched: a line read in many small blocks is not
+		// searched again for each.
+		cut := bytes.LastIndexByte(b.buf[noEnd:], '\n') + 1
+		if cut > 0 {
+			cut += noEnd
+		}
 		if eof {
 			cut = len(b.buf)
 		}
 		rest := b.buf[cut:]
 		b.buf = b.buf[:cut]
+		var long *tblock
 		if len(rest) < MaxLineBytes {
-			carry = append(carry, rest...)
-			if len(b.buf) == 0 {
-				tblockPool.Put(b)
-				continue
-			}
-			if err := send(b); err != nil {
-				return err
-			}
-			continue
-		}
-		// A line that reaches MaxLineBytes without an end is too long:
-		// send what comes before it, then its first MaxLineBytes bytes
-		// alone; the rest of it is read and dropped.
-		long := newTBlock(0)
-		long.long = true
-		long.buf = append(long.buf, rest[:MaxLineBytes]...)
-		var skipEOF bool
-		var err error
-		carry, skipEOF, err = skipLine(r, rest[MaxLineBytes:], carry)
-		eof = eof || skipEOF
-		if len(b.buf) > 0 {
-			if err := send(b); err != nil {
-				return err
-			}
+			carry = append(carry[:0], rest...)
+			noEnd = len(carry)
 		} else {
+			// A line that reaches MaxLineBytes without an end is too long:
+			// what comes before it goes first, then its first MaxLineBytes
+			// bytes alone; the rest of it is read and dropped.
+			long = newTBlock()
+			long.long = true
+			long.buf = append(long.buf, rest[:MaxLineBytes]...)
+			var skipEOF bool
+			carry, skipEOF, err = skipLine(r, rest[MaxLineBytes:], carry)
+			noEnd = 0
+			eof = eof || skipEOF
+		}
+		if len(b.buf) == 0 {
 			tblockPool.Put(b)
+		} else if serr := put(b); serr != nil {
+			return serr
 		}
 		if err != nil { // the long line was not read to its end: it is the error's
 			tblockPool.Put(long)
 			return err
 		}
-		long.seq, long.first = seq, atStart && seq == 0
-		if err := send(long); err != nil {
-			return err
+		if long != nil {
+			if err := put(long); err != nil {
+				return err
+			}
 		}
 	}
+}
+
+// fillBlock reads blockBytes more into b (the carry before them is
+// shorter than MaxLineBytes, so there is room), or up to the end of r,
+// which it reports.
+func fillBlock(r io.Reader, b *tblock) (eof bool, err error) {
+	for want := len(b.buf) + blockBytes; len(b.buf) < want; {
+		n, err := r.Read(b.buf[len(b.buf) : blockBytes+MaxLineBytes])
+		b.buf = b.buf[:len(b.buf)+n]
+		if err == io.EOF {
+			return true, nil
+		}
+		if err != nil {
+			return false, err
+		}
+	}
+	return false, nil
 }
 
 // skipLine discards the rest of a too-long line: first from seen (bytes
@@ -227,7 +228,7 @@ func skipLine(r io.Reader, seen, carry []byte) ([]byte, bool, error) {
 //
 // The workers run on different cores and write their fields on every line,
 // so each is padded to cache lines of its own: two workers in one line made
-// each store of one a miss for the other (a quarter of the compile's time).
+// each store of one a miss for the other.
 type blockWorker struct {
 	_    [64]byte
 	c    *compilation
@@ -235,11 +236,20 @@ type blockWorker struct {
 	path string
 	role string
 	src  int
-	keys []int64
-	part *sortx.BucketPart // where the keys go: the worker's own
-	csv  *csvMode          // nil for a text source
-	quo  []byte            // an unquoted CSV field
-	err  error             // the first failure of flush
+	csv  bool   // a CSV/TSV source: its blocks say how to cut the fields
+	quo  []byte // an unquoted CSV field
+	err  error  // the first failure of flush
+
+	// set for the reader's worker while it settles a CSV/TSV source: work
+	// hands it the records, and records nothing
+	header *csvHeader
+
+	// a blocking build's source: the keys go to the worker's own part of
+	// the buckets; an allowlist: its numbers go to allow; keyBatch at a
+	// time
+	part  *sortx.BucketPart
+	allow *allowSink
+	keys  []int64
 
 	// identify: the numbers go to the collector with their labels, which
 	// are the source's fixed label or its label column's
@@ -249,18 +259,31 @@ type blockWorker struct {
 	_     [64]byte
 }
 
-// csvMode is how the workers read the lines of a CSV/TSV source once the
-// reader's lineParser has settled the delimiter and the number column on
-// its first records (a header, the first data line).
+// allowSink takes the workers' allowlist numbers (in no order) into nums.
+type allowSink struct {
+	mu   sync.Mutex
+	nums *[]int64
+}
+
+// csvMode is how the workers cut the lines of a CSV/TSV source, as its
+// first records settled it (csvHeader).
 type csvMode struct {
 	delim    byte
 	col      int
-	labelCol int // identify without a fixed label
+	labelCol int // identify without a fixed label; -1 for no label column
 }
 
-// flush hands the buffered keys to the worker's part of the buckets.
+// flush hands the buffered keys to the worker's part of the buckets, or
+// an allowlist's numbers to the allowlist.
 func (w *blockWorker) flush() error {
 	if len(w.keys) == 0 {
+		return nil
+	}
+	if w.part == nil {
+		w.allow.mu.Lock()
+		*w.allow.nums = append(*w.allow.nums, w.keys...)
+		w.allow.mu.Unlock()
+		w.keys = w.keys[:0]
 		return nil
 	}
 	err := w.part.AddSlice(w.keys)
@@ -271,49 +294,60 @@ func (w *blockWorker) flush() error {
 	return nil
 }
 
-// work fills in a block's results.
+// work applies the rules of a source's lines to every line of b: a line
+// of MaxLineBytes or more is too long; a final CR goes, and a byte-order
+// mark on the source's first line; a line blank once trimmed (of Unicode
+// white space too), or whose first non-blank is '#', carries nothing. Then
+// a CSV/TSV line is cut into its number field and label (csvLine), and a
+// text line loses its inline comment and may be a pattern; what is left
+// is normalized, or the line is rejected. The reader settling a CSV/TSV
+// source runs it too (w.header set): it hands the records to
+// csvHeader.record until the source is settled, and records nothing in b.
 func (w *blockWorker) work(b *tblock) error {
 	if b.long {
 		b.lines, b.counted = 1, 1
-		b.reasons[e164.ReasonLineTooLong]++
 		b.reject(0, b.buf, e164.ReasonLineTooLong)
 		return nil
 	}
 	buf := b.buf
 	var ln int64
 	for len(buf) > 0 {
-		var line []byte
+		at := len(b.buf) - len(buf)
+		line := buf
 		if i := bytes.IndexByte(buf, '\n'); i >= 0 {
 			line, buf = buf[:i], buf[i+1:]
 		} else {
-			line, buf = buf, nil
+			buf = nil
 		}
 		ln++
 		if len(line) >= MaxLineBytes { // possible only when it fits a block
-			b.counted++
-			b.reasons[e164.ReasonLineTooLong]++
-			b.reject(ln-1, line[:MaxLineBytes], e164.ReasonLineTooLong)
+			if w.header == nil {
+				b.counted++
+				b.reject(ln-1, line[:MaxLineBytes], e164.ReasonLineTooLong)
+			}
 			continue
 		}
 		if n := len(line); n > 0 && line[n-1] == '\r' {
 			line = line[:n-1]
 		}
 		if ln == 1 && b.first {
-			line = bytes.TrimPrefix(line, []byte("\xEF\xBB\xBF"))
-		}
-		if w.csv != nil {
-			w.csvLine(b, line, ln)
-			continue
+			line = bytes.TrimPrefix(line, bom)
 		}
 		t := trimASCIISpace(line)
-		if len(t) == 0 || t[0] == '#' {
-			continue
-		}
 		if len(t) > 0 && (t[0] >= 0x80 || t[len(t)-1] >= 0x80) {
-			t = bytes.TrimSpace(t) // Unicode spaces, as the line reader trims them
-			if len(t) == 0 || t[0] == '#' {
-				continue
+			t = bytes.TrimSpace(t) // Unicode spaces
+		}
+		switch {
+		case len(t) == 0 || t[0] == '#':
+			continue
+		case w.header != nil:
+			if w.header.record(b, line, ln, at) {
+				return nil // settled, or a column is missing
 			}
+			continue
+		case w.csv:
+			w.csvLine(b, line, ln, at)
+			continue
 		}
 		b.counted++
 		num := t
@@ -328,7 +362,6 @@ func (w *blockWorker) work(b *tblock) error {
 				continue
 			}
 			if why != e164.ReasonNone {
-				b.reasons[why]++
 				b.reject(ln-1, line, why)
 				continue
 			}
@@ -339,33 +372,34 @@ func (w *blockWorker) work(b *tblock) error {
 	return w.err
 }
 
-// csvLine is work for a line of a CSV/TSV source: lineParser.parse's steps
-// for a settled parser (a line that is blank once trimmed or starts with
-// '#' does not count; a bad quote, a missing column or a bad label is
-// rejected).
-func (w *blockWorker) csvLine(b *tblock, line []byte, ln int64) {
-	if t := bytes.TrimSpace(line); len(t) == 0 || t[0] == '#' {
+// csvLine is work for a line of a CSV/TSV source that is not blank or a
+// comment: line ln of b, at offset at. Its header line is skipped; a bad
+// quote, a missing column or a bad label is rejected.
+func (w *blockWorker) csvLine(b *tblock, line []byte, ln int64, at int) {
+	if at == b.skipAt {
 		return
 	}
 	b.counted++
-	num, label, why := settledFields(line, *w.csv, w.ident, w.label, &w.quo, &w.lquo)
+	num, label, why := settledFields(line, b.mode, w.label, &w.quo, &w.lquo)
 	if why != e164.ReasonNone {
-		b.reasons[why]++
 		b.reject(ln-1, line, why)
 		return
 	}
 	w.number(b, line, num, label, ln)
 }
 
-// number normalizes the number field num of a line and keeps its key, or
-// for an identification build the number with its label, which is the
-// source's fixed label when it has one (w.label); or it rejects the line.
-// A failure to hand keys to the buckets is kept in w.err (work returns
-// it), and the keys go nowhere after it.
+// bom is the UTF-8 byte-order mark, dropped from a source's first line.
+var bom = []byte("\xEF\xBB\xBF")
+
+// number normalizes the number field num of a line and keeps its key (a
+// blocking build's source), hands it to the collector with its label (an
+// identification build's: the source's fixed label when it has one,
+// w.label), or keeps it for the allowlist. Or it rejects the line. A
+// failure to hand keys to the buckets is kept in w.err (work returns it),
+// and the keys go nowhere after it.
 func (w *blockWorker) number(b *tblock, line, num, label []byte, ln int64) {
 	res, why := w.norm.NormalizeBytes(num)
 	if why != e164.ReasonNone {
-		b.reasons[why]++
 		b.reject(ln-1, line, why)
 		return
 	}
@@ -373,7 +407,16 @@ func (w *blockWorker) number(b *tblock, line, num, label []byte, ln int64) {
 		b.exts++
 	}
 	b.accepted++
-	if w.ident {
+	switch {
+	case w.part != nil:
+		if w.err != nil {
+			return
+		}
+		w.keys = append(w.keys, sourceKey(res.Number, w.src))
+		if len(w.keys) == cap(w.keys) {
+			w.err = w.flush()
+		}
+	case w.ident:
 		// A line's own label is bounded by the block; the fixed label (up
 		// to 64 KiB) is kept once per block, not once per line.
 		at := b.fixedAt
@@ -383,14 +426,11 @@ func (w *blockWorker) number(b *tblock, line, num, label []byte, ln int64) {
 			b.fixed, b.fixedAt = w.label != nil, at
 		}
 		b.idents = append(b.idents, tident{num: res.Number, line: ln - 1, l0: at[0], l1: at[1]})
-		return
-	}
-	if w.err != nil {
-		return
-	}
-	w.keys = append(w.keys, sourceKey(res.Number, w.src))
-	if len(w.keys) == cap(w.keys) {
-		w.err = w.flush()
+	default:
+		w.keys = append(w.keys, res.Number)
+		if len(w.keys) == cap(w.keys) {
+			w.err = w.flush()
+		}
 	}
 }
 
@@ -435,79 +475,3 @@ func trimASCIISpace(b []byte) []byte {
 }
 
 var asciiSpace = [256]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
-
-// readBlocksOf is read for a source from where its line reader stands,
-// base lines in: a text source from its start (csv nil), a CSV/TSV source
-// after the records that settled its parser.
-func (c *compilation) readBlocksOf(in *input, src Source, idx uint32, role string, norm *e164.Normalizer, csv *csvMode, base int64, st *shard.InputStats, reasons []int64, total int64) error {
-	workers := make([]*blockWorker, max(1, runtime.GOMAXPROCS(0)))
-	for i := range workers {
-		w := &blockWorker{c: c, norm: *norm, path: src.Path, role: role, src: int(idx), csv: csv}
-		if c.buckets != nil {
-			w.keys, w.part = make([]int64, 0, keyBatch), c.buckets.Part(i%c.buckets.Parts())
-		} else {
-			w.ident = true
-			if src.Label != "" {
-				w.label = []byte(src.Label)
-			}
-		}
-		workers[i] = w
-	}
-	line := base // physical lines before the next block
-	lastProgress := base
-	prodErr, err := orderedPipeline(c.ctx, func(b *tblock) int { return b.seq },
-		func(ctx context.Context, out chan<- *tblock) error {
-			return readBlocks(ctx, in.lines.br, in.raw, base == 0, out)
-		},
-		func(w int, b *tblock) error { return workers[w].work(b) },
-		func(w int) error { return workers[w].flush() },
-		func(b *tblock) error {
-			c.collectBlock(b, line, src.Path, idx, st, reasons)
-			line += b.lines
-			if c.opts.Progress != nil && line-lastProgress >= 4096 {
-				lastProgress = line
-				c.opts.Progress(Progress{Source: src.Path, Lines: line, Bytes: b.raw, TotalBytes: total})
-			}
-			tblockPool.Put(b)
-			return nil
-		})
-	switch {
-	case err != nil:
-		return err
-	case prodErr != nil && !errors.Is(prodErr, context.Canceled):
-		// Every whole line before the error was collected: it names the
-		// line where the data ends.
-		return &InputError{Path: src.Path, Line: line + 1, Err: readErr(prodErr, in.gzip)}
-	case c.ctx.Err() != nil:
-		return c.ctx.Err()
-	}
-	return prodErr
-}
-
-// collectBlock takes a block's results, in input order; base is the number
-// of physical lines before it.
-func (c *compilation) collectBlock(b *tblock, base int64, path string, idx uint32, st *shard.InputStats, reasons []int64) {
-	st.Lines += b.counted
-	st.Accepted += b.accepted + int64(len(b.patterns))
-	st.Extensions += b.exts
-	for r, k := range b.reasons {
-		if k > 0 {
-			reasons[r] += k
-			st.Rejected += k
-		}
-	}
-	for _, r := range b.patterns {
-		r.Line += base + 1
-		c.patternLines++
-		c.srcPatterns[idx]++
-		c.addRange(r)
-	}
-	if c.opts.OnReject != nil {
-		for _, r := range b.rejects {
-			c.opts.OnReject(Reject{Source: path, Line: base + r.line + 1, Raw: rawText(b.buf[r.r0:r.r1]), Reason: r.why})
-		}
-	}
-	for _, t := range b.idents {
-		c.accept(t.num, b.labels[t.l0:t.l1], idx, base+t.line+1)
-	}
-}

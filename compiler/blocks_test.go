@@ -22,15 +22,25 @@ import (
 	"github.com/calldir/calldir/shard"
 )
 
-// The tests here compare the block pipeline (readBlocksOf) with the line
-// pipeline it replaces for text, CSV and TSV sources of blocking builds: the same
-// inputs must give the same totals, input statistics, patterns, entries
-// and rejects (in the same order), whatever the block size.
+// The tests here compare the block pipeline (Compile) with the reference
+// reader (compile with refRead, reference_test.go), the sequential line
+// reader it replaced: the same inputs must give the same errors, totals,
+// input statistics, patterns, entries, labels, conflicts and rejects (in
+// the same order), whatever the block size.
+
+// sweep is short, or long under the build tag long (go test -tags long):
+// the sizes of the differential sweeps (sweeps_short_test.go).
+func sweep[T any](short, long T) T {
+	if longSweeps {
+		return long
+	}
+	return short
+}
 
 // blockSizes are the block sizes tried: tiny ones put a cut after nearly
-// every read, 4096 and MaxLineBytes meet lines near the limit, and 0
-// stands for the default.
-var blockSizes = []int{1, 7, 64, 300, 4096, MaxLineBytes, 0}
+// every read, MaxLineBytes (and under the build tag long, 4096) meets
+// lines near the limit, and 0 stands for the default.
+var blockSizes = sweep([]int{1, 7, 300, MaxLineBytes, 0}, []int{1, 7, 64, 300, 4096, MaxLineBytes, 0})
 
 // Regression cases for differences this test found (fixed in a125127):
 //
@@ -41,20 +51,19 @@ var blockSizes = []int{1, 7, 64, 300, 4096, MaxLineBytes, 0}
 //   - blocks.go: a read error (truncated gzip) dropped the block being
 //     filled, so the error named its first line (line 1 for a file under
 //     1 MiB), or the line after a too-long line: TestBlockTruncatedGzip.
-//   - input.go: the line pipeline's limit was 256 KiB for uncompressed input
+//   - input.go: the line reader's limit was 256 KiB for uncompressed input
 //     (bufio.NewReaderSize returned openInput's 256 KiB reader): the limit-*
 //     cases, file form.
 //   - input.go: in gzip input, a last line of exactly MaxLineBytes without
 //     newline filled the buffer together with io.EOF and was read as a
 //     number: the last-line-65536* cases, gz form.
 
-// setBlockVars sets the pipeline's test variables for one compile; the
-// originals come back when the test ends. bb 0 keeps the default size.
-func setBlockVars(t *testing.T, blocks bool, bb int) {
+// setBlockBytes sets the block size for one compile; the default comes
+// back when the test ends. bb 0 keeps the default size.
+func setBlockBytes(t *testing.T, bb int) {
 	t.Helper()
-	oldBlocks, oldBytes := useBlocks, blockBytes
-	t.Cleanup(func() { useBlocks, blockBytes = oldBlocks, oldBytes })
-	useBlocks = blocks
+	old := blockBytes
+	t.Cleanup(func() { blockBytes = old })
 	if bb > 0 {
 		blockBytes = bb
 	}
@@ -94,11 +103,18 @@ type blockRun struct {
 // for a machine loaded by the other packages' tests.
 const compileTimeout = 30 * time.Second
 
-// runCompile compiles opts with the block pipeline or the line pipeline.
-// stdin, when set, makes the reader given as Options.Stdin.
-func runCompile(t *testing.T, blocks bool, bb int, opts Options, stdin func() io.Reader) blockRun {
+// The readers runCompile compiles with.
+const (
+	pipeline  = false // Compile: the block pipeline
+	reference = true  // compile with refRead
+)
+
+// runCompile compiles opts with the block pipeline (at block size bb) or
+// the reference reader (ref). stdin, when set, makes the reader given as
+// Options.Stdin.
+func runCompile(t *testing.T, ref bool, bb int, opts Options, stdin func() io.Reader) blockRun {
 	t.Helper()
-	setBlockVars(t, blocks, bb)
+	setBlockBytes(t, bb)
 	var run blockRun
 	var mu sync.Mutex
 	opts.OnReject = func(r Reject) { run.rejects = append(run.rejects, r) }
@@ -114,9 +130,13 @@ func runCompile(t *testing.T, blocks bool, bb int, opts Options, stdin func() io
 	ctx, cancel := context.WithTimeout(context.Background(), compileTimeout)
 	defer cancel()
 	start := time.Now()
-	res, err := Compile(ctx, opts)
+	read := (*compilation).read
+	if ref {
+		read = refRead
+	}
+	res, err := compile(ctx, opts, read)
 	if errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("blocks=%v blockBytes=%d: compile stuck for %v (context deadline)", blocks, blockBytes, time.Since(start).Round(time.Millisecond))
+		t.Errorf("reference=%v blockBytes=%d: compile stuck for %v (context deadline)", ref, blockBytes, time.Since(start).Round(time.Millisecond))
 	}
 	mu.Lock()
 	defer mu.Unlock()
@@ -171,51 +191,51 @@ func checkProgress(t *testing.T, what string, ps []Progress) {
 	}
 }
 
-// compareRuns reports every difference between the line pipeline's run
+// compareRuns reports every difference between the reference's run
 // (want) and the block pipeline's (got).
 func compareRuns(t *testing.T, want, got blockRun) {
 	t.Helper()
-	checkProgress(t, "line pipeline", want.progress)
-	checkProgress(t, "block pipeline", got.progress)
+	checkProgress(t, "reference", want.progress)
+	checkProgress(t, "pipeline", got.progress)
 	if (want.err == nil) != (got.err == nil) || (want.err != nil && want.err.Error() != got.err.Error()) {
-		t.Errorf("error:\n line pipeline:  %v\n block pipeline: %v", want.err, got.err)
+		t.Errorf("error:\n reference: %v\n pipeline:  %v", want.err, got.err)
 	}
 	if want.err != nil || got.err != nil {
 		return
 	}
 	if want.totals != got.totals {
-		t.Errorf("totals:\n line pipeline:  %+v\n block pipeline: %+v", want.totals, got.totals)
+		t.Errorf("totals:\n reference: %+v\n pipeline:  %+v", want.totals, got.totals)
 	}
 	if len(want.inputs) != len(got.inputs) {
 		t.Errorf("%d inputs, want %d", len(got.inputs), len(want.inputs))
 	} else {
 		for i := range want.inputs {
 			if !reflect.DeepEqual(want.inputs[i], got.inputs[i]) {
-				t.Errorf("input %d:\n line pipeline:  %+v\n block pipeline: %+v", i, want.inputs[i], got.inputs[i])
+				t.Errorf("input %d:\n reference: %+v\n pipeline:  %+v", i, want.inputs[i], got.inputs[i])
 			}
 		}
 	}
 	if !reflect.DeepEqual(want.patterns, got.patterns) {
-		t.Errorf("patterns:\n line pipeline:  %+v\n block pipeline: %+v", want.patterns, got.patterns)
+		t.Errorf("patterns:\n reference: %+v\n pipeline:  %+v", want.patterns, got.patterns)
 	}
 	if d := firstDiff(len(want.entries), len(got.entries), func(i int) bool { return want.entries[i] == got.entries[i] }); d >= 0 {
-		t.Errorf("entries: %d in the line pipeline, %d in the block pipeline; first difference at %d: %v vs %v",
+		t.Errorf("entries: %d in the reference, %d in the pipeline; first difference at %d: %v vs %v",
 			len(want.entries), len(got.entries), d, at(want.entries, d), at(got.entries, d))
 	}
 	if !slices.Equal(want.labels, got.labels) {
 		d := firstDiff(len(want.labels), len(got.labels), func(i int) bool { return want.labels[i] == got.labels[i] })
-		t.Errorf("labels: %d in the line pipeline, %d in the block pipeline; first difference at %d: %v vs %v",
+		t.Errorf("labels: %d in the reference, %d in the pipeline; first difference at %d: %v vs %v",
 			len(want.labels), len(got.labels), d, at(want.labels, d), at(got.labels, d))
 	}
 	if !slices.Equal(want.table, got.table) {
-		t.Errorf("label tables differ: %d labels in the line pipeline, %d in the block pipeline", len(want.table), len(got.table))
+		t.Errorf("label tables differ: %d labels in the reference, %d in the pipeline", len(want.table), len(got.table))
 	}
 	if d := firstDiff(len(want.conflicts), len(got.conflicts), func(i int) bool { return want.conflicts[i] == got.conflicts[i] }); d >= 0 {
-		t.Errorf("conflicts: %d in the line pipeline, %d in the block pipeline; first difference at %d: %+v vs %+v",
+		t.Errorf("conflicts: %d in the reference, %d in the pipeline; first difference at %d: %+v vs %+v",
 			len(want.conflicts), len(got.conflicts), d, at(want.conflicts, d), at(got.conflicts, d))
 	}
 	if d := firstDiff(len(want.rejects), len(got.rejects), func(i int) bool { return want.rejects[i] == got.rejects[i] }); d >= 0 {
-		t.Errorf("rejects: %d in the line pipeline, %d in the block pipeline; first difference at %d:\n line pipeline:  %s\n block pipeline: %s",
+		t.Errorf("rejects: %d in the reference, %d in the pipeline; first difference at %d:\n reference: %s\n pipeline:  %s",
 			len(want.rejects), len(got.rejects), d, showReject(want.rejects, d), showReject(got.rejects, d))
 	}
 }
@@ -269,7 +289,7 @@ type blockCase struct {
 	memory int64
 	kind   shard.Kind // KindBlock when zero
 	noGz   bool       // no all-gzip variant
-	err    bool       // the compile fails (with the same message both ways)
+	err    bool       // the compile fails (with the same message in both)
 }
 
 // build writes a case's files into dir, every one gzipped when allGz is
@@ -615,12 +635,12 @@ func genBlockInput(seed uint64, n int, long bool) []byte {
 
 func randomCases() []blockCase {
 	var cs []blockCase
-	for seed := uint64(1); seed <= 4; seed++ {
+	for seed := uint64(1); seed <= sweep[uint64](4, 12); seed++ {
 		data := genBlockInput(seed, 2000+int(seed)*1500, true)
 		cs = append(cs, blockCase{name: fmt.Sprintf("random-long-%d", seed), srcs: []blockSrc{{name: "in.txt", data: data}}})
 	}
 	// Without lines near the limit, the small block sizes run too.
-	for seed := uint64(5); seed <= 7; seed++ {
+	for seed := uint64(5); seed < sweep[uint64](8, 20); seed++ {
 		data := genBlockInput(seed, 6000, false)
 		cs = append(cs, blockCase{name: fmt.Sprintf("random-short-%d", seed), srcs: []blockSrc{{name: "in.txt", data: data}}})
 	}
@@ -649,30 +669,29 @@ func randomCases() []blockCase {
 	return cs
 }
 
-// TestBlockPipelineSame compiles every case with the line pipeline, then
+// TestBlocksSameAsReference compiles every case with the reference, then
 // with the block pipeline at every block size, and compares: the file as
-// written (file), its gzip form (gz), and the block pipeline on the file
-// with the line pipeline on the gzip form (file-vs-gz: paths, hashes and
-// sizes aside), as the two line readers differ in their buffers.
-func TestBlockPipelineSame(t *testing.T) {
+// written (file), its gzip form (gz), and the pipeline on the file with the
+// reference on the gzip form (file-vs-gz: paths, hashes and sizes aside).
+func TestBlocksSameAsReference(t *testing.T) {
 	start := time.Now()
 	cases := append(append(handmadeCases(), randomCases()...), csvCases()...)
 	for _, bc := range cases {
 		t.Run(bc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			fileOpts, fileStdin := bc.build(t, filepath.Join(dir, "file"), false)
-			lineFile := runCompile(t, false, 0, fileOpts, fileStdin)
-			if (lineFile.err != nil) != bc.err {
-				t.Fatalf("line pipeline: error %v", lineFile.err)
+			refFile := runCompile(t, reference, 0, fileOpts, fileStdin)
+			if (refFile.err != nil) != bc.err {
+				t.Fatalf("reference: error %v", refFile.err)
 			}
 			var gzOpts Options
 			var gzStdin func() io.Reader
-			var lineGz blockRun
+			var refGz blockRun
 			if !bc.noGz {
 				gzOpts, gzStdin = bc.build(t, filepath.Join(dir, "gz"), true)
-				lineGz = runCompile(t, false, 0, gzOpts, gzStdin)
-				if (lineGz.err != nil) != bc.err {
-					t.Fatalf("line pipeline, gzip: error %v", lineGz.err)
+				refGz = runCompile(t, reference, 0, gzOpts, gzStdin)
+				if (refGz.err != nil) != bc.err {
+					t.Fatalf("reference, gzip: error %v", refGz.err)
 				}
 			}
 			for _, bb := range blockSizes {
@@ -681,22 +700,22 @@ func TestBlockPipelineSame(t *testing.T) {
 					name = fmt.Sprintf("bb=default(%d)", defaultBlockBytes)
 				}
 				t.Run(name, func(t *testing.T) {
-					blockFile := runCompile(t, true, bb, fileOpts, fileStdin)
+					blockFile := runCompile(t, pipeline, bb, fileOpts, fileStdin)
 					t.Run("file", func(t *testing.T) {
-						compareRuns(t, lineFile, blockFile)
+						compareRuns(t, refFile, blockFile)
 					})
 					if bc.noGz {
 						return
 					}
-					blockGz := runCompile(t, true, bb, gzOpts, gzStdin)
+					blockGz := runCompile(t, pipeline, bb, gzOpts, gzStdin)
 					t.Run("gz", func(t *testing.T) {
-						compareRuns(t, lineGz, blockGz)
+						compareRuns(t, refGz, blockGz)
 					})
 					if bc.err {
 						return
 					}
 					t.Run("file-vs-gz", func(t *testing.T) {
-						compareRuns(t, anonRun(lineGz), anonRun(blockFile))
+						compareRuns(t, anonRun(refGz), anonRun(blockFile))
 					})
 				})
 			}
@@ -705,52 +724,40 @@ func TestBlockPipelineSame(t *testing.T) {
 	t.Logf("%d cases in %v", len(cases), time.Since(start).Round(time.Millisecond))
 }
 
-// TestBlockPipelineUsed checks that the variables do switch pipelines, so
-// that the comparisons compare two: the line pipeline reports progress at
-// every 4096th line, the block pipeline after whole blocks.
-func TestBlockPipelineUsed(t *testing.T) {
-	if !useBlocks || blockBytes != 1<<20 {
-		t.Fatalf("defaults: useBlocks=%v blockBytes=%d, want true and 1 MiB", useBlocks, blockBytes)
+// TestBlockProgress: the pipeline reports progress after whole blocks, in
+// physical lines (a CSV header counts), and the block size is back to its
+// default after a test that changed it.
+func TestBlockProgress(t *testing.T) {
+	if blockBytes != 1<<20 {
+		t.Fatalf("default blockBytes=%d, want 1 MiB", blockBytes)
 	}
 	dir := t.TempDir()
-	path := filepath.Join(dir, "in.txt")
-	if err := os.WriteFile(path, bytes.Repeat([]byte("12125550100\n"), 10_000), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	opts := Options{Sources: []Source{{Path: path}}, Kind: shard.KindBlock, Normalizer: blockNormalizer(t, "US"), MaxPerShard: shard.DefaultMaxPerShard, TempDir: dir}
-	// progressAt compiles opts both ways and checks the lines at which
-	// each reported progress.
-	progressAt := func(what string, wantLine, wantBlock []int64) {
-		t.Helper()
-		line := runCompile(t, false, 0, opts, nil)
-		block := runCompile(t, true, 0, opts, nil)
-		compareRuns(t, line, block)
-		for _, r := range []struct {
-			name string
-			run  blockRun
-			want []int64
-		}{{"line", line, wantLine}, {"block", block, wantBlock}} {
-			var at []int64
-			for _, p := range r.run.progress {
-				at = append(at, p.Lines)
-			}
-			if !reflect.DeepEqual(at, r.want) {
-				t.Errorf("%s, %s pipeline: progress at lines %v, want %v", what, r.name, at, r.want)
-			}
+	for _, tc := range []struct {
+		name string
+		data []byte
+		want []int64
+	}{
+		// 10,000 lines of 12 bytes are one block: one report, at its end.
+		{"in.txt", bytes.Repeat([]byte("12125550100\n"), 10_000), []int64{10_000}},
+		{"in.csv", append([]byte("phone,name\n"), bytes.Repeat([]byte("12125550100,x\n"), 10_000)...), []int64{10_001}},
+	} {
+		path := filepath.Join(dir, tc.name)
+		if err := os.WriteFile(path, tc.data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		opts := Options{Sources: []Source{{Path: path}}, Kind: shard.KindBlock, Normalizer: blockNormalizer(t, "US"), MaxPerShard: shard.DefaultMaxPerShard, TempDir: dir}
+		run := runCompile(t, pipeline, 0, opts, nil)
+		var at []int64
+		for _, p := range run.progress {
+			at = append(at, p.Lines)
+		}
+		if run.err != nil || !reflect.DeepEqual(at, tc.want) {
+			t.Errorf("%s: error %v, progress at lines %v, want %v", tc.name, run.err, at, tc.want)
 		}
 	}
-	// 10,000 lines of 12 bytes are one block: one report, at its end.
-	progressAt("text", []int64{4096, 8192}, []int64{10_000})
-	// A CSV source: its header is read by the line reader, the rest in
-	// one block (progress then counts the header line too).
-	path = filepath.Join(dir, "in.csv")
-	if err := os.WriteFile(path, append([]byte("phone,name\n"), bytes.Repeat([]byte("12125550100,x\n"), 10_000)...), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	opts.Sources = []Source{{Path: path}}
-	progressAt("CSV", []int64{4096, 8192}, []int64{10_001})
-	if useBlocks != true || blockBytes != 1<<20 {
-		t.Errorf("variables not restored: useBlocks=%v blockBytes=%d", useBlocks, blockBytes)
+	t.Run("changed", func(t *testing.T) { setBlockBytes(t, 7) })
+	if blockBytes != 1<<20 {
+		t.Errorf("blockBytes not restored: %d", blockBytes)
 	}
 }
 
@@ -771,14 +778,15 @@ func TestBlockTinyBlock(t *testing.T) {
 		opts := Options{Sources: []Source{{Path: path}}, Kind: shard.KindBlock, Normalizer: blockNormalizer(t, "US"), MaxPerShard: shard.DefaultMaxPerShard, TempDir: t.TempDir()}
 		for _, bb := range []int{1, 2, 7, 15, 16} {
 			t.Run(fmt.Sprintf("%d/bb=%d", i, bb), func(t *testing.T) {
-				compareRuns(t, runCompile(t, false, 0, opts, nil), runCompile(t, true, bb, opts, nil))
+				compareRuns(t, runCompile(t, reference, 0, opts, nil), runCompile(t, pipeline, bb, opts, nil))
 			})
 		}
 	}
 }
 
 // TestBlockTruncatedGzip: a gzip file cut short is an error naming the file
-// and the line the data ends in, the same in both pipelines.
+// and the line the data ends in, the same in the pipeline as in the
+// reference.
 func TestBlockTruncatedGzip(t *testing.T) {
 	dir := t.TempDir()
 	r := rand.New(rand.NewPCG(5, 5))
@@ -824,18 +832,18 @@ func TestBlockTruncatedGzip(t *testing.T) {
 				t.Fatalf("reading the truncated gzip: %v, want io.ErrUnexpectedEOF", err)
 			}
 			wantLine := int64(bytes.Count(got, []byte("\n"))) + 1
-			lineErr := runCompile(t, false, 0, opts, nil).err
-			if n := pathLineError(t, "line pipeline", lineErr, path); n != wantLine {
-				t.Errorf("line pipeline: error at line %d, want %d (the data ends in it)", n, wantLine)
+			refErr := runCompile(t, reference, 0, opts, nil).err
+			if n := pathLineError(t, "reference", refErr, path); n != wantLine {
+				t.Errorf("reference: error at line %d, want %d (the data ends in it)", n, wantLine)
 			}
 			for _, bb := range blockSizes {
 				t.Run(fmt.Sprintf("bb=%d", bb), func(t *testing.T) {
-					blockErr := runCompile(t, true, bb, opts, nil).err
-					if n := pathLineError(t, "block pipeline", blockErr, path); n != wantLine {
-						t.Errorf("block pipeline: error at line %d, want %d (the data ends in it)", n, wantLine)
+					blockErr := runCompile(t, pipeline, bb, opts, nil).err
+					if n := pathLineError(t, "pipeline", blockErr, path); n != wantLine {
+						t.Errorf("pipeline: error at line %d, want %d (the data ends in it)", n, wantLine)
 					}
-					if lineErr != nil && blockErr != nil && lineErr.Error() != blockErr.Error() {
-						t.Errorf("error messages differ:\n line pipeline:  %v\n block pipeline: %v", lineErr, blockErr)
+					if refErr != nil && blockErr != nil && refErr.Error() != blockErr.Error() {
+						t.Errorf("error messages differ:\n reference: %v\n pipeline:  %v", refErr, blockErr)
 					}
 				})
 			}
@@ -863,7 +871,7 @@ func pathLineError(t *testing.T, what string, err error, path string) int64 {
 }
 
 // TestBlockCancel: a context cancelled before Compile, or during it, stops
-// both pipelines with its error and leaves no goroutine behind.
+// the pipeline with its error and leaves no goroutine behind.
 func TestBlockCancel(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "in.txt")
@@ -877,51 +885,46 @@ func TestBlockCancel(t *testing.T) {
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
-	for _, blocks := range []bool{false, true} {
-		for _, bb := range []int{0, 300} {
-			if !blocks && bb != 0 {
-				continue
-			}
-			for _, when := range []string{"before", "during"} {
-				t.Run(fmt.Sprintf("blocks=%v/bb=%d/%s", blocks, bb, when), func(t *testing.T) {
-					setBlockVars(t, blocks, bb)
-					before := runtime.NumGoroutine()
-					// The timeout only ends a stuck compile.
-					parent, stop := context.WithTimeout(context.Background(), compileTimeout)
-					defer stop()
-					ctx, cancel := context.WithCancel(parent)
-					defer cancel()
-					opts := Options{Sources: []Source{{Path: path}}, Kind: shard.KindBlock, Normalizer: blockNormalizer(t, "US"), MaxPerShard: shard.DefaultMaxPerShard, TempDir: dir}
-					progress := 0
-					if when == "before" {
+	for _, bb := range []int{0, 300} {
+		for _, when := range []string{"before", "during"} {
+			t.Run(fmt.Sprintf("bb=%d/%s", bb, when), func(t *testing.T) {
+				setBlockBytes(t, bb)
+				before := runtime.NumGoroutine()
+				// The timeout only ends a stuck compile.
+				parent, stop := context.WithTimeout(context.Background(), compileTimeout)
+				defer stop()
+				ctx, cancel := context.WithCancel(parent)
+				defer cancel()
+				opts := Options{Sources: []Source{{Path: path}}, Kind: shard.KindBlock, Normalizer: blockNormalizer(t, "US"), MaxPerShard: shard.DefaultMaxPerShard, TempDir: dir}
+				progress := 0
+				if when == "before" {
+					cancel()
+				} else {
+					opts.Progress = func(Progress) {
+						progress++
 						cancel()
-					} else {
-						opts.Progress = func(Progress) {
-							progress++
-							cancel()
-						}
 					}
-					res, err := Compile(ctx, opts)
-					if err == nil {
-						res.Close()
-						t.Fatalf("no error from a cancelled compile")
-					}
-					if !errors.Is(err, context.Canceled) {
-						t.Errorf("error %v, want context.Canceled", err)
-					}
-					if when == "during" && progress == 0 {
-						t.Errorf("no progress report: the compile was not cancelled during the read")
-					}
-					deadline := time.Now().Add(2 * time.Second)
-					for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-						time.Sleep(5 * time.Millisecond)
-					}
-					if n := runtime.NumGoroutine(); n > before {
-						buf := make([]byte, 1<<16)
-						t.Errorf("%d goroutines after a cancelled compile, %d before:\n%s", n, before, buf[:runtime.Stack(buf, true)])
-					}
-				})
-			}
+				}
+				res, err := Compile(ctx, opts)
+				if err == nil {
+					res.Close()
+					t.Fatalf("no error from a cancelled compile")
+				}
+				if !errors.Is(err, context.Canceled) {
+					t.Errorf("error %v, want context.Canceled", err)
+				}
+				if when == "during" && progress == 0 {
+					t.Errorf("no progress report: the compile was not cancelled during the read")
+				}
+				deadline := time.Now().Add(2 * time.Second)
+				for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+					time.Sleep(5 * time.Millisecond)
+				}
+				if n := runtime.NumGoroutine(); n > before {
+					buf := make([]byte, 1<<16)
+					t.Errorf("%d goroutines after a cancelled compile, %d before:\n%s", n, before, buf[:runtime.Stack(buf, true)])
+				}
+			})
 		}
 	}
 }

@@ -17,9 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
-	"math/bits"
-	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -150,90 +147,7 @@ type UsageError struct{ Msg string }
 
 func (e *UsageError) Error() string { return e.Msg }
 
-// sortIdents returns the entries of chunks (in input order) in one slice
-// sorted by number, input order kept among equal numbers: an LSD radix sort
-// over the bits in which the numbers differ, stable by construction. The
-// first pass reads the chunks, so that they can go before the second
-// pass's scratch is made. (slices.SortStableFunc, in place, is
-// O(n log² n): 7.6 of the 15 s of a 10M-line build; slices.SortFunc by
-// (number, source, line) 2.6 s; this, under 1 s.)
-func sortIdents(chunks [][]identEntry) []identEntry {
-	n := 0
-	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
-	for _, ch := range chunks {
-		n += len(ch)
-		for _, e := range ch {
-			lo, hi = min(lo, e.num), max(hi, e.num)
-		}
-	}
-	if n == 0 {
-		return nil
-	}
-	const maxWidth = 11
-	nbits := uint(bits.Len64(uint64(hi - lo)))
-	passes := max(1, (nbits+maxWidth-1)/maxWidth)
-	width := (nbits + passes - 1) / passes
-	mask := uint64(1)<<width - 1
-	counts := make([][]int, passes)
-	for p := range counts {
-		counts[p] = make([]int, 1<<width)
-	}
-	for _, ch := range chunks {
-		for _, e := range ch {
-			k := uint64(e.num - lo)
-			for p := range passes {
-				counts[p][k>>(uint(p)*width)&mask]++
-			}
-		}
-	}
-	starts := func(c []int) {
-		sum := 0
-		for i, k := range c {
-			c[i], sum = sum, sum+k
-		}
-	}
-	dst := make([]identEntry, n)
-	starts(counts[0])
-	for i, ch := range chunks {
-		for _, e := range ch {
-			d := uint64(e.num-lo) & mask
-			dst[counts[0][d]] = e
-			counts[0][d]++
-		}
-		chunks[i] = nil
-	}
-	var scratch []identEntry
-	for p := uint(1); p < passes; p++ {
-		c := counts[p]
-		if c[uint64(dst[0].num-lo)>>(p*width)&mask] == n {
-			continue // every number has this digit
-		}
-		if scratch == nil {
-			scratch = make([]identEntry, n)
-		}
-		starts(c)
-		for _, e := range dst {
-			d := uint64(e.num-lo) >> (p * width) & mask
-			scratch[c[d]] = e
-			c[d]++
-		}
-		dst, scratch = scratch, dst
-	}
-	return dst
-}
-
-// identChunk is how many identification entries a chunk of
-// compilation.idents holds (1.5 MiB).
-const identChunk = 64 << 10
-
-// identEntry is an accepted identification line before dedupe.
-type identEntry struct {
-	num   int64
-	label uint32
-	src   uint32
-	line  int64
-}
-
+// compilation is one Compile: what reading the inputs collects.
 type compilation struct {
 	opts         Options
 	ctx          context.Context
@@ -248,31 +162,22 @@ type compilation struct {
 	idents       [][]identEntry // in chunks of identChunk: no copy of them all as they grow
 	labelID      map[string]uint32
 	table        []string
-	fields       []string
+	allow        []int64 // the allowlists' numbers, in no order
 }
+
+// readFunc reads one source (role "source", index idx) or allowlist
+// ("allow") into c: (*compilation).read, the block pipeline.
+type readFunc func(c *compilation, src Source, idx uint32, role string) (shard.InputStats, error)
 
 // Compile reads every source and allowlist and returns the build's entries.
 func Compile(ctx context.Context, opts Options) (*Result, error) {
-	if opts.Normalizer == nil {
-		return nil, &UsageError{"compiler: no normalizer"}
-	}
-	if opts.Kind != shard.KindBlock && opts.Kind != shard.KindIdentify {
-		return nil, &UsageError{fmt.Sprintf("compiler: unknown kind %d", opts.Kind)}
-	}
-	if len(opts.Sources) == 0 && len(opts.Ranges) == 0 {
-		return nil, &UsageError{"no input files (give one or more paths, or - for stdin)"}
-	}
-	stdin := 0
-	for _, s := range append(slices.Clone(opts.Sources), opts.Allow...) {
-		if s.Path == "-" {
-			stdin++
-		}
-	}
-	if stdin > 1 {
-		return nil, &UsageError{"stdin (-) given more than once"}
-	}
-	if len(opts.Sources) >= MaxSources-1 {
-		return nil, &UsageError{fmt.Sprintf("%d sources: at most %d", len(opts.Sources), MaxSources-2)}
+	return compile(ctx, opts, (*compilation).read)
+}
+
+// compile is Compile with the inputs read by read.
+func compile(ctx context.Context, opts Options, read readFunc) (*Result, error) {
+	if err := checkOptions(opts); err != nil {
+		return nil, err
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -286,11 +191,7 @@ func Compile(ctx context.Context, opts Options) (*Result, error) {
 			return nil, err
 		}
 		sortx.RemoveStale(opts.TempDir)
-		mem := opts.Memory
-		if mem <= 0 {
-			mem = DefaultMemory
-		}
-		c.buckets = sortx.NewBucketsParts(opts.TempDir, mem, runtime.GOMAXPROCS(0))
+		c.buckets = sortx.NewBucketsParts(opts.TempDir, c.memory(), runtime.GOMAXPROCS(0))
 		res.buckets = c.buckets
 	}
 	ok := false
@@ -299,89 +200,139 @@ func Compile(ctx context.Context, opts Options) (*Result, error) {
 			res.Close()
 		}
 	}()
-	for i, src := range opts.Sources {
-		st, err := c.read(src, uint32(i), "source", c.accept)
-		if c.err != nil {
-			err = c.err // ranges too large stop the reading as a cancel does
-		}
-		if err != nil {
-			return nil, err
-		}
-		res.Inputs = append(res.Inputs, st)
-	}
-	var allow []int64
-	for _, src := range opts.Allow {
-		st, err := c.read(src, 0, "allow", func(n int64, _ []byte, _ uint32, _ int64) { allow = append(allow, n) })
-		if err != nil {
-			return nil, err
-		}
-		res.Inputs = append(res.Inputs, st)
-	}
-	slices.Sort(allow)
-	allow = slices.Compact(allow)
-
-	for _, in := range res.Inputs {
-		if in.Role != "source" {
-			continue
-		}
-		res.Totals.Lines += in.Lines
-		res.Totals.Accepted += in.Accepted
-		res.Totals.Rejected += in.Rejected
+	if err := c.readAll(res, read); err != nil {
+		return nil, err
 	}
 	if opts.Kind == shard.KindBlock {
-		for _, r := range opts.Ranges {
-			c.addRange(r)
-		}
-		if _, err := c.checkRanges(c.ranges, allow); err != nil {
+		if err := c.finishBlocking(res); err != nil {
 			return nil, err
 		}
-		stats := make([]sourceStats, len(opts.Sources)+1)
-		mem := opts.Memory
-		if mem <= 0 {
-			mem = DefaultMemory
-		}
-		// The packed entries take what the buckets leave of the budget
-		// (an eighth); past it they go to a file.
-		ents, distinct, allowed, err := newRunEntries(ctx, c.buckets, coalesce(c.ranges), allow, stats, opts.TempDir, mem/8, opts.Progress)
-		res.packed = ents
-		if err != nil {
-			return nil, fmt.Errorf("sort: %w", err)
-		}
-		res.Stream = ents
-		res.Totals.Duplicates = res.Totals.Accepted - c.patternLines + c.rangeNs - distinct
-		res.Totals.Allowlisted = allowed
-		res.Patterns = patternStats(c.ranges, allow)
-		for i := range opts.Sources {
-			in, st := &res.Inputs[i], stats[i]
-			in.Patterns = c.srcPatterns[i]
-			in.Duplicates = in.Accepted - in.Patterns - st.distinct
-			in.Across, in.Allowlisted = st.across, st.allowlisted
-			in.Entries = st.distinct - st.across - st.allowlisted
-			if st.byCountry != nil {
-				in.ByCountry = map[string]int64{}
-				for cc, k := range st.byCountry {
-					if k > 0 {
-						in.ByCountry[countryKey(cc)] = k
-					}
-				}
-			}
-		}
 	} else {
-		c.dedupeIdent(res)
-		var keep []bool
-		res.Numbers, res.Totals.Allowlisted = subtract(res.Numbers, allow, &keep)
-		labels := res.Labels[:0]
-		for i, k := range keep {
-			if k {
-				labels = append(labels, res.Labels[i])
-			}
-		}
-		res.Labels = labels
-		res.Table = c.table
+		c.finishIdent(res)
 	}
 	res.Totals.Entries = int64(res.Len())
 	ok = true
 	return res, nil
+}
+
+// checkOptions refuses options that cannot make a build.
+func checkOptions(opts Options) error {
+	if opts.Normalizer == nil {
+		return &UsageError{"compiler: no normalizer"}
+	}
+	if opts.Kind != shard.KindBlock && opts.Kind != shard.KindIdentify {
+		return &UsageError{fmt.Sprintf("compiler: unknown kind %d", opts.Kind)}
+	}
+	if len(opts.Sources) == 0 && len(opts.Ranges) == 0 {
+		return &UsageError{"no input files (give one or more paths, or - for stdin)"}
+	}
+	stdin := 0
+	for _, s := range append(slices.Clone(opts.Sources), opts.Allow...) {
+		if s.Path == "-" {
+			stdin++
+		}
+	}
+	if stdin > 1 {
+		return &UsageError{"stdin (-) given more than once"}
+	}
+	if len(opts.Sources) >= MaxSources-1 {
+		return &UsageError{fmt.Sprintf("%d sources: at most %d", len(opts.Sources), MaxSources-2)}
+	}
+	return nil
+}
+
+// memory is the bound of a blocking compile's memory.
+func (c *compilation) memory() int64 {
+	if c.opts.Memory <= 0 {
+		return DefaultMemory
+	}
+	return c.opts.Memory
+}
+
+// readAll reads the sources, then the allowlists (sorted and deduplicated
+// in c.allow), and adds up the sources' totals.
+func (c *compilation) readAll(res *Result, read readFunc) error {
+	for i, src := range c.opts.Sources {
+		st, err := read(c, src, uint32(i), "source")
+		if c.err != nil {
+			err = c.err // ranges too large stop the reading as a cancel does
+		}
+		if err != nil {
+			return err
+		}
+		res.Inputs = append(res.Inputs, st)
+		res.Totals.Lines += st.Lines
+		res.Totals.Accepted += st.Accepted
+		res.Totals.Rejected += st.Rejected
+	}
+	for _, src := range c.opts.Allow {
+		st, err := read(c, src, 0, "allow")
+		if err != nil {
+			return err
+		}
+		res.Inputs = append(res.Inputs, st)
+	}
+	slices.Sort(c.allow)
+	c.allow = slices.Compact(c.allow)
+	return nil
+}
+
+// finishBlocking sorts a blocking build's numbers and merges them with
+// the ranges, minus the allowlist, into packed entries, and fills in the
+// statistics.
+func (c *compilation) finishBlocking(res *Result) error {
+	opts := c.opts
+	for _, r := range opts.Ranges {
+		c.addRange(r)
+	}
+	if _, err := c.checkRanges(c.ranges, c.allow); err != nil {
+		return err
+	}
+	stats := make([]sourceStats, len(opts.Sources)+1)
+	// The packed entries take what the buckets leave of the budget (an
+	// eighth); past it they go to a file.
+	ents, distinct, allowed, err := newRunEntries(c.ctx, mergeInput{buckets: c.buckets, ranges: coalesce(c.ranges), allow: c.allow,
+		stats: stats, dir: opts.TempDir, packMemory: c.memory() / 8, progress: opts.Progress})
+	res.packed = ents
+	if err != nil {
+		return fmt.Errorf("sort: %w", err)
+	}
+	res.Stream = ents
+	res.Totals.Duplicates = res.Totals.Accepted - c.patternLines + c.rangeNs - distinct
+	res.Totals.Allowlisted = allowed
+	res.Patterns = patternStats(c.ranges, c.allow)
+	for i := range opts.Sources {
+		in, st := &res.Inputs[i], stats[i]
+		in.Patterns = c.srcPatterns[i]
+		in.Duplicates = in.Accepted - in.Patterns - st.distinct
+		in.Across, in.Allowlisted = st.across, st.allowlisted
+		in.Entries = st.distinct - st.across - st.allowlisted
+		if st.byCountry != nil {
+			in.ByCountry = map[string]int64{}
+			for cc, k := range st.byCountry {
+				if k > 0 {
+					in.ByCountry[countryKey(cc)] = k
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// finishIdent sorts an identification build's entries, keeps the first
+// label of each number and removes the allowlist.
+func (c *compilation) finishIdent(res *Result) {
+	c.dedupeIdent(res)
+	var keep []bool
+	res.Numbers, res.Totals.Allowlisted = subtract(res.Numbers, c.allow, &keep)
+	labels := res.Labels[:0]
+	for i, k := range keep {
+		if k {
+			labels = append(labels, res.Labels[i])
+		}
+	}
+	res.Labels = labels
+	res.Table = c.table
 }
 
 // subtract removes the sorted set allow from the sorted set nums, in place.
@@ -407,42 +358,6 @@ func subtract(nums, allow []int64, keep *[]bool) ([]int64, int64) {
 		out = append(out, n)
 	}
 	return out, removed
-}
-
-// dedupeIdent sorts identification entries by number, keeping input order
-// among equal numbers, and keeps the first label of each number.
-func (c *compilation) dedupeIdent(res *Result) {
-	idents := sortIdents(c.idents)
-	c.idents = nil
-	distinct := 0
-	for i := range idents {
-		if i == 0 || idents[i].num != idents[i-1].num {
-			distinct++
-		}
-	}
-	res.Numbers = make([]int64, 0, distinct)
-	res.Labels = make([]uint32, 0, distinct)
-	for i := 0; i < len(idents); {
-		first := idents[i]
-		j := i + 1
-		for ; j < len(idents) && idents[j].num == first.num; j++ {
-			e := idents[j]
-			if e.label == first.label {
-				continue
-			}
-			res.Totals.LabelConflicts++
-			if c.opts.OnConflict != nil {
-				c.opts.OnConflict(Conflict{
-					Number: e.num, Source: c.opts.Sources[e.src].Path, Line: e.line, Label: c.table[e.label],
-					KeptSource: c.opts.Sources[first.src].Path, KeptLine: first.line, KeptLabel: c.table[first.label],
-				})
-			}
-		}
-		res.Numbers = append(res.Numbers, first.num)
-		res.Labels = append(res.Labels, first.label)
-		i = j
-	}
-	res.Totals.Duplicates = res.Totals.Accepted - int64(len(res.Numbers))
 }
 
 // maybePattern is a cheap test before IsPattern: patterns end in a
@@ -502,269 +417,6 @@ func patternStats(rs []Range, allow []int64) []shard.PatternInfo {
 			Size: r.Size(), Allowlisted: int64(hi - lo), Entries: r.Size() - int64(hi-lo)})
 	}
 	return out
-}
-
-func (c *compilation) accept(n int64, label []byte, src uint32, line int64) {
-	if c.opts.Kind == shard.KindBlock {
-		if err := c.buckets.Add(sourceKey(n, int(src))); err != nil && c.err == nil {
-			c.err = fmt.Errorf("sort: %w", err)
-		}
-		return
-	}
-	id, ok := c.labelID[string(label)] // no string made to look it up
-	if !ok {
-		l := string(label)
-		id = uint32(len(c.table))
-		c.labelID[l] = id
-		c.table = append(c.table, l)
-	}
-	if k := len(c.idents); k == 0 || len(c.idents[k-1]) == identChunk {
-		c.idents = append(c.idents, make([]identEntry, 0, identChunk))
-	}
-	last := &c.idents[len(c.idents)-1]
-	*last = append(*last, identEntry{num: n, label: id, src: src, line: line})
-}
-
-type emitFunc func(n int64, label []byte, src uint32, line int64)
-
-// read streams one source through normalization.
-func (c *compilation) read(src Source, idx uint32, role string, emit emitFunc) (shard.InputStats, error) {
-	st := shard.InputStats{Path: src.Path, Role: role}
-	in, err := openInput(src.Path, src.Format, c.opts.Stdin)
-	if err != nil {
-		if c.opts.AllowEmpty && IsEmptyInput(err) {
-			st.Format = string(detectFormat(src.Path, src.Format))
-			st.SHA256 = emptySHA256
-			if src.Path != "-" {
-				if fi, err := os.Stat(src.Path); err == nil {
-					st.Bytes = fi.Size() // a gzip of nothing is not 0 bytes
-				}
-			}
-			return st, nil
-		}
-		return st, err
-	}
-	defer in.close()
-	st.Format = string(in.format)
-	if in.gzip {
-		st.Format += "+gzip"
-	}
-	total := int64(-1)
-	if f, ok := in.closer.(*os.File); ok {
-		if fi, err := f.Stat(); err == nil {
-			total = fi.Size()
-		}
-	}
-	reasons := make([]int64, e164.NumReasons)
-	norm := c.opts.Normalizer
-	if src.Normalizer != nil {
-		norm = src.Normalizer
-	}
-	p := lineParser{c: c, src: src, role: role}
-	if err := p.init(in.format); err != nil {
-		return st, &InputError{Path: src.Path, Err: err}
-	}
-	blocks := useBlocks && role == "source"
-	if blocks && in.format == FormatText {
-		if err := c.readBlocksOf(in, src, idx, role, norm, nil, 0, &st, reasons, total); err != nil {
-			return st, err
-		}
-		return c.finishInput(in, st, reasons)
-	}
-	// add puts a line read by in.lines into b; it returns false for a line
-	// that carries no entry.
-	add := func(b *batch, line []byte, tooLong bool) (bool, error) {
-		ln := in.lines.line
-		pl := pline{line: ln}
-		pl.raw0 = int32(len(b.buf))
-		b.buf = append(b.buf, line...)
-		pl.raw1 = int32(len(b.buf))
-		pl.num0, pl.num1 = pl.raw1, pl.raw1
-		switch {
-		case tooLong:
-			pl.pre = e164.ReasonLineTooLong
-		case in.format == FormatText:
-			// Text lines, the common case, without a copy: the number
-			// is a slice of the raw line.
-			t := bytes.TrimSpace(line)
-			if len(t) == 0 || t[0] == '#' {
-				b.buf = b.buf[:pl.raw0]
-				return false, nil
-			}
-			num := stripComment(t)
-			off := int32(cap(line) - cap(num))
-			pl.num0, pl.num1 = pl.raw0+off, pl.raw0+off+int32(len(num))
-			if p.identify() {
-				pl.lbl0 = int32(len(b.buf))
-				b.buf = append(b.buf, src.Label...)
-				pl.lbl1 = int32(len(b.buf))
-			}
-			if maybePattern(num) {
-				pl.pre, pl.rng = c.pattern(string(num), role, src.Path, ln)
-			}
-		default:
-			number, label, skip, why, err := p.parse(line, ln)
-			if err != nil {
-				return false, &InputError{Path: src.Path, Line: ln, Err: err}
-			}
-			if skip {
-				b.buf = b.buf[:pl.raw0]
-				return false, nil
-			}
-			pl.pre = why
-			pl.num0 = int32(len(b.buf))
-			b.buf = append(b.buf, number...)
-			pl.num1 = int32(len(b.buf))
-			b.buf = append(b.buf, label...)
-			pl.lbl0, pl.lbl1 = pl.num1, int32(len(b.buf))
-		}
-		b.lines = append(b.lines, pl)
-		return true, nil
-	}
-	// next reads the next line; it reports progress and cancellation
-	// every 4096 lines.
-	next := func() (line []byte, tooLong bool, err error) {
-		line, tooLong, err = in.lines.next()
-		if err != nil && err != io.EOF {
-			return nil, false, &InputError{Path: src.Path, Line: in.lines.line + 1, Err: readErr(err, in.gzip)}
-		}
-		if ln := in.lines.line; err == nil && ln&4095 == 0 {
-			if err := c.ctx.Err(); err != nil {
-				return nil, false, err
-			}
-			if c.opts.Progress != nil {
-				c.opts.Progress(Progress{Source: src.Path, Lines: ln, Bytes: in.raw.n, TotalBytes: total})
-			}
-		}
-		return line, tooLong, err
-	}
-	full := func(b *batch) bool { return len(b.lines) == batchLines || len(b.buf) > 1<<20 }
-	produce := func(ctx context.Context, out chan<- *batch) error {
-		seq := 0
-		b := newBatch(seq)
-		send := func() error {
-			select {
-			case out <- b:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-			seq++
-			b = newBatch(seq)
-			return nil
-		}
-		for {
-			line, tooLong, err := next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return err
-			}
-			if ok, err := add(b, line, tooLong); err != nil {
-				return err
-			} else if ok && full(b) {
-				if err := send(); err != nil {
-					return err
-				}
-			}
-		}
-		if len(b.lines) > 0 {
-			return send()
-		}
-		return nil
-	}
-	consume := func(b *batch) error {
-		for i := range b.lines {
-			l := &b.lines[i]
-			st.Lines++
-			if l.rng != nil {
-				st.Accepted++
-				c.patternLines++
-				c.srcPatterns[idx]++
-				c.addRange(*l.rng)
-				continue
-			}
-			if l.why == e164.ReasonNone {
-				if l.ext {
-					st.Extensions++
-				}
-				st.Accepted++
-				emit(l.number, b.buf[l.lbl0:l.lbl1], idx, l.line)
-				continue
-			}
-			st.Rejected++
-			reasons[l.why]++
-			if c.opts.OnReject != nil {
-				c.opts.OnReject(Reject{Source: src.Path, Line: l.line, Raw: rawText(b.buf[l.raw0:l.raw1]), Reason: l.why})
-			}
-		}
-		return c.err
-	}
-	if blocks {
-		// A CSV/TSV source: its first records (a header, the first data
-		// line) settle the delimiter and the number column here, in
-		// order; the rest goes through the block pipeline, which splits
-		// its fields on every core.
-		b := newBatch(0)
-		for p.col < 0 {
-			line, tooLong, err := next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return st, err
-			}
-			if ok, err := add(b, line, tooLong); err != nil {
-				return st, err
-			} else if ok && full(b) {
-				normalizeBatch(norm, b)
-				if err := consume(b); err != nil {
-					return st, err
-				}
-				b.lines, b.buf = b.lines[:0], b.buf[:0]
-			}
-		}
-		normalizeBatch(norm, b)
-		err := consume(b)
-		batchPool.Put(b)
-		if err != nil {
-			return st, err
-		}
-		if p.col >= 0 {
-			if err := c.readBlocksOf(in, src, idx, role, norm, &csvMode{delim: p.delim, col: p.col, labelCol: p.labelCol}, in.lines.line, &st, reasons, total); err != nil {
-				return st, err
-			}
-		}
-		if st.Lines == 0 && p.header != nil && !c.opts.AllowEmpty {
-			return st, &InputError{Path: src.Path, Err: errors.New("a header line and no data lines; pass --allow-empty if that is expected")}
-		}
-		return c.finishInput(in, st, reasons)
-	}
-	if err := runPipeline(c.ctx, norm, produce, consume); err != nil {
-		return st, err
-	}
-	if st.Lines == 0 && p.header != nil && !c.opts.AllowEmpty {
-		return st, &InputError{Path: src.Path, Err: errors.New("a header line and no data lines; pass --allow-empty if that is expected")}
-	}
-	return c.finishInput(in, st, reasons)
-}
-
-// finishInput hashes the rest of an input and fills in its statistics.
-func (c *compilation) finishInput(in *input, st shard.InputStats, reasons []int64) (shard.InputStats, error) {
-	sum, n, err := in.finish()
-	if err != nil {
-		return st, &InputError{Path: in.path, Err: readErr(err, in.gzip)}
-	}
-	st.SHA256, st.Bytes = sum, n
-	for r, k := range reasons {
-		if k > 0 {
-			if st.Reasons == nil {
-				st.Reasons = map[string]int64{}
-			}
-			st.Reasons[e164.Reason(r).String()] = k
-		}
-	}
-	return st, nil
 }
 
 const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"

@@ -11,8 +11,9 @@ import (
 	"github.com/calldir/calldir/shard"
 )
 
-// splitReason is what lineParser.parse makes of splitFields for column col:
-// the field, or the reject reason (a bad quote before a missing column).
+// splitReason is what the reference parser makes of splitFields for column
+// col: the field, or the reject reason (a bad quote before a missing
+// column).
 func splitReason(line []byte, delim byte, col int) (string, e164.Reason) {
 	fields, ok := splitFields(line, delim, nil)
 	switch {
@@ -51,7 +52,7 @@ func TestCSVFieldSameAsSplitFields(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	alphabet := []byte(`"",;	ab1 +`)
-	for range 200_000 {
+	for range sweep(200_000, 5_000_000) {
 		line := make([]byte, r.IntN(14))
 		for i := range line {
 			line[i] = alphabet[r.IntN(len(alphabet))]
@@ -158,8 +159,8 @@ func genCSVInput(seed uint64, n int, delim byte, header bool, col, cols int) []b
 	return b.Bytes()
 }
 
-// csvCases are the CSV/TSV cases of TestBlockPipelineSame: the reader
-// settles the parser on the first records, the workers do the rest.
+// csvCases are the CSV/TSV cases of TestBlocksSameAsReference: the reader
+// settles the header on the first records, the workers do the rest.
 func csvCases() []blockCase {
 	var cs []blockCase
 	one := func(name string, s blockSrc) {
@@ -208,65 +209,60 @@ func csvCases() []blockCase {
 	return cs
 }
 
-// TestParseSettledSameAsFields compares the settled parser's fast path
-// (csvField for the number and label columns) with what the field-splitting
-// path of lineParser.parse gives, for blocking and identification sources,
-// with a label column or a fixed label.
-func TestParseSettledSameAsFields(t *testing.T) {
+// TestSettledFieldsSameAsSplit compares settledFields (csvField for the
+// number and label columns) with what splitting every field gives (the
+// reference parser's way), for blocking and identification sources, with a
+// label column or a fixed label.
+func TestSettledFieldsSameAsSplit(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	alphabet := []string{`"`, `""`, ",", ";", "\t", " ", "a", "1", "+", "\xff", "\x00", "é", "  x  "}
-	for i := range 100_000 {
+	var numBuf, lblBuf []byte
+	for i := range sweep(100_000, 2_000_000) {
 		var b strings.Builder
 		for range r.IntN(12) {
 			b.WriteString(alphabet[r.IntN(len(alphabet))])
 		}
 		line := []byte(b.String())
-		delim := []byte{',', ';', '\t'}[r.IntN(3)]
-		col, labelCol := r.IntN(3), r.IntN(3)
+		m := csvMode{delim: []byte{',', ';', '\t'}[r.IntN(3)], col: r.IntN(3), labelCol: -1}
 		identify := i%2 == 0
-		fixed := ""
-		if identify && r.IntN(4) == 0 {
-			fixed = "Fixed"
-		}
-		if t := bytes.TrimSpace(line); len(t) == 0 || t[0] == '#' {
-			continue // parse skips these before either path
-		}
-		kind := shard.KindBlock
+		var fixed []byte
 		if identify {
-			kind = shard.KindIdentify
+			m.labelCol = r.IntN(3)
+			if r.IntN(4) == 0 {
+				fixed = []byte("Fixed")
+			}
 		}
-		p := lineParser{c: &compilation{opts: Options{Kind: kind}}, src: Source{Label: fixed}, role: "source", format: FormatCSV,
-			delim: delim, started: true, col: col, labelCol: labelCol}
-		num, label, skip, why, err := p.parse(line, 1)
+		num, label, why := settledFields(line, m, fixed, &numBuf, &lblBuf)
 
-		// The model: splitFields, then parse's checks in order.
+		// The model: splitFields, then the reference's checks in order.
 		var wnum, wlabel string
 		wwhy := e164.ReasonNone
-		fields, ok := splitFields(line, delim, nil)
+		fields, ok := splitFields(line, m.delim, nil)
 		switch {
 		case !ok:
 			wwhy = e164.ReasonBadCSV
-		case col >= len(fields):
+		case m.col >= len(fields):
 			wwhy = e164.ReasonMissingColumn
 		default:
-			wnum = fields[col]
+			wnum = fields[m.col]
 			if identify {
-				wlabel = fixed
-				if wlabel == "" {
-					if labelCol >= len(fields) {
+				wlabel = string(fixed)
+				if fixed == nil {
+					if m.labelCol >= len(fields) {
 						wnum, wwhy = "", e164.ReasonMissingColumn
-					} else if wlabel = strings.TrimSpace(fields[labelCol]); shard.CheckLabel(wlabel) != nil {
+					} else if wlabel = strings.TrimSpace(fields[m.labelCol]); shard.CheckLabel(wlabel) != nil {
 						wnum, wlabel, wwhy = "", "", e164.ReasonBadLabel
 					}
 				}
 			}
 		}
-		if wwhy == e164.ReasonMissingColumn {
-			wlabel = ""
+		if wwhy != e164.ReasonNone {
+			wnum, wlabel = "", ""
+			num, label = nil, nil // the fields of a rejected line are not used
 		}
-		if err != nil || skip || why != wwhy || string(num) != wnum || string(label) != wlabel {
-			t.Fatalf("line %q delim %q col %d label col %d identify %v fixed %q:\n got  %q %q skip=%v %v %v\n want %q %q %v",
-				line, delim, col, labelCol, identify, fixed, num, label, skip, why, err, wnum, wlabel, wwhy)
+		if why != wwhy || string(num) != wnum || string(label) != wlabel {
+			t.Fatalf("line %q mode %+v identify %v fixed %q:\n got  %q %q %v\n want %q %q %v",
+				line, m, identify, fixed, num, label, why, wnum, wlabel, wwhy)
 		}
 	}
 }

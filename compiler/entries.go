@@ -102,19 +102,30 @@ type runEntries struct {
 	packed  *sortx.Packed
 }
 
+// mergeInput is what newRunEntries merges, and where.
+type mergeInput struct {
+	buckets    *sortx.Buckets
+	ranges     intervals
+	allow      []int64       // sorted
+	stats      []sourceStats // one per source, then one for the patterns
+	dir        string        // for the packed entries' file
+	packMemory int64         // bytes of packed entries held in memory
+	progress   func(Progress)
+}
+
 // newRunEntries merges everything once: it packs the entries, counts them
-// and fills the per-source statistics (stats has one entry per source,
-// then one for the patterns). The buckets are closed at the end, their files
-// removed: the packed entries are all that is left, in memory up to
-// packMemory bytes, in a file in dir past it.
-func newRunEntries(ctx context.Context, buckets *sortx.Buckets, ranges intervals, allow []int64, stats []sourceStats, dir string, packMemory int64, progress func(Progress)) (*runEntries, int64, int64, error) {
-	e := &runEntries{buckets: buckets, ranges: ranges, allow: allow, packed: sortx.NewPacked(dir, packMemory)}
-	m := &merger{ctx: ctx, stats: stats, packed: e.packed, progress: progress, keys: int64(buckets.Len())}
+// and fills the per-source statistics (in.stats). The buckets are closed at
+// the end, their files removed: the packed entries are all that is left,
+// in memory up to in.packMemory bytes, in a file in in.dir past it. It
+// returns the distinct numbers and, of them, the allowlisted ones.
+func newRunEntries(ctx context.Context, in mergeInput) (*runEntries, int64, int64, error) {
+	e := &runEntries{buckets: in.buckets, ranges: in.ranges, allow: in.allow, packed: sortx.NewPacked(in.dir, in.packMemory)}
+	m := &merger{ctx: ctx, stats: in.stats, packed: e.packed, progress: in.progress, keys: int64(in.buckets.Len())}
 	err := e.walk(m)
 	if err == nil {
 		err = e.packed.Finish()
 	}
-	if cerr := buckets.Close(); err == nil {
+	if cerr := in.buckets.Close(); err == nil {
 		err = cerr
 	}
 	return e, m.distinct, m.allowed, err

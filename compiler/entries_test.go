@@ -53,7 +53,7 @@ func TestWalkSameAsModel(t *testing.T) {
 				t.Fatal(err)
 			}
 			stats := make([]sourceStats, sources+1)
-			e, distinct, allowed, err := newRunEntries(context.Background(), b, ranges, allow, stats, dir, 1<<20, nil)
+			e, distinct, allowed, err := newRunEntries(context.Background(), mergeInput{buckets: b, ranges: ranges, allow: allow, stats: stats, dir: dir, packMemory: 1 << 20})
 			if err != nil {
 				t.Fatal(err)
 			}

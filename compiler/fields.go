@@ -55,9 +55,9 @@ func splitFields(line []byte, delim byte, dst []string) ([]string, bool) {
 // csvField is splitFields for one column, without allocating: it returns
 // field col of line (a quoted field unquoted into *scratch) and ReasonNone,
 // ReasonBadCSV when any field of the line has an unterminated quote, or
-// ReasonMissingColumn when the line has col fields or fewer: the reasons
-// lineParser.parse gives, in its order. The block workers of a CSV source
-// use it once the parser has settled the delimiter and the column.
+// ReasonMissingColumn when the line has col fields or fewer, in that
+// order. The block workers cut a CSV/TSV source's fields with it once its
+// header has settled the delimiter and the columns.
 func csvField(line []byte, delim byte, col int, scratch *[]byte) ([]byte, e164.Reason) {
 	var field []byte
 	found := false

@@ -4,154 +4,145 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/calldir/calldir/e164"
 	"github.com/calldir/calldir/shard"
 )
 
-// lineParser turns one line of a source into its number and label fields.
-type lineParser struct {
-	c      *compilation
-	src    Source
-	role   string
-	format Format
-	delim  byte
+// csvHeader settles how the lines of a CSV/TSV source are cut, in the
+// reader, before the workers see a line of it: the delimiter (TSV's tab,
+// or sniffed on the first line that is not blank, a comment or too long),
+// and from the first record (the first such line whose quotes close) the
+// number column and, for an identification source without a fixed label,
+// the label column. A first record without three digits in a field is a
+// header (named columns; the workers skip it); a header that names no
+// number column leaves it to the first data record (guessNumberColumn).
+// Every line before the record that settles it has a bad quote: with the
+// same delimiter, the workers reject it as the settled columns would.
+type csvHeader struct {
+	path    string
+	labels  bool // the label column is wanted
+	colSpec columnSpec
+	lblSpec columnSpec
 
-	started  bool     // the first record was seen
-	header   []string // nil when the file has none
-	col      int      // number column, 0-based; -1 until known
-	labelCol int      // label column, 0-based; -1 when unused
-	colSpec  columnSpec
-	lblSpec  columnSpec
-
-	numBuf, lblBuf []byte // csvField's unquoted fields
-	fixedBuf       []byte // src.Label
+	mode    csvMode  // col and labelCol -1 until known
+	started bool     // the first record was seen
+	header  bool     // it was a header
+	settled bool     // mode is final
+	lines   int64    // physical lines before the block being settled
+	fields  []string // splitFields' scratch
+	err     error    // a column named but absent (an *InputError)
 }
 
-func (p *lineParser) identify() bool {
-	return p.role == "source" && p.c.opts.Kind == shard.KindIdentify
+// newCSVHeader is the settling of a source read as f (nil for text). An
+// identification source (ident) needs a label column unless it has a
+// fixed label.
+func newCSVHeader(src Source, f Format, ident bool) *csvHeader {
+	if f != FormatCSV && f != FormatTSV {
+		return nil
+	}
+	h := &csvHeader{path: src.Path, labels: ident && src.Label == "",
+		colSpec: parseColumn(src.Column), lblSpec: parseColumn(src.LabelColumn), mode: csvMode{col: -1, labelCol: -1}}
+	if f == FormatTSV {
+		h.mode.delim = '\t'
+	}
+	return h
 }
 
-func (p *lineParser) init(f Format) error {
-	p.format = f
-	p.col, p.labelCol = -1, -1
-	p.colSpec = parseColumn(p.src.Column)
-	p.lblSpec = parseColumn(p.src.LabelColumn)
-	if p.identify() && p.src.Label == "" {
-		if f == FormatText {
-			return errors.New("a text list has no label column: give --label, or use a CSV/TSV list with a label column")
+// settle reads the lines of a block of the source, until the source is
+// settled, through the rules of every line (blockWorker.work, which hands
+// the records to record), and tells the block how to cut its lines (and
+// where its header line is). An error (a column named but absent) names
+// the line.
+func (h *csvHeader) settle(b *tblock) error {
+	if h == nil {
+		return nil
+	}
+	if !h.settled {
+		if b.long {
+			h.lines++ // too long: not a record
+		} else {
+			scan := blockWorker{header: h}
+			scan.work(b)
+			h.lines += b.lines // when not settled: every line was read
 		}
 	}
-	if p.identify() && p.src.Label != "" {
-		if err := shard.CheckLabel(p.src.Label); err != nil {
-			return fmt.Errorf("--label: %v", err)
-		}
+	if h.err != nil {
+		return h.err
 	}
-	switch f {
-	case FormatTSV:
-		p.delim = '\t'
-	case FormatCSV:
-		p.delim = 0 // sniffed on the first record
-	}
+	b.mode = h.mode
 	return nil
 }
 
-// parse returns the number field and label of a line, skip for lines that
-// carry no entry (blank, comment, header), a reject reason for a line that
-// cannot give a number field, or an error that stops the source. The
-// fields may be slices of line or of the parser's buffers: valid until the
-// next call.
-func (p *lineParser) parse(line []byte, ln int64) (number, label []byte, skip bool, why e164.Reason, err error) {
-	t := bytes.TrimSpace(line)
-	if len(t) == 0 || t[0] == '#' {
-		return nil, nil, true, 0, nil
+// record reads line ln of b, at offset at, a line that is not blank or a
+// comment before the source is settled: a record, unless its quotes do not
+// close. It reports whether the reading stops: the source is settled, or
+// h.err says why it cannot be.
+func (h *csvHeader) record(b *tblock, line []byte, ln int64, at int) bool {
+	if h.mode.delim == 0 {
+		h.mode.delim = sniffDelimiter(line)
 	}
-	if p.format == FormatText {
-		return stripComment(t), p.fixed(), false, 0, nil
-	}
-	if p.started && p.col >= 0 {
-		return p.parseSettled(line)
-	}
-	if p.delim == 0 {
-		p.delim = sniffDelimiter(line)
-	}
-	fields, ok := splitFields(line, p.delim, p.c.fields)
-	p.c.fields = fields
+	fields, ok := splitFields(line, h.mode.delim, h.fields)
+	h.fields = fields
 	if !ok {
-		return nil, nil, false, e164.ReasonBadCSV, nil
+		return false // a bad quote: not a record
 	}
-	if !p.started {
-		p.started = true
+	if !h.started {
+		h.started = true
 		if looksLikeHeader(fields) {
-			p.header = slicesClone(fields)
-			return nil, nil, true, 0, p.resolve(fields)
-		}
-		if p.colSpec.name != "" {
-			return nil, nil, false, 0, errNoColumn("number", p.colSpec, nil)
-		}
-		if p.identify() && p.src.Label == "" && p.lblSpec.name != "" {
-			return nil, nil, false, 0, errNoColumn("label", p.lblSpec, nil)
-		}
-		if err := p.resolve(nil); err != nil {
-			return nil, nil, false, 0, err
-		}
-	}
-	if p.col < 0 { // no header name and no --column: guess from the first data line
-		p.col = guessNumberColumn(fields)
-	}
-	if p.col >= len(fields) {
-		return nil, nil, false, e164.ReasonMissingColumn, nil
-	}
-	number = []byte(fields[p.col])
-	if p.identify() {
-		label = p.fixed()
-		if label == nil {
-			if p.labelCol >= len(fields) {
-				return nil, nil, false, e164.ReasonMissingColumn, nil
+			h.header, b.skipAt = true, at
+			if err := h.resolve(fields); err != nil {
+				return h.fail(err, ln)
 			}
-			l := strings.TrimSpace(fields[p.labelCol])
-			if shard.CheckLabel(l) != nil {
-				return nil, nil, false, e164.ReasonBadLabel, nil
-			}
-			label = []byte(l)
+			h.settled = h.mode.col >= 0 // else the first data record says
+			return h.settled
+		}
+		if err := h.firstData(); err != nil {
+			return h.fail(err, ln)
 		}
 	}
-	return number, label, false, 0, nil
-}
-
-// fixed is the source's --label, nil when it has none.
-func (p *lineParser) fixed() []byte {
-	if p.src.Label == "" {
-		return nil
+	if h.mode.col < 0 { // no header name and no --column: guess from the first data line
+		h.mode.col = guessNumberColumn(fields)
 	}
-	if p.fixedBuf == nil {
-		p.fixedBuf = []byte(p.src.Label)
+	h.settled = true
+	return true
+}
+
+// fail keeps err, of line ln of the block being settled.
+func (h *csvHeader) fail(err error, ln int64) bool {
+	h.err = &InputError{Path: h.path, Line: h.lines + ln, Err: err}
+	return true
+}
+
+// firstData resolves the columns when the first record is data: a column
+// named on the command line is an error then.
+func (h *csvHeader) firstData() error {
+	if h.colSpec.name != "" {
+		return errNoColumn("number", h.colSpec, nil)
 	}
-	return p.fixedBuf
+	if h.labels && h.lblSpec.name != "" {
+		return errNoColumn("label", h.lblSpec, nil)
+	}
+	return h.resolve(nil)
 }
 
-// parseSettled is parse once the first record has settled the delimiter
-// and the columns.
-func (p *lineParser) parseSettled(line []byte) (number, label []byte, skip bool, why e164.Reason, err error) {
-	number, label, why = settledFields(line, csvMode{delim: p.delim, col: p.col, labelCol: p.labelCol}, p.identify(), p.fixed(), &p.numBuf, &p.lblBuf)
-	return number, label, false, why, nil
-}
-
-// settledFields cuts the number field of a CSV/TSV line and, for an
-// identification build (ident), its label: fixed when not nil, else the
-// label column's, trimmed. It is lineParser.parse for a settled parser, the
-// line reader's and the block workers' both: csvField cuts just those
-// fields, without a string per field or per line (quoted ones are unquoted
-// into *numBuf and *lblBuf). The reasons come in parse's order: a bad
-// quote, the number column missing, the label column missing, a bad label.
-func settledFields(line []byte, m csvMode, ident bool, fixed []byte, numBuf, lblBuf *[]byte) (number, label []byte, why e164.Reason) {
+// settledFields cuts the number field of a CSV/TSV line and its label:
+// fixed when not nil (an identification source's --label), else the label
+// column's, trimmed, when m has one (an identification source's), else
+// none. csvField cuts just those fields, without a string per field or per
+// line (quoted ones are unquoted into *numBuf and *lblBuf). The reasons
+// come in this order: a bad quote, the number column missing, the label
+// column missing, a bad label (what splitFields and shard.CheckLabel would
+// give).
+func settledFields(line []byte, m csvMode, fixed []byte, numBuf, lblBuf *[]byte) (number, label []byte, why e164.Reason) {
 	number, why = csvField(line, m.delim, m.col, numBuf)
-	if why != e164.ReasonNone || !ident {
+	switch {
+	case why != e164.ReasonNone:
 		return number, nil, why
-	}
-	if fixed != nil {
+	case fixed != nil:
 		return number, fixed, e164.ReasonNone
+	case m.labelCol < 0:
+		return number, nil, e164.ReasonNone
 	}
 	lbl, why := csvField(line, m.delim, m.labelCol, lblBuf)
 	if why != e164.ReasonNone {
@@ -165,31 +156,32 @@ func settledFields(line []byte, m csvMode, ident bool, fixed []byte, numBuf, lbl
 
 // resolve finds the number and label columns, from the header when there
 // is one. A column named on the command line but absent is an error.
-func (p *lineParser) resolve(header []string) error {
+func (h *csvHeader) resolve(header []string) error {
+	m := &h.mode
 	if header != nil {
-		p.col = p.colSpec.resolve(header, numberColumnNames)
-		if p.col < 0 && p.colSpec.set() {
-			return errNoColumn("number", p.colSpec, header)
+		m.col = h.colSpec.resolve(header, numberColumnNames)
+		if m.col < 0 && h.colSpec.set() {
+			return errNoColumn("number", h.colSpec, header)
 		}
-	} else if p.colSpec.index >= 0 {
-		p.col = p.colSpec.index
+	} else if h.colSpec.index >= 0 {
+		m.col = h.colSpec.index
 	}
-	if !p.identify() || p.src.Label != "" {
+	if !h.labels {
 		return nil
 	}
 	if header != nil {
-		p.labelCol = p.lblSpec.resolve(header, labelColumnNames)
+		m.labelCol = h.lblSpec.resolve(header, labelColumnNames)
 	} else {
-		p.labelCol = p.lblSpec.index
+		m.labelCol = h.lblSpec.index
 	}
-	if p.labelCol < 0 {
-		if p.lblSpec.set() {
-			return errNoColumn("label", p.lblSpec, header)
+	if m.labelCol < 0 {
+		if h.lblSpec.set() {
+			return errNoColumn("label", h.lblSpec, header)
 		}
 		return errors.New("no label column found (named label, name, caller_name, description, category or tag): give --label-column or --label")
 	}
-	if p.labelCol == p.col {
-		return fmt.Errorf("the label column %s is also the number column", p.lblSpec)
+	if m.labelCol == m.col {
+		return fmt.Errorf("the label column %s is also the number column", h.lblSpec)
 	}
 	return nil
 }
@@ -219,5 +211,3 @@ func stripComment(t []byte) []byte {
 	}
 	return t
 }
-
-func slicesClone(s []string) []string { return append([]string(nil), s...) }

@@ -13,12 +13,13 @@ import (
 	"github.com/calldir/calldir/shard"
 )
 
-// Review tests for the CSV/TSV block path: the line pipeline is the
-// reference; every case is compiled with both and compared.
+// CSV and TSV sources: the header, the delimiter, the columns, quotes,
+// limits, errors. Every case is compiled with the reference reader and with
+// the block pipeline, and compared.
 
-// reviewCompare runs one case with the line pipeline and with the block
-// pipeline at the given block sizes, file form and (unless noGz) gzip form.
-func reviewCompare(t *testing.T, bc blockCase, sizes []int) {
+// csvCompare runs one case with the reference and with the block pipeline
+// at the given block sizes, file form and (unless noGz) gzip form.
+func csvCompare(t *testing.T, bc blockCase, sizes []int) {
 	t.Helper()
 	dir := t.TempDir()
 	forms := []bool{false}
@@ -27,21 +28,21 @@ func reviewCompare(t *testing.T, bc blockCase, sizes []int) {
 	}
 	for _, gz := range forms {
 		opts, stdin := bc.build(t, filepath.Join(dir, fmt.Sprint(gz)), gz)
-		want := runCompile(t, false, 0, opts, stdin)
+		want := runCompile(t, reference, 0, opts, stdin)
 		if (want.err != nil) != bc.err {
-			t.Fatalf("gz=%v: line pipeline: error %v (want error: %v)", gz, want.err, bc.err)
+			t.Fatalf("gz=%v: reference: error %v (want error: %v)", gz, want.err, bc.err)
 		}
 		for _, bb := range sizes {
 			t.Run(fmt.Sprintf("gz=%v/bb=%d", gz, bb), func(t *testing.T) {
-				compareRuns(t, want, runCompile(t, true, bb, opts, stdin))
+				compareRuns(t, want, runCompile(t, pipeline, bb, opts, stdin))
 			})
 		}
 	}
 }
 
-var reviewSizes = []int{1, 7, 64, 4096, 0}
+var csvSizes = []int{1, 7, 64, 4096, 0}
 
-func TestCSVReviewHandmade(t *testing.T) {
+func TestCSVHandmade(t *testing.T) {
 	long := func(n int) string { return string(longLine("x", n, false)) }
 	longSp := func(n int) string { return string(longLine("space", n, false)) }
 	// A header padded to n bytes with spaces in its last field.
@@ -104,7 +105,7 @@ func TestCSVReviewHandmade(t *testing.T) {
 				file = "in.csv"
 			}
 			bc := blockCase{name: tc.name, err: tc.err, srcs: []blockSrc{{name: file, data: tc.data, format: tc.format, column: tc.column}}}
-			reviewCompare(t, bc, reviewSizes)
+			csvCompare(t, bc, csvSizes)
 			// The same through stdin, in small reads.
 			f := tc.format
 			if f == "" {
@@ -112,15 +113,15 @@ func TestCSVReviewHandmade(t *testing.T) {
 			}
 			bc.noGz = true
 			bc.srcs = []blockSrc{{name: "-", data: tc.data, format: f, column: tc.column, chunk: 13}}
-			t.Run("stdin", func(t *testing.T) { reviewCompare(t, bc, []int{7, 0}) })
+			t.Run("stdin", func(t *testing.T) { csvCompare(t, bc, []int{7, 0}) })
 		})
 	}
 }
 
-// TestCSVReviewManyBeforeSettle: more than a batch and more than 4096 lines
+// TestCSVManyBeforeSettle: more than a batch and more than 4096 lines
 // before the parser settles (bad CSV lines), so that the settle loop hands
 // batches on and reports progress.
-func TestCSVReviewManyBeforeSettle(t *testing.T) {
+func TestCSVManyBeforeSettle(t *testing.T) {
 	var b bytes.Buffer
 	for i := range 5000 {
 		fmt.Fprintf(&b, "\"212555%04d,x\n", i)
@@ -130,7 +131,7 @@ func TestCSVReviewManyBeforeSettle(t *testing.T) {
 		fmt.Fprintf(&b, "x,212555%04d\n", i)
 	}
 	bc := blockCase{srcs: []blockSrc{{name: "in.csv", data: b.Bytes()}}}
-	reviewCompare(t, bc, []int{300, 0})
+	csvCompare(t, bc, []int{300, 0})
 }
 
 // genNastyCSV is a small CSV/TSV of random records made of the bytes that
@@ -182,13 +183,9 @@ func genNastyCSV(r *rand.Rand, delim byte) []byte {
 	return b.Bytes()
 }
 
-func TestCSVReviewRandom(t *testing.T) {
+func TestCSVRandom(t *testing.T) {
 	r := rand.New(rand.NewPCG(77, 78))
-	n := 150
-	if s := os.Getenv("CSVREVIEW_SEEDS"); s != "" {
-		fmt.Sscan(s, &n)
-	}
-	for seed := range n {
+	for seed := range sweep(150, 3000) {
 		delim := []byte{',', ';', '\t'}[r.IntN(3)]
 		name, format := "in.csv", Format("")
 		if delim == '\t' {
@@ -208,9 +205,9 @@ func TestCSVReviewRandom(t *testing.T) {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			dir := t.TempDir()
 			opts, stdin := bc.build(t, dir, !bc.noGz)
-			want := runCompile(t, false, 0, opts, stdin)
+			want := runCompile(t, reference, 0, opts, stdin)
 			for _, bb := range []int{1, 64, 0} {
-				got := runCompile(t, true, bb, opts, stdin)
+				got := runCompile(t, pipeline, bb, opts, stdin)
 				if t.Run(fmt.Sprintf("bb=%d", bb), func(t *testing.T) { compareRuns(t, want, got) }) {
 					continue
 				}
@@ -221,9 +218,9 @@ func TestCSVReviewRandom(t *testing.T) {
 	}
 }
 
-// TestCSVReviewMixed: CSV and TSV sources with a text source, a source of
+// TestCSVMixed: CSV and TSV sources with a text source, a source of
 // its own region, a gzip one, stdin, a CSV allowlist and a tiny memory.
-func TestCSVReviewMixed(t *testing.T) {
+func TestCSVMixed(t *testing.T) {
 	bc := blockCase{memory: 64 << 10, noGz: true, srcs: []blockSrc{
 		{name: "a.csv", data: genCSVInput(31, 3000, ',', true, 1, 3)},
 		{name: "b.txt", data: genBlockInput(32, 2000, false)},
@@ -233,12 +230,12 @@ func TestCSVReviewMixed(t *testing.T) {
 		{name: "allow.csv", allow: true, data: lines("\n", true, "x,phone", "a,+1 212 555 0123", `b,"2125550124"`)},
 		{name: "allow.txt", allow: true, data: lines("\n", true, "+44 20 7946 0000")},
 	}}
-	reviewCompare(t, bc, []int{64, 0})
+	csvCompare(t, bc, []int{64, 0})
 }
 
-// TestCSVReviewTruncatedGzip: a CSV gzip cut short anywhere, before, at or
-// after the settle point: the same error (file and line) both ways.
-func TestCSVReviewTruncatedGzip(t *testing.T) {
+// TestCSVTruncatedGzip: a CSV gzip cut short anywhere, before, at or
+// after the settle point: the same error (file and line) in the pipeline as in the reference.
+func TestCSVTruncatedGzip(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 9))
 	var data bytes.Buffer
 	data.WriteString("\"bad\n# c\nphone,name\n")
@@ -260,14 +257,14 @@ func TestCSVReviewTruncatedGzip(t *testing.T) {
 				t.Fatal(err)
 			}
 			opts := Options{Sources: []Source{{Path: path}}, Kind: kindBlock, Normalizer: blockNormalizer(t, "US"), MaxPerShard: 1 << 20, TempDir: dir}
-			want := runCompile(t, false, 0, opts, nil)
+			want := runCompile(t, reference, 0, opts, nil)
 			if want.err == nil {
-				t.Fatalf("no error from the line pipeline")
+				t.Fatalf("no error from the reference")
 			}
 			for _, bb := range []int{1, 64, 0} {
-				got := runCompile(t, true, bb, opts, nil)
+				got := runCompile(t, pipeline, bb, opts, nil)
 				if got.err == nil || got.err.Error() != want.err.Error() {
-					t.Errorf("bb=%d: error\n line pipeline:  %v\n block pipeline: %v", bb, want.err, got.err)
+					t.Errorf("bb=%d: error\n reference: %v\n pipeline:  %v", bb, want.err, got.err)
 				}
 			}
 		})
@@ -291,9 +288,9 @@ func (e *errAfterReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// TestCSVReviewStdinError: a stdin read error (not EOF) before, at and
-// after the settle point names the same line both ways.
-func TestCSVReviewStdinError(t *testing.T) {
+// TestCSVStdinError: a stdin read error (not EOF) before, at and
+// after the settle point names the same line in the pipeline as in the reference.
+func TestCSVStdinError(t *testing.T) {
 	data := lines("\n", false, "\"bad", "phone,name", "2125550123,x", "2125550124,y", string(longLine("x", MaxLineBytes+5, false)), "2125550125,z", "2125550126")
 	for _, cut := range []int{3, 6, 10, 17, 20, 27, 30, 40, 100, 1000, MaxLineBytes, len(data) - 20, len(data) - 3} {
 		for _, chunk := range []int{1, 7, 4096} {
@@ -305,9 +302,9 @@ func TestCSVReviewStdinError(t *testing.T) {
 				stdin := func() io.Reader {
 					return &errAfterReader{data: data[:cut], chunk: chunk, err: errTestRead}
 				}
-				want := runCompile(t, false, 0, opts, stdin)
+				want := runCompile(t, reference, 0, opts, stdin)
 				for _, bb := range []int{1, 64, 0} {
-					compareRuns(t, want, runCompile(t, true, bb, opts, stdin))
+					compareRuns(t, want, runCompile(t, pipeline, bb, opts, stdin))
 				}
 			})
 		}

@@ -12,16 +12,17 @@ import (
 	"github.com/calldir/calldir/shard"
 )
 
-// Review tests for identification builds read through the block pipeline:
-// the line pipeline is the reference; every case is compiled with both (at
-// several block sizes) and compared, labels, label tables and conflicts
-// included. A few cases also pin the reference's reject reasons.
+// Labels of identification builds: a label column, a fixed --label, bad
+// labels, conflicts. Every case is compiled with the reference reader and
+// with the block pipeline (at several block sizes) and compared, labels,
+// label tables and conflicts included. A few cases also pin the reject
+// reasons.
 
 var identSizes = []int{1, 7, 64, 4096, 0}
 
-// identCompare runs one identification case with the line pipeline, then
-// with the block pipeline at the given block sizes, file form and (unless
-// noGz) gzip form, and returns the line pipeline's run of the file form.
+// identCompare runs one identification case with the reference, then with
+// the block pipeline at the given block sizes, file form and (unless noGz)
+// gzip form, and returns the reference's run of the file form.
 func identCompare(t *testing.T, bc blockCase, sizes []int) blockRun {
 	t.Helper()
 	bc.kind = shard.KindIdentify
@@ -33,16 +34,16 @@ func identCompare(t *testing.T, bc blockCase, sizes []int) blockRun {
 	var first blockRun
 	for i, gz := range forms {
 		opts, stdin := bc.build(t, filepath.Join(dir, fmt.Sprint(gz)), gz)
-		want := runCompile(t, false, 0, opts, stdin)
+		want := runCompile(t, reference, 0, opts, stdin)
 		if (want.err != nil) != bc.err {
-			t.Fatalf("gz=%v: line pipeline: error %v (want error: %v)", gz, want.err, bc.err)
+			t.Fatalf("gz=%v: reference: error %v (want error: %v)", gz, want.err, bc.err)
 		}
 		if i == 0 {
 			first = want
 		}
 		for _, bb := range sizes {
 			t.Run(fmt.Sprintf("gz=%v/bb=%d", gz, bb), func(t *testing.T) {
-				compareRuns(t, want, runCompile(t, true, bb, opts, stdin))
+				compareRuns(t, want, runCompile(t, pipeline, bb, opts, stdin))
 			})
 		}
 	}
@@ -98,7 +99,7 @@ var wantIdentReasons = []e164.Reason{
 	e164.ReasonNoDigits,      // hello,Spam
 }
 
-func TestIdentReviewLabels(t *testing.T) {
+func TestLabelColumn(t *testing.T) {
 	for _, crlf := range []bool{false, true} {
 		sep := "\n"
 		if crlf {
@@ -112,7 +113,7 @@ func TestIdentReviewLabels(t *testing.T) {
 				got = append(got, r.Reason)
 			}
 			// The pattern's reason is the normalizer's: whatever it is,
-			// both pipelines agree (compared above).
+			// the pipeline agrees with the reference (compared above).
 			if len(got) < len(wantIdentReasons) || fmt.Sprint(got[:len(wantIdentReasons)]) != fmt.Sprint(wantIdentReasons) {
 				t.Errorf("reject reasons %v, want %v first", got, wantIdentReasons)
 			}
@@ -127,7 +128,7 @@ func TestIdentReviewLabels(t *testing.T) {
 	}
 }
 
-func TestIdentReviewHandmade(t *testing.T) {
+func TestLabelsHandmade(t *testing.T) {
 	long := string(longLine("x", MaxLineBytes+3, false))
 	longLabel := "2125550150," + strings.Repeat("é", (MaxLineBytes-20)/2)
 	cases := []blockCase{
@@ -258,9 +259,9 @@ func genIdentCSV(r *rand.Rand, n int, delim byte, header bool, ncol, lcol, cols 
 	return b.Bytes()
 }
 
-func TestIdentReviewRandom(t *testing.T) {
+func TestLabelsRandom(t *testing.T) {
 	r := rand.New(rand.NewPCG(41, 42))
-	for seed := range 40 {
+	for seed := range sweep(40, 400) {
 		delim := []byte{',', ';', '\t'}[r.IntN(3)]
 		cols := 2 + r.IntN(2)
 		ncol := r.IntN(cols)
@@ -294,10 +295,10 @@ func TestIdentReviewRandom(t *testing.T) {
 			}
 		}
 		bc := blockCase{srcs: srcs, noGz: r.IntN(2) == 0}
-		bc.err = func() bool { // header without a label column name guessed: an error both ways
+		bc.err = func() bool { // header without a label column name guessed: an error in both
 			bc.kind = shard.KindIdentify
 			opts, stdin := bc.build(t, t.TempDir(), false)
-			return runCompile(t, false, 0, opts, stdin).err != nil
+			return runCompile(t, reference, 0, opts, stdin).err != nil
 		}()
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			want := identCompare(t, bc, []int{1, 64, 0})
@@ -306,18 +307,18 @@ func TestIdentReviewRandom(t *testing.T) {
 	}
 }
 
-// TestIdentReviewFixedLabelBytes: a block's labels are bounded by the
+// TestFixedLabelBytes: a block's labels are bounded by the
 // block's bytes and one copy of the fixed --label. (A block worker used to
 // copy the fixed label once per accepted line: a label of
 // shard.MaxLabelBytes on a 1 MiB block of short lines, about 95 000 of
 // them, was over 6 GB, past tident's int32 offsets, and the collector
 // panicked, if memory lasted that long.) It runs a small block (1 000
 // lines, 11 kB).
-func TestIdentReviewFixedLabelBytes(t *testing.T) {
+func TestFixedLabelBytes(t *testing.T) {
 	label := strings.Repeat("L", shard.MaxLabelBytes)
 	c := &compilation{opts: Options{Kind: shard.KindIdentify}}
 	w := &blockWorker{c: c, norm: *blockNormalizer(t, "US"), path: "in.txt", role: "source", ident: true, label: []byte(label)}
-	b := newTBlock(0)
+	b := newTBlock()
 	defer tblockPool.Put(b)
 	const n = 1000
 	for i := range n {
