@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/calldir/calldir/fixtures/gen"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -581,12 +582,12 @@ func genBlockInput(seed uint64, n int, long bool) []byte {
 		var line string
 		switch k := r.IntN(100); {
 		case k < 45:
-			scratch = appendUS(scratch[:0], int64(genAreas[r.IntN(len(genAreas))])*10_000_000+int64(200+r.IntN(800))*10_000+int64(r.IntN(10_000)), r.IntN(8))
+			scratch = gen.AppendUS(scratch[:0], int64(gen.Areas[r.IntN(len(gen.Areas))])*10_000_000+int64(200+r.IntN(800))*10_000+int64(r.IntN(10_000)), r.IntN(8))
 			line = string(scratch)
 		case k < 55:
-			g := genIntl[r.IntN(len(genIntl))]
-			s := []byte(g.prefix)
-			for d := 0; d < g.digits; d++ {
+			g := gen.IntlShapes[r.IntN(len(gen.IntlShapes))]
+			s := []byte(g.Prefix)
+			for d := 0; d < g.Digits; d++ {
 				s = append(s, byte('0'+r.IntN(10)))
 			}
 			line = string(s)
@@ -597,7 +598,7 @@ func genBlockInput(seed uint64, n int, long bool) []byte {
 		case k < 74:
 			line = "# comment " + fmt.Sprint(i)
 		case k < 78:
-			line = genBad[r.IntN(len(genBad))]
+			line = gen.Bad[r.IntN(len(gen.Bad))]
 		case k < 82:
 			line = fmt.Sprintf("212-555-%04d x%d", r.IntN(10_000), r.IntN(1000))
 		case k < 85:
@@ -879,7 +880,7 @@ func TestBlockCancel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := GenerateLines(f, 100_000, 3, GenMixed); err != nil {
+	if err := gen.Lines(f, 100_000, 3, gen.Mixed); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.Close(); err != nil {

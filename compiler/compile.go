@@ -137,10 +137,10 @@ func (r *Result) Close() error {
 	return errors.Join(errs...)
 }
 
-// DefaultMemory is the default bound on a blocking compile's memory: 512
-// MiB, about 40 million numbers before a spill. 100 million lines stay
-// near 660 MB of resident memory with it.
-const DefaultMemory = 512 << 20
+// DefaultMemory is the default bound on a blocking compile's memory
+// (sortx.DefaultBudget, which says how it is shared): 512 MiB, about 40
+// million numbers before a spill.
+const DefaultMemory = int64(sortx.DefaultBudget)
 
 // UsageError is a problem with the options rather than with the data.
 type UsageError struct{ Msg string }

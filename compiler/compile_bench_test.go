@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"context"
+	"github.com/calldir/calldir/fixtures/gen"
 	"os"
 	"path/filepath"
 	"testing"
@@ -19,7 +20,7 @@ func BenchmarkCompile1M(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := GenerateLines(f, 1_000_000, 1, GenMixed); err != nil {
+	if err := gen.Lines(f, 1_000_000, 1, gen.Mixed); err != nil {
 		b.Fatal(err)
 	}
 	f.Close()

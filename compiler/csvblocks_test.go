@@ -3,6 +3,7 @@ package compiler
 import (
 	"bytes"
 	"fmt"
+	"github.com/calldir/calldir/fixtures/gen"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -114,19 +115,19 @@ func genCSVInput(seed uint64, n int, delim byte, header bool, col, cols int) []b
 		var num string
 		switch k := r.IntN(100); {
 		case k < 50:
-			scratch = appendUS(scratch[:0], int64(genAreas[r.IntN(len(genAreas))])*10_000_000+int64(200+r.IntN(800))*10_000+int64(r.IntN(10_000)), r.IntN(8))
+			scratch = gen.AppendUS(scratch[:0], int64(gen.Areas[r.IntN(len(gen.Areas))])*10_000_000+int64(200+r.IntN(800))*10_000+int64(r.IntN(10_000)), r.IntN(8))
 			num = string(scratch)
 		case k < 60:
-			g := genIntl[r.IntN(len(genIntl))]
-			s := []byte(g.prefix)
-			for range g.digits {
+			g := gen.IntlShapes[r.IntN(len(gen.IntlShapes))]
+			s := []byte(g.Prefix)
+			for range g.Digits {
 				s = append(s, byte('0'+r.IntN(10)))
 			}
 			num = string(s)
 		case k < 70:
 			num = shortLines[r.IntN(len(shortLines))]
 		case k < 75:
-			num = genBad[r.IntN(len(genBad))]
+			num = gen.Bad[r.IntN(len(gen.Bad))]
 		default:
 			num = fmt.Sprintf("%d", r.Int64N(1e15))
 		}

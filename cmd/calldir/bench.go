@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/calldir/calldir/e164/baseline"
+	"github.com/calldir/calldir/fixtures/gen"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -132,7 +133,7 @@ func runBench(ctx context.Context, o benchOpts, e *env) error {
 	run := func(stage string) bool { return slices.Contains(strings.Split(o.stages, ","), stage) }
 	var rows []benchRow
 	if run("normalize") {
-		for _, mix := range []compiler.GenMix{compiler.GenUS, compiler.GenIntl} {
+		for _, mix := range []gen.Mix{gen.US, gen.Intl} {
 			say("bench: normalize %s", mix)
 			r, err := benchNormalize(mix, min(o.lines, 300_000), o.seed)
 			if err != nil {
@@ -150,7 +151,7 @@ func runBench(ctx context.Context, o benchOpts, e *env) error {
 		if input == "" {
 			input = filepath.Join(dir, "input.txt")
 			say("bench: generating %s lines in %s", group(int64(o.lines)), input)
-			if err := generate(input, o.lines, o.seed, compiler.GenMixed); err != nil {
+			if err := generate(input, o.lines, o.seed, gen.Mixed); err != nil {
 				return err
 			}
 		}
@@ -197,12 +198,12 @@ func runBench(ctx context.Context, o benchOpts, e *env) error {
 
 var benchStages = []string{"normalize", "sort", "compile", "replay"}
 
-func generate(path string, n int, seed uint64, mix compiler.GenMix) error {
+func generate(path string, n int, seed uint64, mix gen.Mix) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
-	if err := compiler.GenerateLines(f, n, seed, mix); err != nil {
+	if err := gen.Lines(f, n, seed, mix); err != nil {
 		f.Close()
 		return err
 	}
@@ -220,9 +221,9 @@ func timed(units int, fn func()) float64 {
 	return float64(units) * float64(runs) / time.Since(start).Seconds()
 }
 
-func benchNormalize(mix compiler.GenMix, n int, seed uint64) (benchRow, error) {
+func benchNormalize(mix gen.Mix, n int, seed uint64) (benchRow, error) {
 	var buf bytes.Buffer
-	if err := compiler.GenerateLines(&buf, n, seed, mix); err != nil {
+	if err := gen.Lines(&buf, n, seed, mix); err != nil {
 		return benchRow{}, err
 	}
 	lines := bytes.Split(bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}), []byte{'\n'})

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/calldir/calldir/fixtures/gen"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -17,7 +18,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/calldir/calldir/compiler"
 	"github.com/calldir/calldir/shard"
 )
 
@@ -378,5 +378,5 @@ func e164Lines(nums []int64) string {
 }
 
 func generateInto(w io.Writer, n int) error {
-	return compiler.GenerateLines(w, n, 7, compiler.GenMixed)
+	return gen.Lines(w, n, 7, gen.Mixed)
 }
