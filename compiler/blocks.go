@@ -158,13 +158,9 @@ func readBlocks(ctx context.Context, r io.Reader, raw *countingReader, send func
 			noEnd = len(carry)
 		} else {
 			// A line that reaches MaxLineBytes without an end is too long:
-			// what comes before it goes first, then its first MaxLineBytes
-			// bytes alone; the rest of it is read and dropped.
-			long = newTBlock()
-			long.long = true
-			long.buf = append(long.buf, rest[:MaxLineBytes]...)
+			// what comes before it goes first, then the line alone.
 			var skipEOF bool
-			carry, skipEOF, err = skipLine(r, rest[MaxLineBytes:], carry)
+			long, carry, skipEOF, err = cutLong(r, rest, carry)
 			noEnd = 0
 			eof = eof || skipEOF
 		}
@@ -200,6 +196,18 @@ func fillBlock(r io.Reader, b *tblock) (eof bool, err error) {
 		}
 	}
 	return false, nil
+}
+
+// cutLong makes the block of a line that reaches MaxLineBytes without an
+// end (rest is its start): its first MaxLineBytes bytes. The rest of the
+// line is read from r and dropped (skipLine), and what follows it is
+// returned in a carry, with whether r is at its end.
+func cutLong(r io.Reader, rest, carry []byte) (long *tblock, _ []byte, eof bool, err error) {
+	long = newTBlock()
+	long.long = true
+	long.buf = append(long.buf, rest[:MaxLineBytes]...)
+	carry, eof, err = skipLine(r, rest[MaxLineBytes:], carry)
+	return long, carry, eof, err
 }
 
 // skipLine discards the rest of a too-long line: first from seen (bytes

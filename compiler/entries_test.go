@@ -17,7 +17,7 @@ import (
 // (number, source) pair in order, a list's before a range's, each given
 // to a merger one at a time.
 func TestWalkSameAsModel(t *testing.T) {
-	for seed := uint64(1); seed <= 300; seed++ {
+	for seed := uint64(1); seed <= sweep[uint64](100, 1000); seed++ {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			r := rand.New(rand.NewPCG(seed, 99))
 			sources := 1 + r.IntN(3)
