@@ -304,7 +304,7 @@ func childPeakRSS(cmd *exec.Cmd) (int64, error) {
 
 // --memory bounds the peak resident memory of a compile to
 // 1.1 × SIZE plus a fixed floor of 80 MiB (the 64 MiB of heap headroom
-// heapLimit gives, the runtime, code and number tables), whatever the
+// compiler.HeapLimit gives, the runtime, code and number tables), whatever the
 // input size. Peak RSS is a count, not a time: it does not depend much on
 // how busy the machine is. Without -tags long only --memory 16MB, the
 // bound with the least room (each compile of the 4M lines takes about 1.5 s).
