@@ -130,7 +130,7 @@ type DeltaOptions struct {
 // both builds by build_id. It returns the delta manifest.
 func WriteDelta(ctx context.Context, dir string, old, new *shard.Build, o DeltaOptions) (*shard.DeltaManifest, error) {
 	if o.Chunk < 1 || o.Chunk > shard.MaxEntriesPerRequest {
-		return nil, &UsageError{fmt.Sprintf("--chunk %d: want 1 to %d entries per request", o.Chunk, shard.MaxEntriesPerRequest)}
+		return nil, &UsageError{fmt.Sprintf("chunk of %d entries: want 1 to %d entries per request", o.Chunk, shard.MaxEntriesPerRequest)}
 	}
 	dm := &shard.DeltaManifest{
 		Format: shard.DeltaFormat, FormatVersion: shard.DeltaVersion, ToolVersion: o.ToolVersion,

@@ -22,7 +22,7 @@ func StableLayout(ents Entries, base *shard.Manifest, kind shard.Kind, maxPer in
 	next := 1
 	for _, s := range base.Shards {
 		if s.Kind != kind.String() {
-			return nil, &UsageError{fmt.Sprintf("--base build has %s shards; this compile is --kind %s", s.Kind, kind)}
+			return nil, &UsageError{fmt.Sprintf("the base build has %s shards; this compile makes %s shards", s.Kind, kind)}
 		}
 		next = max(next, s.Extension+1)
 		if s.Count == 0 {

@@ -24,13 +24,13 @@ func ParseThreshold(s string) (Threshold, error) {
 	if p, ok := strings.CutSuffix(s, "%"); ok {
 		v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
 		if err != nil || v < 0 || v > 100 {
-			return Threshold{}, fmt.Errorf("--max-rejects %q: want a count such as 10 or a percentage such as 0.5%%", s)
+			return Threshold{}, fmt.Errorf("threshold %q: want a count such as 10 or a percentage such as 0.5%%", s)
 		}
 		return Threshold{set: true, isPct: true, percent: v}, nil
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || n < 0 {
-		return Threshold{}, fmt.Errorf("--max-rejects %q: want a count such as 10 or a percentage such as 0.5%%", s)
+		return Threshold{}, fmt.Errorf("threshold %q: want a count such as 10 or a percentage such as 0.5%%", s)
 	}
 	return Threshold{set: true, count: n}, nil
 }

@@ -738,11 +738,11 @@ func TestCheckMaxPerShard(t *testing.T) {
 		want []string // substrings of the error; nil means no error
 	}{
 		{-1, []string{"at least 1"}},
-		{0, []string{"--max-per-shard 0", "at least 1"}},
+		{0, []string{"0 entries per shard", "at least 1"}},
 		{1, nil},
 		{DefaultMaxPerShard, nil},
 		{MaxEntriesPerRequest, nil},
-		{MaxEntriesPerRequest + 1, []string{"--max-per-shard 2000000", "1999999", "error 5"}},
+		{MaxEntriesPerRequest + 1, []string{"2000000 entries per shard", "1999999", "error 5"}},
 	}
 	for _, tt := range tests {
 		err := CheckMaxPerShard(tt.max)

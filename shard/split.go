@@ -9,12 +9,22 @@ type Span struct{ Start, End int }
 // request.
 func CheckMaxPerShard(max int) error {
 	if max < 1 {
-		return fmt.Errorf("--max-per-shard %d: must be at least 1", max)
+		return &MaxPerShardError{max, "must be at least 1"}
 	}
 	if max > MaxEntriesPerRequest {
-		return fmt.Errorf("--max-per-shard %d: above CallKit's limit of %d entries per load request (a load of 2,000,000 fails with error %d, maximumEntriesExceeded)", max, MaxEntriesPerRequest, ErrorMaximumEntriesExceeded)
+		return &MaxPerShardError{max, fmt.Sprintf("above CallKit's limit of %d entries per load request (a load of 2,000,000 fails with error %d, maximumEntriesExceeded)", MaxEntriesPerRequest, ErrorMaximumEntriesExceeded)}
 	}
 	return nil
+}
+
+// MaxPerShardError is a shard size CheckMaxPerShard refuses.
+type MaxPerShardError struct {
+	Max    int
+	Reason string
+}
+
+func (e *MaxPerShardError) Error() string {
+	return fmt.Sprintf("%d entries per shard: %s", e.Max, e.Reason)
 }
 
 // Split cuts n sorted entries into the fewest contiguous spans of at most

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -116,6 +117,15 @@ func reasonTable() string {
 
 func runCompile(ctx context.Context, o compileOpts, opts compiler.Options, threshold compiler.Threshold, e *env) error {
 	start := time.Now()
+	var me *shard.MaxPerShardError
+	if err := shard.CheckMaxPerShard(o.maxPerShard); errors.As(err, &me) {
+		return usagef("--max-per-shard %d: %s", me.Max, me.Reason)
+	}
+	if o.delta != "" {
+		if err := checkChunk(o.chunk); err != nil {
+			return err
+		}
+	}
 	opts.MaxPerShard = o.maxPerShard
 	mem, err := parseSize(o.memory)
 	if err != nil || mem < 1<<20 {

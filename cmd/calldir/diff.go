@@ -53,6 +53,9 @@ EXAMPLES:
 			if err != nil {
 				return err
 			}
+			if err := checkChunk(chunk); err != nil {
+				return err
+			}
 			oldDir, newDir := c.Args().Get(0), c.Args().Get(1)
 			if err := compiler.CheckOutside(out, []compiler.NamedPath{{Role: "OLD_BUILD", Path: oldDir}, {Role: "NEW_BUILD", Path: newDir}}); err != nil {
 				return err

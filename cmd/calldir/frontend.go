@@ -71,7 +71,7 @@ func (f *frontEnd) options(c *cli.Context, inputs []string, e *env) (compiler.Op
 	}
 	threshold, err := compiler.ParseThreshold(f.maxRejects)
 	if err != nil {
-		return opts, compiler.Threshold{}, usageError{err}
+		return opts, compiler.Threshold{}, usagef("--max-rejects: %v", err)
 	}
 	if kind == shard.KindBlock && (f.label != "" || f.labelColumn != "") {
 		return opts, compiler.Threshold{}, usagef("--label and --label-column need --kind identify")

@@ -155,3 +155,11 @@ func flagOf(role string) string {
 
 // percent prints a fraction as --max-shrink takes it: 0.5 -> "50%".
 func percent(f float64) string { return strconv.FormatFloat(f*100, 'f', -1, 64) + "%" }
+
+// checkChunk refuses a --chunk CallKit could not take in one request.
+func checkChunk(n int) error {
+	if n < 1 || n > shard.MaxEntriesPerRequest {
+		return usagef("--chunk %d: want 1 to %d entries per request", n, shard.MaxEntriesPerRequest)
+	}
+	return nil
+}
