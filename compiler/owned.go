@@ -32,10 +32,8 @@ func (e *ForeignOutputError) Error() string {
 
 // OutputState is what an output path holds now.
 type OutputState struct {
-	Exists   bool                 // something is at the path: an empty directory or a calldir output
-	Build    *shard.Manifest      // the build there, if it is one
-	Delta    *shard.DeltaManifest // the delta there, if it is one
-	Leftover []string             // calldir's own temporaries inside it (names), removed with it
+	Build *shard.Manifest      // the build there, if it is one
+	Delta *shard.DeltaManifest // the delta there, if it is one
 }
 
 // Entries is the number of entries of the build at the path, or -1 when
@@ -77,7 +75,6 @@ func inspectOutput(dir string) (*OutputState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, unwrapPathError(err))
 	}
-	st.Exists = true
 	if fi.Mode()&fs.ModeSymlink != 0 {
 		return nil, &ForeignOutputError{dir, "it is a symbolic link (give the directory it points to)"}
 	}
@@ -132,7 +129,7 @@ func inspectOutput(dir string) (*OutputState, error) {
 	default:
 		return nil, &ForeignOutputError{dir, fmt.Sprintf("a non-empty directory that is not a calldir build (no %s)", shard.ManifestName)}
 	}
-	if err := checkListed(dir, "", listed, st); err != nil {
+	if err := checkListed(dir, "", listed); err != nil {
 		return nil, err
 	}
 	return st, nil
@@ -163,7 +160,7 @@ func readOwnedManifest(dir, name string, read func(*os.File) error) error {
 // checkListed walks dir/sub: every regular file must be listed (or be one
 // of calldir's own temporaries), every directory must hold listed files
 // only; links and special files are never calldir's.
-func checkListed(dir, sub string, listed map[string]bool, st *OutputState) error {
+func checkListed(dir, sub string, listed map[string]bool) error {
 	ents, err := os.ReadDir(filepath.Join(dir, filepath.FromSlash(sub)))
 	if err != nil {
 		return fmt.Errorf("%s: %w", dir, unwrapPathError(err))
@@ -175,14 +172,13 @@ func checkListed(dir, sub string, listed map[string]bool, st *OutputState) error
 			if !hasListedUnder(listed, rel) {
 				return &ForeignOutputError{dir, fmt.Sprintf("%s is a directory its manifest does not list", rel)}
 			}
-			if err := checkListed(dir, rel, listed, st); err != nil {
+			if err := checkListed(dir, rel, listed); err != nil {
 				return err
 			}
 		case t.IsRegular():
 			switch {
 			case listed[rel]:
-			case isOwnTemp(e.Name()):
-				st.Leftover = append(st.Leftover, rel)
+			case isOwnTemp(e.Name()): // removed with the directory
 			default:
 				return &ForeignOutputError{dir, fmt.Sprintf("%s is not a file its manifest lists", rel)}
 			}
