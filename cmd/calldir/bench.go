@@ -1,29 +1,19 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"github.com/calldir/calldir/e164/baseline"
-	"github.com/calldir/calldir/fixtures/gen"
-	"io"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/calldir/calldir/compiler"
-	"github.com/calldir/calldir/compiler/sortx"
-	"github.com/calldir/calldir/e164"
-	"github.com/calldir/calldir/shard"
+	"github.com/calldir/calldir/compiler/bench"
+	"github.com/calldir/calldir/fixtures/gen"
 	"github.com/calldir/calldir/validate/verifier"
 	"github.com/urfave/cli/v2"
 )
@@ -37,19 +27,6 @@ type benchOpts struct {
 	memory string
 	input  string
 	stages string
-}
-
-// benchRow is one stage measured against its baseline in the same run.
-type benchRow struct {
-	Stage      string  `json:"stage"`
-	Unit       string  `json:"unit"`
-	Calldir    float64 `json:"calldir"`  // units per second
-	Baseline   float64 `json:"baseline"` // units per second
-	BaselineIs string  `json:"baseline_is"`
-	// Ratio is calldir's throughput over the baseline's, except for the
-	// compile, where it is the baseline's over calldir's: how many times
-	// the compile costs the read (the help says so).
-	Ratio float64 `json:"ratio"`
 }
 
 func benchCommand(e *env) *cli.Command {
@@ -131,11 +108,11 @@ func runBench(ctx context.Context, o benchOpts, e *env) error {
 		}
 	}
 	run := func(stage string) bool { return slices.Contains(strings.Split(o.stages, ","), stage) }
-	var rows []benchRow
+	var rows []bench.Row
 	if run("normalize") {
 		for _, mix := range []gen.Mix{gen.US, gen.Intl} {
 			say("bench: normalize %s", mix)
-			r, err := benchNormalize(mix, min(o.lines, 300_000), o.seed)
+			r, err := bench.Normalize(mix, min(o.lines, 300_000), o.seed)
 			if err != nil {
 				return err
 			}
@@ -144,19 +121,19 @@ func runBench(ctx context.Context, o benchOpts, e *env) error {
 	}
 	if run("sort") {
 		say("bench: sort + dedupe")
-		rows = append(rows, benchSort(o.lines, o.seed))
+		rows = append(rows, bench.Sort(o.lines, o.seed))
 	}
 	if run("compile") {
 		input := o.input
 		if input == "" {
 			input = filepath.Join(dir, "input.txt")
 			say("bench: generating %s lines in %s", group(int64(o.lines)), input)
-			if err := generate(input, o.lines, o.seed, gen.Mixed); err != nil {
+			if err := bench.Generate(input, o.lines, o.seed, gen.Mixed); err != nil {
 				return err
 			}
 		}
 		say("bench: compile %s", input)
-		r, err := benchCompile(ctx, input, dir, mem)
+		r, err := bench.Compile(ctx, bench.CompileOptions{Input: input, Dir: dir, Memory: mem, Version: Version})
 		if err != nil {
 			return err
 		}
@@ -175,11 +152,11 @@ func runBench(ctx context.Context, o benchOpts, e *env) error {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(struct {
-			Lines    int        `json:"lines"`
-			CPUs     int        `json:"cpus"`
-			PeakRSS  int64      `json:"peak_rss_bytes"`
-			Stages   []benchRow `json:"stages"`
-			GoOSArch string     `json:"goos_goarch"`
+			Lines    int         `json:"lines"`
+			CPUs     int         `json:"cpus"`
+			PeakRSS  int64       `json:"peak_rss_bytes"`
+			Stages   []bench.Row `json:"stages"`
+			GoOSArch string      `json:"goos_goarch"`
 		}{o.lines, runtime.NumCPU(), peak, rows, runtime.GOOS + "/" + runtime.GOARCH})
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
@@ -198,155 +175,12 @@ func runBench(ctx context.Context, o benchOpts, e *env) error {
 
 var benchStages = []string{"normalize", "sort", "compile", "replay"}
 
-func generate(path string, n int, seed uint64, mix gen.Mix) error {
-	f, err := os.Create(path)
+func benchReplay(ctx context.Context, dir string, n int) (bench.Row, error) {
+	rep, raw, err := verifier.Benchmark(ctx, dir, n)
 	if err != nil {
-		return err
+		return bench.Row{}, err
 	}
-	if err := gen.Lines(f, n, seed, mix); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-// timed runs fn at least once and for at least 300 ms, and returns the
-// units per second.
-func timed(units int, fn func()) float64 {
-	start, runs := time.Now(), 0
-	for runs == 0 || time.Since(start) < 300*time.Millisecond {
-		fn()
-		runs++
-	}
-	return float64(units) * float64(runs) / time.Since(start).Seconds()
-}
-
-func benchNormalize(mix gen.Mix, n int, seed uint64) (benchRow, error) {
-	var buf bytes.Buffer
-	if err := gen.Lines(&buf, n, seed, mix); err != nil {
-		return benchRow{}, err
-	}
-	lines := bytes.Split(bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}), []byte{'\n'})
-	strs := make([]string, len(lines))
-	for i, l := range lines {
-		strs[i] = string(l)
-	}
-	norm, err := e164.New("US", e164.PolicyPossible)
-	if err != nil {
-		return benchRow{}, err
-	}
-	var sink int64
-	fast := timed(len(lines), func() {
-		for _, l := range lines {
-			r, _ := norm.NormalizeBytes(l)
-			sink += r.Number
-		}
-	})
-	base := timed(len(strs), func() {
-		for _, s := range strs {
-			v, _ := baseline.Normalize(s, "US")
-			sink += v
-		}
-	})
-	_ = sink
-	return benchRow{Stage: "normalize " + string(mix), Unit: "lines", Calldir: fast, Baseline: base,
-		BaselineIs: "phonenumbers Parse+IsPossibleNumber+Format, 1 core", Ratio: fast / base}, nil
-}
-
-func benchSort(n int, seed uint64) benchRow {
-	r := rand.New(rand.NewPCG(seed, 7))
-	src := make([]int64, n)
-	for i := range src {
-		if i > 0 && r.IntN(5) == 0 {
-			src[i] = src[r.IntN(i)]
-		} else {
-			src[i] = 10_000_000_000 + r.Int64N(90_000_000_000)
-		}
-	}
-	work := make([]int64, n)
-	var s sortx.Sorter
-	fast := timed(n, func() {
-		copy(work, src)
-		s.SortDedupe(work)
-	})
-	base := timed(n, func() {
-		copy(work, src)
-		slices.Sort(work)
-		_ = slices.Compact(work)
-	})
-	return benchRow{Stage: "sort + dedupe", Unit: "numbers", Calldir: fast, Baseline: base,
-		BaselineIs: "slices.Sort + slices.Compact", Ratio: fast / base}
-}
-
-func benchCompile(ctx context.Context, input, dir string, mem int64) (benchRow, error) {
-	fi, err := os.Stat(input)
-	if err != nil {
-		return benchRow{}, err
-	}
-	// The baseline first, so both start from the same page cache.
-	var lines int
-	readStart := time.Now()
-	f, err := os.Open(input)
-	if err != nil {
-		return benchRow{}, err
-	}
-	br := bufio.NewReaderSize(f, 256<<10)
-	for {
-		_, err := br.ReadSlice('\n')
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
-			f.Close()
-			return benchRow{}, err
-		}
-		lines++
-	}
-	f.Close()
-	read := time.Since(readStart)
-
-	norm, err := e164.New("US", e164.PolicyPossible)
-	if err != nil {
-		return benchRow{}, err
-	}
-	// The memory limit that calldir compile sets, for the same collector
-	// behaviour (and figures) as the command.
-	defer debug.SetMemoryLimit(debug.SetMemoryLimit(compiler.HeapLimit(mem)))
-	start := time.Now()
-	res, err := compiler.Compile(ctx, compiler.Options{Sources: []compiler.Source{{Path: input}}, Kind: shard.KindBlock,
-		Normalizer: norm, MaxPerShard: shard.DefaultMaxPerShard, Memory: mem, TempDir: dir})
-	if err != nil {
-		return benchRow{}, err
-	}
-	defer res.Close()
-	m := &shard.Manifest{Format: shard.ManifestFormat, FormatVersion: shard.ManifestVersion, ToolVersion: Version, Inputs: res.Inputs}
-	if err := compiler.WriteBuild(ctx, filepath.Join(dir, "build"), res, m, compiler.Layout(res.Len(), shard.DefaultMaxPerShard)); err != nil {
-		return benchRow{}, err
-	}
-	took := time.Since(start)
-	mb := float64(fi.Size()) / 1e6
-	return benchRow{Stage: "compile (1 file)", Unit: "MB", Calldir: mb / took.Seconds(), Baseline: mb / read.Seconds(),
-		BaselineIs: fmt.Sprintf("reading and splitting its %s lines (ratio: compile time over read time)", group(int64(lines))), Ratio: took.Seconds() / read.Seconds()}, nil
-}
-
-func benchReplay(ctx context.Context, dir string, n int) (benchRow, error) {
-	d1, d2 := filepath.Join(dir, "replay"), filepath.Join(dir, "raw")
-	for _, d := range []string{d1, d2} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return benchRow{}, err
-		}
-	}
-	start := time.Now()
-	if err := verifier.RawSQLLoad(ctx, d2, n); err != nil {
-		return benchRow{}, err
-	}
-	raw := time.Since(start)
-	start = time.Now()
-	if err := verifier.ReplayLoad(ctx, d1, n); err != nil {
-		return benchRow{}, err
-	}
-	rep := time.Since(start)
-	return benchRow{Stage: "replay", Unit: "entries", Calldir: float64(n) / rep.Seconds(), Baseline: float64(n) / raw.Seconds(),
+	return bench.Row{Stage: "replay", Unit: "entries", Calldir: float64(n) / rep.Seconds(), Baseline: float64(n) / raw.Seconds(),
 		BaselineIs: "the same statements through the driver", Ratio: raw.Seconds() / rep.Seconds()}, nil
 }
 

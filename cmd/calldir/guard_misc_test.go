@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/calldir/calldir/compiler"
 	"math"
 	"os"
 	"os/exec"
@@ -16,6 +15,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/calldir/calldir/compiler"
+	"github.com/calldir/calldir/compiler/bench"
 )
 
 // Guarantee tests of the README's "What calldir never does": each runs the
@@ -125,7 +127,7 @@ func TestGuardBenchRatios(t *testing.T) {
 	before := snapshotTree(t, dir)
 	out, _ := mustCLI(t, 0, "bench", "--stages", "sort,compile", "--lines", "20000", "--format", "json", "--dir", "work")
 	var rep struct {
-		Stages []benchRow `json:"stages"`
+		Stages []bench.Row `json:"stages"`
 	}
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("bench json: %v\n%s", err, out)

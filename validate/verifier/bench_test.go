@@ -11,7 +11,7 @@ const benchEntries = 500_000
 // daemon's statements plus the model and the checks after the step.
 func BenchmarkReplay500k(b *testing.B) {
 	for i := 0; i < b.N; i++ {
-		if err := ReplayLoad(context.Background(), b.TempDir(), benchEntries); err != nil {
+		if err := replayLoad(context.Background(), b.TempDir(), benchEntries); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -22,7 +22,7 @@ func BenchmarkReplay500k(b *testing.B) {
 // through the driver, with no model, no statement counting and no checks.
 func BenchmarkRawSQL500k(b *testing.B) {
 	for i := 0; i < b.N; i++ {
-		if err := RawSQLLoad(context.Background(), b.TempDir(), benchEntries); err != nil {
+		if err := rawSQLLoad(context.Background(), b.TempDir(), benchEntries); err != nil {
 			b.Fatal(err)
 		}
 	}

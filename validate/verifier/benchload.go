@@ -4,21 +4,47 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"path/filepath"
+	"time"
 )
 
-// LoadPlan is the plan of one complete load of n blocking entries, the
+// Benchmark times, in dir, one complete load of n blocking entries
+// replayed (the daemon's statements, the reference model and the checks
+// after the step) and its baseline: the same statements issued straight
+// through the driver, with no model and no checks. It is `calldir bench`'s
+// replay stage; the ratio raw/replay is what the verifier costs.
+func Benchmark(ctx context.Context, dir string, n int) (replay, raw time.Duration, err error) {
+	d1, d2 := filepath.Join(dir, "replay"), filepath.Join(dir, "raw")
+	for _, d := range []string{d1, d2} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return 0, 0, err
+		}
+	}
+	start := time.Now()
+	if err := rawSQLLoad(ctx, d2, n); err != nil {
+		return 0, 0, err
+	}
+	raw = time.Since(start)
+	start = time.Now()
+	if err := replayLoad(ctx, d1, n); err != nil {
+		return 0, 0, err
+	}
+	return time.Since(start), raw, nil
+}
+
+// loadPlan is the plan of one complete load of n blocking entries, the
 // unit that replay is benchmarked on.
-func LoadPlan(n int) *Plan {
+func loadPlan(n int) *Plan {
 	p := newPlan("a")
 	p.Steps = []Step{load("a", false, span(base, int64(n)))}
 	return p
 }
 
-// ReplayLoad replays LoadPlan(n) in dir: the daemon's statements plus the
+// replayLoad replays loadPlan(n) in dir: the daemon's statements plus the
 // reference model and the checks after the step.
-func ReplayLoad(ctx context.Context, dir string, n int) error {
-	rep, err := replayInProcess(ctx, LoadPlan(n), filepath.Join(dir, "CallDirectory.db"), Options{}, nil)
+func replayLoad(ctx context.Context, dir string, n int) error {
+	rep, err := replayInProcess(ctx, loadPlan(n), filepath.Join(dir, "CallDirectory.db"), Options{}, nil)
 	if err != nil {
 		return err
 	}
@@ -28,10 +54,10 @@ func ReplayLoad(ctx context.Context, dir string, n int) error {
 	return nil
 }
 
-// RawSQLLoad is ReplayLoad's baseline: the same statements of the same
+// rawSQLLoad is replayLoad's baseline: the same statements of the same
 // complete load issued directly through the driver on the same kind of
 // fresh database, with no model, no statement counting and no checks.
-func RawSQLLoad(ctx context.Context, dir string, n int) error {
+func rawSQLLoad(ctx context.Context, dir string, n int) error {
 	set := DefaultSettings()
 	path := filepath.Join(dir, "CallDirectory.db")
 	if err := createDB(ctx, path, set, []ExtDef{{"a", "com.example.a"}}); err != nil {
