@@ -183,7 +183,7 @@ func checkListed(dir, sub string, listed map[string]bool) error {
 				return &ForeignOutputError{dir, fmt.Sprintf("%s is not a file its manifest lists", rel)}
 			}
 		default:
-			return &ForeignOutputError{dir, fmt.Sprintf("%s is a %s, not a file calldir writes", rel, typeName(t))}
+			return &ForeignOutputError{dir, fmt.Sprintf("%s is %s, not a file calldir writes", rel, shard.FileType(t))}
 		}
 	}
 	return nil
@@ -202,20 +202,6 @@ func hasListedUnder(listed map[string]bool, dir string) bool {
 // writeFileSync leaves when interrupted ("manifest.json.tmp").
 func isOwnTemp(name string) bool {
 	return name == shard.ManifestName+".tmp" || name == shard.DeltaManifestName+".tmp"
-}
-
-func typeName(t fs.FileMode) string {
-	switch {
-	case t&fs.ModeSymlink != 0:
-		return "symbolic link"
-	case t&fs.ModeNamedPipe != 0:
-		return "FIFO"
-	case t&fs.ModeSocket != 0:
-		return "socket"
-	case t&fs.ModeDevice != 0:
-		return "device"
-	}
-	return "special file"
 }
 
 // Temporary siblings of an output are named

@@ -64,7 +64,7 @@ func OpenFileIn(root *os.Root, name string) (*os.File, error) {
 		return fail("cannot open inside "+dir+": "+causeText(err), err)
 	}
 	if !fi.Mode().IsRegular() {
-		return fail("refused: "+fileType(fi.Mode())+", not a regular file", nil)
+		return fail("refused: "+FileType(fi.Mode())+", not a regular file", nil)
 	}
 	f, err := root.Open(name)
 	if err != nil {
@@ -84,16 +84,22 @@ func OpenIn(root *os.Root, name string) (*File, error) {
 	return newFile(f, filepath.Join(root.Name(), name))
 }
 
-func fileType(m fs.FileMode) string {
+// FileType names a file's type, with its article, for messages that
+// refuse it: "a symbolic link", "a named pipe (FIFO)", ...
+func FileType(m fs.FileMode) string {
 	switch {
 	case m.IsDir():
 		return "a directory"
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
 	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe"
+		return "a named pipe (FIFO)"
 	case m&fs.ModeSocket != 0:
 		return "a socket"
 	case m&fs.ModeDevice != 0:
 		return "a device"
+	case m.IsRegular():
+		return "a regular file"
 	}
 	return "a special file (" + m.Type().String() + ")"
 }

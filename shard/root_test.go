@@ -57,7 +57,7 @@ func TestOpenIn(t *testing.T) {
 		{filepath.Join(tmp, "outside.shard"), "leads outside"},
 		{"out.shard", "symlink leading outside"},
 		{"up/outside.shard", "cannot open inside"},
-		{"fifo.shard", "a named pipe, not a regular file"},
+		{"fifo.shard", "a named pipe (FIFO), not a regular file"},
 		{"sub", "a directory, not a regular file"},
 		{"missing.shard", "missing"},
 	} {

@@ -86,7 +86,7 @@ func TestGuardOutOnlyReplacesOwnBuild(t *testing.T) {
 			if err := syscall.Mkfifo(filepath.Join(out, "pipe"), 0o644); err != nil {
 				t.Skip("no mkfifo:", err)
 			}
-		}, "pipe is a FIFO"},
+		}, "pipe is a named pipe (FIFO)"},
 		{"a delta where a build goes", func(out string) {
 			copyTree(t, "delta", out)
 		}, "it is a calldir delta, not a build"},
