@@ -99,35 +99,34 @@ func inspectOutput(dir string) (*OutputState, error) {
 	case isBuild && isDelta:
 		return nil, &ForeignOutputError{dir, fmt.Sprintf("it holds both %s and %s", shard.ManifestName, shard.DeltaManifestName)}
 	case isBuild:
-		if err := readOwnedManifest(dir, shard.ManifestName, func(f *os.File) error {
-			var err error
-			st.Build, err = shard.ReadManifest(f)
-			return err
-		}); err != nil {
-			return nil, err
-		}
-		listed = map[string]bool{shard.ManifestName: true}
-		for _, s := range st.Build.Shards {
-			listed[s.File] = true
-		}
+		listed, err = readOwnedManifest(dir, shard.ManifestName, func(f *os.File) (files []string, err error) {
+			if st.Build, err = shard.ReadManifest(f); err != nil {
+				return nil, err
+			}
+			for _, s := range st.Build.Shards {
+				files = append(files, s.File)
+			}
+			return files, nil
+		})
 	case isDelta:
-		if err := readOwnedManifest(dir, shard.DeltaManifestName, func(f *os.File) error {
-			var err error
-			st.Delta, err = shard.ReadDeltaManifest(f)
-			return err
-		}); err != nil {
-			return nil, err
-		}
-		listed = map[string]bool{shard.DeltaManifestName: true}
-		for _, x := range st.Delta.Extensions {
-			for _, r := range x.Requests {
-				for _, f := range r.Files {
-					listed[path.Clean(f.File)] = true
+		listed, err = readOwnedManifest(dir, shard.DeltaManifestName, func(f *os.File) (files []string, err error) {
+			if st.Delta, err = shard.ReadDeltaManifest(f); err != nil {
+				return nil, err
+			}
+			for _, x := range st.Delta.Extensions {
+				for _, r := range x.Requests {
+					for _, f := range r.Files {
+						files = append(files, path.Clean(f.File))
+					}
 				}
 			}
-		}
+			return files, nil
+		})
 	default:
 		return nil, &ForeignOutputError{dir, fmt.Sprintf("a non-empty directory that is not a calldir build (no %s)", shard.ManifestName)}
+	}
+	if err != nil {
+		return nil, err
 	}
 	if err := checkListed(dir, "", listed); err != nil {
 		return nil, err
@@ -136,25 +135,31 @@ func inspectOutput(dir string) (*OutputState, error) {
 }
 
 // readOwnedManifest opens dir/name, refusing anything but a regular file,
-// and decodes it with read.
-func readOwnedManifest(dir, name string, read func(*os.File) error) error {
+// and decodes it with read, which returns the files the manifest lists:
+// those and the manifest itself are the directory's own files.
+func readOwnedManifest(dir, name string, read func(*os.File) ([]string, error)) (map[string]bool, error) {
 	p := filepath.Join(dir, name)
 	fi, err := os.Lstat(p)
 	if err != nil {
-		return fmt.Errorf("%s: %w", dir, unwrapPathError(err))
+		return nil, fmt.Errorf("%s: %w", dir, unwrapPathError(err))
 	}
 	if !fi.Mode().IsRegular() {
-		return &ForeignOutputError{dir, fmt.Sprintf("its %s is not a regular file", name)}
+		return nil, &ForeignOutputError{dir, fmt.Sprintf("its %s is not a regular file", name)}
 	}
 	f, err := os.Open(p)
 	if err != nil {
-		return fmt.Errorf("%s: %w", dir, unwrapPathError(err))
+		return nil, fmt.Errorf("%s: %w", dir, unwrapPathError(err))
 	}
 	defer f.Close()
-	if err := read(f); err != nil {
-		return &ForeignOutputError{dir, fmt.Sprintf("its %s is not a calldir manifest (%v)", name, err)}
+	files, err := read(f)
+	if err != nil {
+		return nil, &ForeignOutputError{dir, fmt.Sprintf("its %s is not a calldir manifest (%v)", name, err)}
 	}
-	return nil
+	listed := map[string]bool{name: true}
+	for _, file := range files {
+		listed[file] = true
+	}
+	return listed, nil
 }
 
 // checkListed walks dir/sub: every regular file must be listed (or be one

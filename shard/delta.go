@@ -2,7 +2,6 @@ package shard
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 )
 
@@ -99,25 +98,12 @@ func (d *DeltaManifest) Marshal() ([]byte, error) {
 // ReadDeltaManifest decodes a delta manifest with the same limits and
 // strictness as ReadManifest.
 func ReadDeltaManifest(r io.Reader) (*DeltaManifest, error) {
-	lr := &io.LimitedReader{R: r, N: MaxManifestBytes + 1}
-	dec := json.NewDecoder(lr)
-	dec.DisallowUnknownFields()
 	var d DeltaManifest
-	err := dec.Decode(&d)
-	if lr.N <= 0 {
-		return nil, fmt.Errorf("delta manifest larger than %d bytes", MaxManifestBytes)
+	if err := decodeStrict(r, "delta manifest", &d); err != nil {
+		return nil, err
 	}
-	if err != nil {
-		return nil, fmt.Errorf("delta manifest: %w", err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("delta manifest: data after the JSON object")
-	}
-	if d.Format != DeltaFormat {
-		return nil, fmt.Errorf("delta manifest: format %q, want %q", d.Format, DeltaFormat)
-	}
-	if d.FormatVersion != DeltaVersion {
-		return nil, fmt.Errorf("delta manifest: format_version %d, this calldir reads %d", d.FormatVersion, DeltaVersion)
+	if err := checkFormat("delta manifest", d.Format, DeltaFormat, d.FormatVersion, DeltaVersion); err != nil {
+		return nil, err
 	}
 	return &d, nil
 }

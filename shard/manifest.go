@@ -138,28 +138,46 @@ const MaxManifestBytes = 64 << 20
 // ReadManifest decodes a manifest, refusing unknown fields, an unknown
 // format or version, and anything past MaxManifestBytes.
 func ReadManifest(r io.Reader) (*Manifest, error) {
+	var m Manifest
+	if err := decodeStrict(r, "manifest", &m); err != nil {
+		return nil, err
+	}
+	if err := checkFormat("manifest", m.Format, ManifestFormat, m.FormatVersion, ManifestVersion); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// decodeStrict decodes one JSON object of at most MaxManifestBytes into v,
+// refusing unknown fields and anything after the object; what names the
+// document in errors.
+func decodeStrict(r io.Reader, what string, v any) error {
 	lr := &io.LimitedReader{R: r, N: MaxManifestBytes + 1}
 	dec := json.NewDecoder(lr)
 	dec.DisallowUnknownFields()
-	var m Manifest
-	err := dec.Decode(&m)
+	err := dec.Decode(v)
 	// The limit lets one byte past MaxManifestBytes through to detect an
 	// oversized file, so check it whether or not decoding succeeded: a
 	// value of exactly MaxManifestBytes+1 bytes decodes.
 	if lr.N <= 0 {
-		return nil, fmt.Errorf("manifest larger than %d bytes", MaxManifestBytes)
+		return fmt.Errorf("%s larger than %d bytes", what, MaxManifestBytes)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("manifest: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("manifest: data after the JSON object")
+		return fmt.Errorf("%s: data after the JSON object", what)
 	}
-	if m.Format != ManifestFormat {
-		return nil, fmt.Errorf("manifest: format %q, want %q", m.Format, ManifestFormat)
+	return nil
+}
+
+// checkFormat refuses a document of another format or version.
+func checkFormat(what, format, want string, version, wantVersion int) error {
+	if format != want {
+		return fmt.Errorf("%s: format %q, want %q", what, format, want)
 	}
-	if m.FormatVersion != ManifestVersion {
-		return nil, fmt.Errorf("manifest: format_version %d, this calldir reads %d", m.FormatVersion, ManifestVersion)
+	if version != wantVersion {
+		return fmt.Errorf("%s: format_version %d, this calldir reads %d", what, version, wantVersion)
 	}
-	return &m, nil
+	return nil
 }
