@@ -159,3 +159,47 @@ func printLiveSummary(w io.Writer, out string, m *livelookup.Manifest, took time
 	}
 	fmt.Fprintf(w, "calldir: wrote %s (%s)\n", out, took.Round(time.Millisecond))
 }
+
+// configLive is the [live_lookup] table of a build configuration: the
+// export that compile runs after the build (keys as the flags).
+type configLive struct {
+	Out                string   `toml:"out"`
+	KeyForms           []string `toml:"key_forms"`
+	Category           string   `toml:"category"`
+	CacheExpiryMinutes *int     `toml:"cache_expiry_minutes"`
+	Icons              string   `toml:"icons"`
+}
+
+// applyLiveConfig fills the export's options from [live_lookup], leaving
+// the flags set on the command line as they are; rel makes a path
+// relative to the configuration file, bad words an error with its line.
+func applyLiveConfig(c configLive, o *liveOpts, set func(string) bool, rel func(string) string,
+	bad func(name, table, format string, a ...any) error) error {
+	if c.Out != "" && !set("live-lookup") {
+		o.out = rel(c.Out)
+	}
+	if len(c.KeyForms) > 0 && !set("key-forms") {
+		for _, f := range c.KeyForms {
+			if _, err := livelookup.ParseForm(f); err != nil {
+				return bad("live_lookup.key_forms", "live_lookup", "%v", err)
+			}
+		}
+		o.keyForms = strings.Join(c.KeyForms, ",")
+	}
+	if c.Category != "" && !set("category") {
+		if _, err := livelookup.ParseCategory(c.Category); err != nil {
+			return bad("live_lookup.category", "live_lookup", "%v", err)
+		}
+		o.category = c.Category
+	}
+	if c.CacheExpiryMinutes != nil && !set("cache-expiry-minutes") {
+		if *c.CacheExpiryMinutes < 0 || *c.CacheExpiryMinutes > 1<<32-1 {
+			return bad("live_lookup.cache_expiry_minutes", "live_lookup", "%d: want 0 to %d", *c.CacheExpiryMinutes, uint32(1<<32-1))
+		}
+		o.expiry = *c.CacheExpiryMinutes
+	}
+	if c.Icons != "" && !set("icons") {
+		o.icons = rel(c.Icons)
+	}
+	return nil
+}

@@ -110,4 +110,3 @@ func (ic *Icons) Read(n int64) ([]byte, error) {
 
 // Close closes the directory.
 func (ic *Icons) Close() error { return ic.root.Close() }
-
