@@ -311,3 +311,19 @@ func TestCompileLiveLookup(t *testing.T) {
 	dir, _ := os.Getwd()
 	mustRefuse(t, dir, "", []string{"--live-lookup", "contains --out"}, "compile", "-o", "live1/b", "--live-lookup", "live1", "block.txt")
 }
+
+// The starter configuration of calldir init feeds both targets: with its
+// example files in place, one compile writes the build and the export.
+func TestInitTemplateWritesBothTargets(t *testing.T) {
+	t.Chdir(t.TempDir())
+	mustCLI(t, 0, "init")
+	mustWrite(t, "lists/spam.txt", "+14155550123\n+14155550124\n")
+	mustWrite(t, "feeds/vendor.csv", "phone,name\n+14155550125,x\n")
+	mustWrite(t, "allow.txt", "+14155550124\n")
+	mustCLI(t, 0, "compile", "-q", "--config", "calldir.toml")
+	mustCLI(t, 0, "validate", "build")
+	mustCLI(t, 0, "validate", "live")
+	if out, _ := mustCLI(t, 0, "inspect", "--dump", "live"); out != "+14155550123\n+14155550125\n" {
+		t.Errorf("export of the starter: %q", out)
+	}
+}
