@@ -182,23 +182,29 @@ func runCompile(ctx context.Context, o compileOpts, opts compiler.Options, thres
 		}
 		return conflicts.commit()
 	}
-	if o.live.out != "" {
-		if job.LiveLookup, err = o.live.job("live-lookup", nil); err != nil {
-			return err
-		}
+	if job.LiveLookup, err = o.live.jobIf("live-lookup"); err != nil {
+		return err
 	}
 	out, err := compiler.Run(ctx, job)
 	prog.done()
 	if out != nil && !o.quiet {
 		printCompileSummary(e.stderr, o, opts, out, time.Since(start))
 	}
-	if err == nil && out.Delta != nil && !o.quiet {
-		printDeltaSummary(e.stderr, o.delta, out.Delta)
-	}
-	if err == nil && out.Live != nil && !o.quiet {
-		printLiveSummary(e.stderr, o.live.out, out.Live, time.Since(start))
+	if err == nil && !o.quiet {
+		printOutputSummaries(e.stderr, o, out, time.Since(start))
 	}
 	return liveError(err)
+}
+
+// printOutputSummaries prints what a compile wrote besides the build: the
+// delta, the Live Caller ID Lookup export.
+func printOutputSummaries(w io.Writer, o compileOpts, out *compiler.Outcome, took time.Duration) {
+	if out.Delta != nil {
+		printDeltaSummary(w, o.delta, out.Delta)
+	}
+	if out.Live != nil {
+		printLiveSummary(w, o.live.out, out.Live, took)
+	}
 }
 
 // printCompileSummary prints the summary line of a compile, and with

@@ -72,6 +72,15 @@ func (o *liveOpts) job(outFlag string, builds []string) (*compiler.LiveLookup, e
 	return &compiler.LiveLookup{Out: o.out, Builds: builds, IconsDir: o.icons, Options: lo}, nil
 }
 
+// jobIf is job for compile --live-lookup: nil when no export is asked for;
+// the builds are filled in by the compile.
+func (o *liveOpts) jobIf(outFlag string) (*compiler.LiveLookup, error) {
+	if o.out == "" {
+		return nil, nil
+	}
+	return o.job(outFlag, nil)
+}
+
 func exportCommand(e *env) *cli.Command {
 	var o liveOpts
 	var quiet bool

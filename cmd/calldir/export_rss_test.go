@@ -64,7 +64,7 @@ func naiveExport(t *testing.T, dir string) []byte {
 	for ext := 1; ext <= len(b.Exts); ext++ {
 		for _, n := range b.Exts[ext].Numbers {
 			row := dynamicpb.NewMessage(rowDesc)
-			row.Set(rowDesc.Fields().ByName("keyword"), protoreflect.ValueOfBytes([]byte("+" + strconv.FormatInt(n, 10))))
+			row.Set(rowDesc.Fields().ByName("keyword"), protoreflect.ValueOfBytes([]byte("+"+strconv.FormatInt(n, 10))))
 			row.Set(rowDesc.Fields().ByName("value"), protoreflect.ValueOfBytes([]byte{1}))
 			list.Append(protoreflect.ValueOfMessage(row))
 		}

@@ -55,10 +55,10 @@ func TestReaderRefusesDamage(t *testing.T) {
 	good := AppendRow(nil, []byte("+14155550123"), []byte{1})
 	huge := protowire.AppendVarint([]byte{0x0a}, 1<<40)
 	cases := map[string][]byte{
-		"truncated row":    good[:len(good)-1],
-		"wrong field":      append([]byte{0x12}, good[1:]...),
-		"varint overflow":  append([]byte{0x0a}, bytes.Repeat([]byte{0xff}, 11)...),
-		"huge length":      huge,
+		"truncated row":   good[:len(good)-1],
+		"wrong field":     append([]byte{0x12}, good[1:]...),
+		"varint overflow": append([]byte{0x0a}, bytes.Repeat([]byte{0xff}, 11)...),
+		"huge length":     huge,
 		"repeated keyword": func() []byte {
 			body := protowire.AppendBytes(protowire.AppendTag(nil, 1, protowire.BytesType), []byte("+1"))
 			body = append(body, body...)
@@ -167,7 +167,6 @@ func TestKeySetFindsDuplicatesAcrossParts(t *testing.T) {
 		t.Fatalf("duplicates %+v, want 07771234 in 1234 and 999999", dups)
 	}
 }
-
 
 func TestReadManifestRefuses(t *testing.T) {
 	for name, s := range map[string]string{
