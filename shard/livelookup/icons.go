@@ -76,9 +76,6 @@ func (ic *Icons) add(dir string, e os.DirEntry) error {
 	return nil
 }
 
-// Len is the number of icons in the directory.
-func (ic *Icons) Len() int { return len(ic.files) }
-
 // Unused is the number of icons no exported number used so far.
 func (ic *Icons) Unused() int { return len(ic.files) - len(ic.used) }
 
