@@ -6,6 +6,7 @@ import (
 	"runtime/debug"
 
 	"github.com/calldir/calldir/shard"
+	"github.com/calldir/calldir/shard/livelookup"
 )
 
 // A Job is a whole compile, as `calldir compile` runs it:
@@ -30,6 +31,9 @@ type Job struct {
 	// Reports are the files the caller writes (roles such as "--rejects"):
 	// refused inside Out, and where they would replace an input.
 	Reports []NamedPath
+	// LiveLookup, when set, also exports the finished build for Live Caller
+	// ID Lookup (its Builds are the build just written).
+	LiveLookup *LiveLookup
 	// Compiled, when set, is called once the inputs are read and before any
 	// check can refuse the build: the caller commits its reports there,
 	// since they say why.
@@ -43,6 +47,7 @@ type Outcome struct {
 	Patterns []shard.PatternInfo
 	Manifest *shard.Manifest
 	Delta    *shard.DeltaManifest // nil without Job.Delta
+	Live     *livelookup.Manifest // nil without Job.LiveLookup
 }
 
 // TooManyRejectsError is a compile with more rejected lines than the
@@ -74,8 +79,11 @@ func Run(ctx context.Context, j Job) (*Outcome, error) {
 			return nil, err
 		}
 	}
+	if err := j.checkLiveLookup(); err != nil {
+		return nil, err
+	}
 	paths := j.paths()
-	if err := CheckOutside(j.Out, paths, "delta"); err != nil {
+	if err := CheckOutside(j.Out, paths, "delta", "live-lookup"); err != nil {
 		return nil, err
 	}
 	if err := CheckReportsNotInputs(paths, reportRoles(j.Reports)...); err != nil {
@@ -112,12 +120,30 @@ func Run(ctx context.Context, j Job) (*Outcome, error) {
 			return out, err
 		}
 	}
-	return out, nil
+	if j.LiveLookup != nil {
+		x := *j.LiveLookup
+		x.Builds = []string{j.Out}
+		out.Live, err = ExportLiveLookup(ctx, x)
+	}
+	return out, err
+}
+
+// checkLiveLookup refuses a Live Caller ID Lookup export that could not be
+// written, before the compile.
+func (j *Job) checkLiveLookup() error {
+	if j.LiveLookup == nil {
+		return nil
+	}
+	_, err := InspectOutput(j.LiveLookup.Out, livelookup.ManifestName)
+	return err
 }
 
 // paths lists every path the job reads or writes besides Out.
 func (j *Job) paths() []NamedPath {
 	paths := append([]NamedPath{{"delta", j.Delta}, {"temp-dir", j.TempDir}}, j.Reports...)
+	if j.LiveLookup != nil {
+		paths = append(paths, NamedPath{"live-lookup", j.LiveLookup.Out}, NamedPath{"icons", j.LiveLookup.IconsDir})
+	}
 	for _, s := range j.Sources {
 		paths = append(paths, NamedPath{"input", s.Path})
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/calldir/calldir/compiler/sortx"
 	"github.com/calldir/calldir/shard"
+	"github.com/calldir/calldir/shard/livelookup"
 )
 
 // An output directory (a build or a delta) is replaced only when calldir
@@ -34,6 +35,31 @@ func (e *ForeignOutputError) Error() string {
 type OutputState struct {
 	Build *shard.Manifest      // the build there, if it is one
 	Delta *shard.DeltaManifest // the delta there, if it is one
+	Live  *livelookup.Manifest // the Live Caller ID Lookup export there, if it is one
+}
+
+// kindName names the kind of output a manifest file marks.
+func kindName(manifest string) string {
+	switch manifest {
+	case shard.ManifestName:
+		return "build"
+	case shard.DeltaManifestName:
+		return "delta"
+	}
+	return "Live Caller ID Lookup export"
+}
+
+// found is the manifest name of the output the state holds, or "".
+func (s *OutputState) found() string {
+	switch {
+	case s.Build != nil:
+		return shard.ManifestName
+	case s.Delta != nil:
+		return shard.DeltaManifestName
+	case s.Live != nil:
+		return livelookup.ManifestName
+	}
+	return ""
 }
 
 // Entries is the number of entries of the build at the path, or -1 when
@@ -47,7 +73,8 @@ func (s *OutputState) Entries() int64 {
 
 // InspectOutput reads what is at an output path and says whether calldir
 // may replace it with an output whose manifest is named manifest
-// (shard.ManifestName for a build, shard.DeltaManifestName for a delta):
+// (shard.ManifestName for a build, shard.DeltaManifestName for a delta,
+// livelookup.ManifestName for a Live Caller ID Lookup export):
 // nothing, an empty directory, or a directory calldir made of that kind,
 // whose manifest lists every other entry. Anything else (a file, a
 // symlink, a directory of someone else's, a build where a delta goes) is a
@@ -57,11 +84,8 @@ func InspectOutput(dir, manifest string) (*OutputState, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case manifest == shard.ManifestName && st.Delta != nil:
-		return nil, &ForeignOutputError{dir, "it is a calldir delta, not a build"}
-	case manifest == shard.DeltaManifestName && st.Build != nil:
-		return nil, &ForeignOutputError{dir, "it is a calldir build, not a delta"}
+	if f := st.found(); f != "" && f != manifest {
+		return nil, &ForeignOutputError{dir, fmt.Sprintf("it is a calldir %s, not a %s", kindName(f), kindName(manifest))}
 	}
 	return st, nil
 }
@@ -94,10 +118,16 @@ func inspectOutput(dir string) (*OutputState, error) {
 	}
 	_, isBuild := names[shard.ManifestName]
 	_, isDelta := names[shard.DeltaManifestName]
+	_, isLive := names[livelookup.ManifestName]
 	var listed map[string]bool
 	switch {
-	case isBuild && isDelta:
-		return nil, &ForeignOutputError{dir, fmt.Sprintf("it holds both %s and %s", shard.ManifestName, shard.DeltaManifestName)}
+	case isBuild && isDelta, isBuild && isLive, isDelta && isLive:
+		return nil, &ForeignOutputError{dir, fmt.Sprintf("it holds more than one of %s, %s and %s", shard.ManifestName, shard.DeltaManifestName, livelookup.ManifestName)}
+	case isLive:
+		var err error
+		if listed, err = liveListed(dir, st); err != nil {
+			return nil, err
+		}
 	case isBuild:
 		listed, err = readOwnedManifest(dir, shard.ManifestName, func(f *os.File) (files []string, err error) {
 			if st.Build, err = shard.ReadManifest(f); err != nil {
@@ -132,6 +162,23 @@ func inspectOutput(dir string) (*OutputState, error) {
 		return nil, err
 	}
 	return st, nil
+}
+
+// liveListed reads the manifest of the Live Caller ID Lookup export in dir
+// into st and returns the files it lists, itself included.
+func liveListed(dir string, st *OutputState) (map[string]bool, error) {
+	if err := readOwnedManifest(dir, livelookup.ManifestName, func(f *os.File) error {
+		var err error
+		st.Live, err = livelookup.ReadManifest(f)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	listed := map[string]bool{livelookup.ManifestName: true}
+	for _, f := range st.Live.Files() {
+		listed[f] = true
+	}
+	return listed, nil
 }
 
 // readOwnedManifest opens dir/name, refusing anything but a regular file,
@@ -206,7 +253,7 @@ func hasListedUnder(listed map[string]bool, dir string) bool {
 // isOwnTemp reports whether a file inside an output is a temporary
 // writeFileSync leaves when interrupted ("manifest.json.tmp").
 func isOwnTemp(name string) bool {
-	return name == shard.ManifestName+".tmp" || name == shard.DeltaManifestName+".tmp"
+	return name == shard.ManifestName+".tmp" || name == shard.DeltaManifestName+".tmp" || name == livelookup.ManifestName+".tmp"
 }
 
 // Temporary siblings of an output are named

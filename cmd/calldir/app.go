@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/calldir/calldir/compiler"
@@ -123,6 +124,7 @@ func newApp(e *env) *cli.App {
 		Commands: []*cli.Command{
 			initCommand(e),
 			compileCommand(e),
+			exportCommand(e),
 			inspectCommand(e),
 			validateCommand(e),
 			diffCommand(e),
@@ -157,11 +159,17 @@ func withExamples(examples string) string {
 // "calldir compile list.txt --out build" works: urfave/cli v2 stops parsing
 // flags at the first argument. "--" ends the flags as usual.
 func permuteArgs(app *cli.App, args []string) []string {
+	return permuteIn(app.Commands, args)
+}
+
+// permuteIn permutes the arguments of the command args[0] among cmds,
+// descending into a subcommand ("export live-lookup").
+func permuteIn(cmds []*cli.Command, args []string) []string {
 	if len(args) == 0 {
 		return args
 	}
 	var cmd *cli.Command
-	for _, c := range app.Commands {
+	for _, c := range cmds {
 		for _, n := range c.Names() {
 			if n == args[0] {
 				cmd = c
@@ -170,6 +178,13 @@ func permuteArgs(app *cli.App, args []string) []string {
 	}
 	if cmd == nil {
 		return args
+	}
+	if len(args) > 1 {
+		for _, sc := range cmd.Subcommands {
+			if slices.Contains(sc.Names(), args[1]) {
+				return append([]string{args[0]}, permuteIn(cmd.Subcommands, args[1:])...)
+			}
+		}
 	}
 	takesValue := map[string]bool{}
 	for _, f := range cmd.Flags {

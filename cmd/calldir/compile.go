@@ -31,6 +31,7 @@ type compileOpts struct {
 	tempDir     string
 	config      string
 	maxShrink   string
+	live        liveOpts // --live-lookup: also export the build for Live Caller ID Lookup
 }
 
 func compileCommand(e *env) *cli.Command {
@@ -58,7 +59,7 @@ EXAMPLES:
    calldir compile --region GB --accept valid --rejects rejects.csv -o build uk.csv.gz
    calldir compile --kind identify --label-column name -o ids vendor.csv
    zcat feed.gz | calldir compile --max-rejects 1% -o build -`),
-		Flags: append(o.frontEnd.flags("", "fail (exit 1, no build) above `N` rejected lines, or P% of the lines"),
+		Flags: append(append(o.frontEnd.flags("", "fail (exit 1, no build) above `N` rejected lines, or P% of the lines"),
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output build `DIR` (replaced atomically; required here or in --config)", Destination: &o.out},
 			&cli.StringSliceFlag{Name: "pattern", Usage: "block a whole range: `PATTERN` such as \"+33 162 ######\" or \"+33162000000..+33162999999\" (repeatable)"},
 			&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "build configuration `FILE` (TOML; see calldir init); flags override it", Destination: &o.config},
@@ -72,7 +73,7 @@ EXAMPLES:
 			&cli.StringFlag{Name: "memory", Value: sizeText(compiler.DefaultMemory), Usage: "bound on numbers held in memory (`SIZE`: 256MB, 1GiB, …); past it they spill to --temp-dir. Peak RSS stays under 1.1 × SIZE + 80 MiB", Destination: &o.memory},
 			&cli.StringFlag{Name: "temp-dir", Usage: "`DIR` for spilled runs (default: the system's temporary directory)", Destination: &o.tempDir},
 			&cli.StringFlag{Name: "max-shrink", Value: defaultMaxShrink, Usage: "refuse a build that holds more than `P%` fewer entries than the build in --out or --base (100% allows any)", Destination: &o.maxShrink},
-		),
+		), o.live.flags("live-lookup")...),
 		Action: func(c *cli.Context) error {
 			o.inputs = c.Args().Slice()
 			if o.config != "" {
@@ -181,15 +182,29 @@ func runCompile(ctx context.Context, o compileOpts, opts compiler.Options, thres
 		}
 		return conflicts.commit()
 	}
+	if job.LiveLookup, err = o.live.jobIf("live-lookup"); err != nil {
+		return err
+	}
 	out, err := compiler.Run(ctx, job)
 	prog.done()
 	if out != nil && !o.quiet {
 		printCompileSummary(e.stderr, o, opts, out, time.Since(start))
 	}
-	if err == nil && out.Delta != nil && !o.quiet {
-		printDeltaSummary(e.stderr, o.delta, out.Delta)
+	if err == nil && !o.quiet {
+		printOutputSummaries(e.stderr, o, out, time.Since(start))
 	}
-	return err
+	return liveError(err)
+}
+
+// printOutputSummaries prints what a compile wrote besides the build: the
+// delta, the Live Caller ID Lookup export.
+func printOutputSummaries(w io.Writer, o compileOpts, out *compiler.Outcome, took time.Duration) {
+	if out.Delta != nil {
+		printDeltaSummary(w, o.delta, out.Delta)
+	}
+	if out.Live != nil {
+		printLiveSummary(w, o.live.out, out.Live, took)
+	}
 }
 
 // printCompileSummary prints the summary line of a compile, and with

@@ -37,6 +37,7 @@ type config struct {
 	Sources     []configSource  `toml:"source"`
 	Allow       []configSource  `toml:"allow"`
 	Patterns    []configPattern `toml:"pattern"`
+	LiveLookup  configLive      `toml:"live_lookup"`
 }
 
 // configSource is one [[source]] or [[allow]]: a path or glob and the
@@ -321,6 +322,9 @@ func applyConfig(path string, c *config, src []byte, o *compileOpts, set func(st
 		}
 		cs.Label, cs.LabelColumn = "", ""
 		o.extraAllow = append(o.extraAllow, cs)
+	}
+	if err := applyLiveConfig(c.LiveLookup, &o.live, set, rel, badKey); err != nil {
+		return err
 	}
 	for i, p := range c.Patterns {
 		r, err := compiler.ParsePattern(p.Pattern)

@@ -145,7 +145,7 @@ func explainGuard(err error) (msg string, ok bool) {
 // flagOf is the command-line name of a path's role in a compiler error.
 func flagOf(role string) string {
 	switch role {
-	case "input", "OLD_BUILD", "NEW_BUILD":
+	case "input", "OLD_BUILD", "NEW_BUILD", "BUILD":
 		return role
 	case "allowlist":
 		return "--allow"

@@ -11,6 +11,8 @@ import (
 const starterConfig = `# calldir build configuration (TOML). Use it with:
 #   calldir compile --config calldir.toml
 # Command-line flags override these keys. Paths are relative to this file.
+# One list, two Apple targets: out is the Call Directory build (CallKit
+# extensions), [live_lookup] the Live Caller ID Lookup export made from it.
 
 out = "build"              # the build directory (replaced atomically)
 region = "US"              # default region for national numbers
@@ -48,6 +50,18 @@ path = "allow.txt"
 # pattern = "+33 162 ######"
 # [[pattern]]
 # pattern = "+33163000000..+33163999999"
+
+# Live Caller ID Lookup (iOS 18+): the same numbers as KeywordDatabase
+# files for Apple's PIRProcessDatabase, written after the build. Then:
+#   cd live && PIRProcessDatabase block-config.json
+# (and identity-config.json for an identify build). Remove this table to
+# write the build only.
+[live_lookup]
+out = "live"               # block.binpb or identity.binpb, configs, live-lookup.json
+key_forms = ["e164"]       # add "national" for networks that present 07700900123
+# category = "business"    # identify: person | business
+# cache_expiry_minutes = 1440   # identify: how long a phone reuses the answer
+# icons = "icons"          # identify: +E164.heic files, at most 64 KiB each
 `
 
 func initCommand(e *env) *cli.Command {

@@ -2,7 +2,9 @@ package main
 
 import (
 	"bufio"
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/calldir/calldir/e164"
 	"github.com/calldir/calldir/shard"
+	"github.com/calldir/calldir/shard/livelookup"
 	"github.com/urfave/cli/v2"
 )
 
@@ -20,18 +23,24 @@ func inspectCommand(e *env) *cli.Command {
 	var dump bool
 	return &cli.Command{
 		Name:      "inspect",
-		Usage:     "show a build's or a shard's header and counts, or dump its numbers as E.164",
-		ArgsUsage: "BUILD_DIR|SHARD",
+		Usage:     "show a build's, a shard's or a Live Caller ID Lookup export's counts, or dump its numbers as E.164",
+		ArgsUsage: "BUILD_DIR|SHARD|LIVE_LOOKUP_DIR",
 		Description: withExamples(`
 Reads every shard in full, so the counts shown are verified (order, range,
 checksum). With --dump, prints every entry as E.164 text, one per line, in
 numeric order ("+14085555555"; identification entries add ",label" in CSV
 quoting), so two builds can be compared with diff.
 
+On a Live Caller ID Lookup export, --dump prints every row of block.binpb
+(its key) then of identity.binpb (key,name in CSV quoting, and
+"icon=N bytes" when the row has an icon), in file order; every row of every
+database is decoded and checked against the manifest first.
+
 EXAMPLES:
    calldir inspect build
    calldir inspect build/block-0001.shard
-   diff <(calldir inspect --dump old) <(calldir inspect --dump new)`),
+   diff <(calldir inspect --dump old) <(calldir inspect --dump new)
+   diff <(calldir inspect --dump build) <(calldir inspect --dump live)`),
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "dump", Usage: "print every number as E.164 text", Destination: &dump},
 		},
@@ -73,6 +82,9 @@ func runInspect(path string, dump bool, e *env) error {
 		return err
 	}
 	defer root.Close()
+	if _, err := root.Lstat(livelookup.ManifestName); err == nil {
+		return inspectLive(out, root, dump)
+	}
 	f, err := shard.OpenFileIn(root, shard.ManifestName)
 	if errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("%s: not a build directory: no %s", path, shard.ManifestName)
@@ -177,4 +189,91 @@ func printShard(out *bufio.Writer, name string, h shard.Header, labels []string,
 		buf = append(buf, '\n')
 		out.Write(buf)
 	}
+}
+
+// inspectLive verifies an export (every row decoded and checked, each
+// database's rows, size and SHA-256 against the manifest) and then prints
+// its summary, or with dump every row.
+func inspectLive(out *bufio.Writer, root *os.Root, dump bool) error {
+	f, err := shard.OpenFileIn(root, livelookup.ManifestName)
+	if err != nil {
+		return err
+	}
+	m, err := livelookup.ReadManifest(f)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("%s: %w", root.Name(), err)
+	}
+	for _, d := range m.Databases {
+		if err := eachLiveRow(root, d, nil); err != nil {
+			return err
+		}
+	}
+	if !dump {
+		fmt.Fprintf(out, "live lookup %s: calldir %s, key forms %v\n", root.Name(), m.ToolVersion, m.KeyForms)
+		for _, d := range m.Databases {
+			fmt.Fprintf(out, "  %s: %s, %s numbers, %s rows, %s bytes, sha256 %.12s…, %d PIR shard(s) (%s), build %.12s…, verified\n",
+				d.File, d.Kind, group(d.Numbers), group(d.Rows), group(d.Bytes), d.SHA256, d.Shards, d.Config, d.BuildID)
+			if d.Kind == "identity" {
+				fmt.Fprintf(out, "    category %s, cache %d minutes, %s icons, largest value %s bytes\n", d.Category, d.CacheExpiryMinutes, group(d.Icons), group(int64(d.MaxValueBytes)))
+			}
+		}
+		return nil
+	}
+	cw := csv.NewWriter(out)
+	defer cw.Flush()
+	for _, d := range m.Databases {
+		err := eachLiveRow(root, d, func(key []byte, id livelookup.Identity) {
+			if d.Kind == "block" {
+				cw.Write([]string{string(key)})
+				return
+			}
+			rec := []string{string(key), id.Name}
+			if id.Icon != nil {
+				rec = append(rec, fmt.Sprintf("icon=%d bytes", len(id.Icon)))
+			}
+			cw.Write(rec)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// eachLiveRow reads one database of an export, checking every key and
+// value, and its rows, size and SHA-256 against the manifest; fn (when
+// not nil) gets each row.
+func eachLiveRow(root *os.Root, d livelookup.Database, fn func([]byte, livelookup.Identity)) error {
+	path := filepath.Join(root.Name(), d.File)
+	f, err := shard.OpenFileIn(root, d.File)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	h := sha256.New()
+	rd := livelookup.NewReader(io.TeeReader(f, h))
+	for {
+		row, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		if _, _, err := livelookup.ParseKey(row.Key); err != nil {
+			return fmt.Errorf("%s: row %d: %w", path, row.Index, err)
+		}
+		id, err := livelookup.CheckValue(d.Kind, row.Value)
+		if err != nil {
+			return fmt.Errorf("%s: row %d: %w", path, row.Index, err)
+		}
+		if fn != nil {
+			fn(row.Key, id)
+		}
+	}
+	if sum := hex.EncodeToString(h.Sum(nil)); rd.Rows() != d.Rows || sum != d.SHA256 {
+		return fmt.Errorf("%s: %d rows, SHA-256 %.12s…; the manifest says %d rows, %.12s…: replaced or damaged; run calldir validate", path, rd.Rows(), sum, d.Rows, d.SHA256)
+	}
+	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/calldir/calldir/shard"
+	"github.com/calldir/calldir/shard/livelookup"
 	"github.com/calldir/calldir/validate/verifier"
 )
 
@@ -105,7 +106,8 @@ func normalize(s, tmp string) string {
 //	expected/ what the checked command gave: exit (its code), stderr, stdout
 //	          (when not empty), manifest.json and dump.txt (inspect --dump)
 //	          when it wrote the build $OUT, delta.json when it wrote the delta
-//	          $OUT, and every $TMP/*.csv report
+//	          $OUT, live-lookup.json and dump.txt when it wrote the Live
+//	          Caller ID Lookup export $OUT, and every $TMP/*.csv report
 //
 // Outputs are normalized (the scratch directory becomes $TMP, elapsed times
 // (TIME), replay's and explore's milliseconds (MS)). -update rewrites
@@ -151,6 +153,11 @@ func TestGolden(t *testing.T) {
 			if !outBefore {
 				if _, err := os.Stat(filepath.Join(out, "manifest.json")); err == nil {
 					got["manifest.json"] = mustRead(t, filepath.Join(out, "manifest.json"))
+					_, dump, _ := runCLI(t, "", "inspect", "--dump", out)
+					got["dump.txt"] = dump
+				}
+				if _, err := os.Stat(filepath.Join(out, livelookup.ManifestName)); err == nil {
+					got[livelookup.ManifestName] = mustRead(t, filepath.Join(out, livelookup.ManifestName))
 					_, dump, _ := runCLI(t, "", "inspect", "--dump", out)
 					got["dump.txt"] = dump
 				}

@@ -27,7 +27,7 @@ func validateCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:      "validate",
 		Usage:     "check a build directory, or raw lists, and report every problem found",
-		ArgsUsage: "BUILD_DIR | DELTA_DIR [--base OLD --target NEW] | --raw FILE...",
+		ArgsUsage: "BUILD_DIR | LIVE_LOOKUP_DIR | DELTA_DIR [--base OLD --target NEW] | --raw FILE...",
 		Description: withExamples(`
 On a build directory: the manifest's schema and version; every shard's
 header, checksum, strict ascending order, range and labels; counts, ranges,
@@ -35,6 +35,13 @@ sizes and SHA-256 against the manifest; that shards of a kind do not overlap;
 each extension's load against CallKit's 1,999,999 entries per request;
 totals; shard paths that leave the directory; files missing from the
 directory or from the manifest.
+
+On a Live Caller ID Lookup export (made by export live-lookup or compile
+--live-lookup): the manifest; every row of block.binpb and identity.binpb
+decoded, its key (+E.164 or national digits) and value (the byte 1, or a
+CallIdentity within the limits, with the manifest's category and expiry);
+E.164 keys ascending; no key twice; counts per key form, sizes and SHA-256s
+against the manifest; the PIRProcessDatabase configurations; stray files.
 
 On a delta directory (made by diff or compile --delta): the delta manifest;
 every request file (inside the directory, present, its SHA-256, a valid,
@@ -80,6 +87,9 @@ EXAMPLES:
 			if c.Args().Len() != 1 {
 				return usagef("validate: want one BUILD_DIR or DELTA_DIR (or --raw FILE...)")
 			}
+			if validate.IsLiveLookup(c.Args().First()) && o.base == "" && o.target == "" {
+				return runValidateLive(c.Context, o, c.Args().First(), e)
+			}
 			if validate.IsDelta(c.Args().First()) {
 				return runValidateDelta(c.Context, o, c.Args().First(), e)
 			}
@@ -116,6 +126,9 @@ func findingKinds() string {
 		{validate.KindBase, "delta: base or target build_id differs, or base + delta is not the target"},
 		{validate.KindChunk, "delta: a request above the chunk size or CallKit's cap"},
 		{validate.KindDeltaEntry, "delta: a removal absent from the base, an addition already in it"},
+		{validate.KindRow, "live lookup: a record that is not a KeywordDatabase row"},
+		{validate.KindKey, "live lookup: a keyword that is not +E.164 or national digits"},
+		{validate.KindValue, "live lookup: a value that is not the byte 1 or a valid CallIdentity"},
 	}
 	var b strings.Builder
 	for _, k := range kinds {
@@ -173,6 +186,22 @@ func runValidateDelta(ctx context.Context, o validateOpts, dir string, e *env) e
 		checked += ", base + delta == target"
 	}
 	summary := fmt.Sprintf("%s: checked %d request(s), %s entries: %s", dir, r.Requests, group(r.Entries), checked)
+	if err := printFindings(e.stdout, o.format, r, r.Findings, summary, "error"); err != nil {
+		return err
+	}
+	if len(r.Findings) > 0 {
+		return findingsError{fmt.Sprintf("%d finding(s)", len(r.Findings))}
+	}
+	return nil
+}
+
+func runValidateLive(ctx context.Context, o validateOpts, dir string, e *env) error {
+	r, err := validate.LiveLookup(ctx, dir, "")
+	if err != nil {
+		return err
+	}
+	summary := fmt.Sprintf("%s: checked %d database(s), %s rows: manifest, every row's key and value, order, duplicate keys, counts per key form, sizes, SHA-256s, PIRProcessDatabase configurations, files",
+		dir, r.Databases, group(r.Rows))
 	if err := printFindings(e.stdout, o.format, r, r.Findings, summary, "error"); err != nil {
 		return err
 	}

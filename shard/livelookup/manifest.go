@@ -1,0 +1,175 @@
+package livelookup
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// ManifestFormat and ManifestVersion identify live-lookup.json.
+const (
+	ManifestFormat  = "calldir-live-lookup"
+	ManifestVersion = 1
+)
+
+// MaxManifestBytes bounds how much of a manifest is read.
+const MaxManifestBytes = 1 << 20
+
+// Manifest is live-lookup.json: what an export holds, from which builds,
+// and the SHA-256 of every file. Field names are documented in
+// docs/LIVE-LOOKUP.md; keep them stable.
+type Manifest struct {
+	Format        string     `json:"format"`
+	FormatVersion int        `json:"format_version"`
+	ToolVersion   string     `json:"tool_version"`
+	KeyForms      []Form     `json:"key_forms"`
+	Databases     []Database `json:"databases"`
+}
+
+// Database is one KeywordDatabase file and its PIRProcessDatabase
+// configuration.
+type Database struct {
+	Kind    string `json:"kind"`     // "block" or "identity"
+	File    string `json:"file"`     // block.binpb or identity.binpb
+	BuildID string `json:"build_id"` // the calldir build it was exported from
+	Numbers int64  `json:"numbers"`  // entries of the build
+	Rows    int64  `json:"rows"`     // keys written: numbers × forms, less numbers without a national form
+	// Keys counts the rows per key form; NoNational the numbers that have
+	// no national form (their country code has no national format).
+	Keys       map[Form]int64 `json:"keys"`
+	NoNational int64          `json:"no_national_form,omitempty"`
+	Bytes      int64          `json:"bytes"`
+	SHA256     string         `json:"sha256"`
+	// Identity databases: the values every row shares, the icons used and
+	// the largest value written (bytes).
+	Category           string `json:"category,omitempty"`
+	CacheExpiryMinutes uint32 `json:"cache_expiry_minutes,omitempty"`
+	Icons              int64  `json:"icons,omitempty"`
+	IconsUnused        int64  `json:"icons_unused,omitempty"` // icons of numbers not in the build
+	MaxValueBytes      int    `json:"max_value_bytes"`
+	// Config is the PIRProcessDatabase configuration written beside it,
+	// with its SHA-256 and the shard count it asks for.
+	Config       string `json:"config"`
+	ConfigSHA256 string `json:"config_sha256"`
+	Shards       int    `json:"shards"`
+}
+
+// Files lists every file the manifest names, itself excluded.
+func (m *Manifest) Files() []string {
+	var fs []string
+	for _, d := range m.Databases {
+		fs = append(fs, d.File, d.Config)
+	}
+	return fs
+}
+
+// Marshal encodes the manifest as indented JSON with a final newline.
+func (m *Manifest) Marshal() ([]byte, error) {
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+// ReadManifest decodes live-lookup.json, refusing unknown fields, an
+// unknown format or version, a file past MaxManifestBytes, and a database
+// whose kind or file names are not the ones an export writes.
+func ReadManifest(r io.Reader) (*Manifest, error) {
+	lr := &io.LimitedReader{R: r, N: MaxManifestBytes + 1}
+	dec := json.NewDecoder(lr)
+	dec.DisallowUnknownFields()
+	var m Manifest
+	err := dec.Decode(&m)
+	if lr.N <= 0 {
+		return nil, fmt.Errorf("manifest larger than %d bytes", MaxManifestBytes)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("manifest: %w", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("manifest: data after the JSON object")
+	}
+	if m.Format != ManifestFormat {
+		return nil, fmt.Errorf("manifest: format %q, want %q", m.Format, ManifestFormat)
+	}
+	if m.FormatVersion != ManifestVersion {
+		return nil, fmt.Errorf("manifest: format_version %d, this calldir reads %d", m.FormatVersion, ManifestVersion)
+	}
+	seen := map[string]bool{}
+	for i, d := range m.Databases {
+		file, config := filesOf(d.Kind)
+		if file == "" || d.File != file || d.Config != config || seen[d.Kind] {
+			return nil, fmt.Errorf("manifest: databases[%d]: kind %q with files %q and %q: want block (%s, %s) or identity (%s, %s), once each",
+				i, d.Kind, d.File, d.Config, BlockFile, BlockConfigFile, IdentityFile, IdentityConfigFile)
+		}
+		seen[d.Kind] = true
+	}
+	return &m, nil
+}
+
+// filesOf returns the database and configuration file names of a kind.
+func filesOf(kind string) (file, config string) {
+	switch kind {
+	case "block":
+		return BlockFile, BlockConfigFile
+	case "identity":
+		return IdentityFile, IdentityConfigFile
+	}
+	return "", ""
+}
+
+// ShardCount is the sharding rule of the PIRProcessDatabase
+// configurations: as many shards as it takes to hold at most
+// BlockEntriesPerShard (block) or IdentityEntriesPerShard (identity) rows
+// each, at least one. Apple's example asks for those averages with
+// entryCountPerShard; calldir writes the count itself (shardCount), so
+// the manifest and the output file names say how many shards there are.
+// More shards make each query cheaper and tell the server more: it learns
+// which shard a query hit, one of rows/ShardCount keywords.
+func ShardCount(kind string, rows int64) int {
+	per := int64(BlockEntriesPerShard)
+	if kind == "identity" {
+		per = IdentityEntriesPerShard
+	}
+	return int(max(1, (rows+per-1)/per))
+}
+
+// PIRConfig is a PIRProcessDatabase configuration.
+type PIRConfig struct {
+	RLWEParameters      string      `json:"rlweParameters"`
+	InputDatabase       string      `json:"inputDatabase"`
+	OutputDatabase      string      `json:"outputDatabase"`
+	OutputPirParameters string      `json:"outputPirParameters"`
+	Sharding            PIRSharding `json:"sharding"`
+	TrialsPerShard      int         `json:"trialsPerShard"`
+}
+
+// PIRSharding is the sharding of a PIRConfig.
+type PIRSharding struct {
+	ShardCount int `json:"shardCount"`
+}
+
+// Config is the PIRProcessDatabase configuration of a database of kind
+// with rows rows. Paths are relative to the export directory, where
+// PIRProcessDatabase runs; its outputs go to the directory pirDir beside
+// it (not inside: the export directory holds only what its manifest
+// lists, so that the next export may replace it). SHARD_ID is in the
+// output names even with one shard, so they do not change when a growing
+// list crosses into two.
+func Config(kind string, rows int64, pirDir string) ([]byte, int) {
+	file, _ := filesOf(kind)
+	stem := strings.TrimSuffix(file, ".binpb")
+	shards := ShardCount(kind, rows)
+	c := PIRConfig{
+		RLWEParameters:      RLWEParameters,
+		InputDatabase:       file,
+		OutputDatabase:      "../" + pirDir + "/" + stem + "-SHARD_ID.bin",
+		OutputPirParameters: "../" + pirDir + "/" + stem + "-SHARD_ID.params.txtpb",
+		Sharding:            PIRSharding{ShardCount: shards},
+		TrialsPerShard:      1,
+	}
+	b, _ := json.MarshalIndent(c, "", "  ") // plain struct: cannot fail
+	return append(b, '\n'), shards
+}
