@@ -124,10 +124,12 @@ func inspectOutput(dir string) (*OutputState, error) {
 	case isBuild && isDelta, isBuild && isLive, isDelta && isLive:
 		return nil, &ForeignOutputError{dir, fmt.Sprintf("it holds more than one of %s, %s and %s", shard.ManifestName, shard.DeltaManifestName, livelookup.ManifestName)}
 	case isLive:
-		var err error
-		if listed, err = liveListed(dir, st); err != nil {
-			return nil, err
-		}
+		listed, err = readOwnedManifest(dir, livelookup.ManifestName, func(f *os.File) (_ []string, err error) {
+			if st.Live, err = livelookup.ReadManifest(f); err != nil {
+				return nil, err
+			}
+			return st.Live.Files(), nil
+		})
 	case isBuild:
 		listed, err = readOwnedManifest(dir, shard.ManifestName, func(f *os.File) (files []string, err error) {
 			if st.Build, err = shard.ReadManifest(f); err != nil {
@@ -162,23 +164,6 @@ func inspectOutput(dir string) (*OutputState, error) {
 		return nil, err
 	}
 	return st, nil
-}
-
-// liveListed reads the manifest of the Live Caller ID Lookup export in dir
-// into st and returns the files it lists, itself included.
-func liveListed(dir string, st *OutputState) (map[string]bool, error) {
-	if err := readOwnedManifest(dir, livelookup.ManifestName, func(f *os.File) error {
-		var err error
-		st.Live, err = livelookup.ReadManifest(f)
-		return err
-	}); err != nil {
-		return nil, err
-	}
-	listed := map[string]bool{livelookup.ManifestName: true}
-	for _, f := range st.Live.Files() {
-		listed[f] = true
-	}
-	return listed, nil
 }
 
 // readOwnedManifest opens dir/name, refusing anything but a regular file,
