@@ -128,6 +128,7 @@ func newApp(e *env) *cli.App {
 			diffCommand(e),
 			replayCommand(e),
 			exploreCommand(e),
+			doctorCommand(e),
 			benchCommand(e),
 			versionCommand(e),
 		},
