@@ -126,9 +126,9 @@ func printDoctor(w io.Writer, r *doctor.Report) {
 	}
 	fmt.Fprintf(w, "integrity_check: %s\n\n", integrity)
 	printDoctorExtensions(w, r.Extensions)
-	fmt.Fprintf(w, "PhoneNumber: %s rows, %s referenced by no entry\n", group(r.PhoneNumbers.Rows), group(r.PhoneNumbers.Unreferenced))
-	fmt.Fprintf(w, "Label: %s rows, %s referenced by no entry\n", group(r.Labels.Rows), group(r.Labels.Unreferenced))
-	if r.PhoneNumbers.Unreferenced+r.Labels.Unreferenced > 0 {
+	fmt.Fprintln(w, sharedText("PhoneNumber", r.PhoneNumbers))
+	fmt.Fprintln(w, sharedText("Label", r.Labels))
+	if some(r.PhoneNumbers.Unreferenced) || some(r.Labels.Unreferenced) {
 		fmt.Fprintln(w, "  (unreferenced rows are normal: the daemon's maintenance deletes them, CALLKIT.md §1.7 step 10)")
 	}
 	if len(r.Findings) > 0 {
@@ -151,13 +151,31 @@ func printDoctor(w io.Writer, r *doctor.Report) {
 	fmt.Fprintf(w, "\ndoctor: %s; %d extension(s), %s entry rows, integrity_check %s\n", state, len(r.Extensions), group(rows), map[bool]string{true: "ok", false: "failed"}[integrity == "ok"])
 }
 
+// sharedText is "PhoneNumber: 10 rows, 2 referenced by no entry", with
+// "unknown" for a count that could not be read.
+func sharedText(table string, s doctor.Shared) string {
+	count := func(n *int64) string {
+		if n == nil {
+			return "unknown"
+		}
+		return group(*n)
+	}
+	if s.Unreferenced == nil {
+		return fmt.Sprintf("%s: %s rows; how many no entry refers to: unknown", table, count(s.Rows))
+	}
+	return fmt.Sprintf("%s: %s rows, %s referenced by no entry", table, count(s.Rows), count(s.Unreferenced))
+}
+
+func some(n *int64) bool { return n != nil && *n > 0 }
+
 func printDoctorExtensions(w io.Writer, exts []doctor.Extension) {
 	if len(exts) == 0 {
 		fmt.Fprintf(w, "no extensions\n\n")
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "id\tbundle id\tstate\tpriority\tblocking\tidentification\t")
+	// The bundle id goes last: its width varies most.
+	fmt.Fprintln(tw, "id\tstate\tpriority\tblocking\tidentification\tbundle id")
 	for _, x := range exts {
 		bundle, prio, state := "NULL", "NULL", x.StateName
 		if x.BundleID != nil {
@@ -169,7 +187,7 @@ func printDoctorExtensions(w io.Writer, exts []doctor.Extension) {
 		if x.State != nil {
 			state = fmt.Sprintf("%d %s", *x.State, x.StateName)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t\n", x.ID, bundle, state, prio, group(x.BlockingRows), group(x.IdentificationRows))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", x.ID, state, prio, group(x.BlockingRows), group(x.IdentificationRows), bundle)
 	}
 	tw.Flush()
 	fmt.Fprintln(w)

@@ -64,7 +64,10 @@ func (ex *examiner) corruptOr(what, table string, err error) error {
 	if !isCorrupt(err) {
 		return fmt.Errorf("doctor %s: %s: %s", ex.path, what, sqliteText(err))
 	}
-	ex.add(Finding{Kind: Corrupt, Table: table, Message: what + " fails with " + sqliteText(err)})
+	ex.add(Finding{Kind: Corrupt, Table: table, Message: what + " failed: " + sqliteText(err)})
+	if table == "" {
+		return nil
+	}
 	if ex.unread == nil {
 		ex.unread = map[string]bool{}
 	}

@@ -78,9 +78,11 @@ type Extension struct {
 // Shared counts the rows of a table shared by every extension (PhoneNumber,
 // Label) and those no entry refers to. Unreferenced rows are normal between
 // two maintenance runs (CALLKIT.md §1.7 step 10), so they are not findings.
+// Either count is nil (null) when reading it failed with SQLITE_CORRUPT (a
+// corrupt finding says so).
 type Shared struct {
-	Rows         int64 `json:"rows"`
-	Unreferenced int64 `json:"unreferenced"`
+	Rows         *int64 `json:"rows"`
+	Unreferenced *int64 `json:"unreferenced"`
 }
 
 // Examine copies the database at path (with its -journal and -wal) to a

@@ -158,23 +158,32 @@ func nullText(n sql.NullInt64) string {
 }
 
 // shared counts PhoneNumber and Label rows and those no entry refers to.
-// The NOT IN lists leave NULLs out, which would make every test NULL.
+// The NOT IN lists leave NULLs out, which would make every test NULL. The
+// unreferenced counts read the entry tables, so they name no one table.
 func (ex *examiner) shared() error {
 	r := ex.rep
 	for _, c := range []struct {
 		table, sql string
-		dst        *int64
+		dst        **int64
 	}{
 		{"PhoneNumber", `SELECT COUNT(*) FROM PhoneNumber`, &r.PhoneNumbers.Rows},
-		{"PhoneNumber", `SELECT COUNT(*) FROM PhoneNumber WHERE id NOT IN (SELECT phone_number_id FROM ` + tableBlocking +
+		{"", `SELECT COUNT(*) FROM PhoneNumber WHERE id NOT IN (SELECT phone_number_id FROM ` + tableBlocking +
 			` WHERE phone_number_id IS NOT NULL UNION SELECT phone_number_id FROM ` + tableIdent + ` WHERE phone_number_id IS NOT NULL)`, &r.PhoneNumbers.Unreferenced},
 		{"Label", `SELECT COUNT(*) FROM Label`, &r.Labels.Rows},
-		{"Label", `SELECT COUNT(*) FROM Label WHERE id NOT IN (SELECT label_id FROM ` + tableIdent + ` WHERE label_id IS NOT NULL)`, &r.Labels.Unreferenced},
+		{"", `SELECT COUNT(*) FROM Label WHERE id NOT IN (SELECT label_id FROM ` + tableIdent + ` WHERE label_id IS NOT NULL)`, &r.Labels.Unreferenced},
 	} {
-		if err := ex.db.QueryRowContext(ex.ctx, c.sql).Scan(c.dst); err != nil {
-			if err := ex.corruptOr("counting "+c.table, c.table, err); err != nil {
-				return err
-			}
+		var n int64
+		err := ex.db.QueryRowContext(ex.ctx, c.sql).Scan(&n)
+		if err == nil {
+			*c.dst = &n
+			continue
+		}
+		what := "counting " + c.table
+		if c.table == "" {
+			what = "counting the rows no entry refers to"
+		}
+		if err := ex.corruptOr(what, c.table, err); err != nil {
+			return err
 		}
 	}
 	return nil
