@@ -13,25 +13,13 @@ import (
 
 // doctorPlan loads a blocking extension (2,000 rows) and an identification
 // extension (101 rows): every step ok.
-const doctorPlan = `calldir-plan 1
-extension block com.example.blocker
-extension ids com.example.ids
-load block complete
-  block range 14155550000 14155551999
-end
-load ids complete
-  identify range 14155555000 14155555099 label="Telemarketer"
-  identify numbers 14155560001 label="Dentist"
-end
-`
+var doctorPlan = filepath.Join("..", "..", "fixtures", "plans", "two-extensions.plan")
 
-// keptDB replays plan with --keep and returns the database it kept.
+// keptDB replays the plan file with --keep and returns the database it kept.
 func keptDB(t *testing.T, plan string, want int) string {
 	t.Helper()
-	dir := t.TempDir()
-	p := mustWrite(t, filepath.Join(dir, "p.plan"), plan)
-	keep := filepath.Join(dir, "keep")
-	mustCLI(t, want, "replay", "--keep", keep, p)
+	keep := filepath.Join(t.TempDir(), "keep")
+	mustCLI(t, want, "replay", "--keep", keep, plan)
 	return filepath.Join(keep, "CallDirectory.db")
 }
 
@@ -60,8 +48,7 @@ func TestDoctorHealthy(t *testing.T) {
 // rows (CallKit error 4, then the failure path): exit 1, the finding in
 // text and in JSON, in the documented shape.
 func TestDoctorFindings(t *testing.T) {
-	plan := mustRead(t, filepath.Join("..", "..", "fixtures", "plans", "duplicate.plan"))
-	db := keptDB(t, plan, 1)
+	db := keptDB(t, filepath.Join("..", "..", "fixtures", "plans", "duplicate.plan"), 1)
 	out, _ := mustCLI(t, 1, "doctor", db)
 	if !strings.Contains(out, "loaded-empty: extension 1 (com.example.blocker): state 4 (loaded) with no blocking or identification rows") ||
 		!strings.Contains(out, "[CALLKIT.md §1.7 step 8]") || !strings.HasSuffix(out, "doctor: 1 finding(s) (loaded-empty 1); 1 extension(s), 0 entry rows, integrity_check ok\n") {

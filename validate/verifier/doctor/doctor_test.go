@@ -15,18 +15,13 @@ import (
 
 // testPlan loads a blocking extension (id 1, 2,000 rows) and an
 // identification extension (id 2, 101 rows, two labels): every step ok.
-const testPlan = `calldir-plan 1
-extension block com.example.blocker
-extension ids com.example.ids
-load block complete
-  block range 14155550000 14155551999
-end
-load ids complete
-  identify range 14155555000 14155555099 label="Telemarketer"
-  identify numbers 14155560001 label="Dentist"
-end
-check
-`
+var testPlan = func() string {
+	b, err := os.ReadFile(filepath.Join("..", "..", "..", "fixtures", "plans", "two-extensions.plan"))
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}()
 
 // replayDB replays plan as calldir replay --keep does and returns the
 // database it kept.

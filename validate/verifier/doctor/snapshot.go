@@ -33,7 +33,7 @@ func snapshot(path, dir string) ([]Copied, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, unreadable(path, "not found", err)
 		}
-		return nil, unreadable(path, "cannot read: "+causeText(err), err)
+		return nil, unreadable(path, "cannot read: "+err.Error(), err)
 	}
 	if !fi.Mode().IsRegular() {
 		return nil, unreadable(path, "refused: "+shard.FileType(fi.Mode())+", not a regular file", nil)
@@ -53,7 +53,7 @@ func snapshot(path, dir string) ([]Copied, error) {
 			continue
 		}
 		if err != nil {
-			return nil, unreadable(path, "cannot read its "+s+": "+causeText(err), err)
+			return nil, unreadable(path, "cannot read its "+s+": "+err.Error(), err)
 		}
 		if !si.Mode().IsRegular() {
 			return nil, unreadable(path, "refused: its "+s+" is "+shard.FileType(si.Mode())+", not a regular file", nil)
@@ -76,7 +76,7 @@ func snapshot(path, dir string) ([]Copied, error) {
 func copyRegular(src, dst string, want fs.FileInfo) (int64, error) {
 	in, err := os.Open(src)
 	if err != nil {
-		return 0, unreadable(src, "cannot read: "+causeText(err), err)
+		return 0, unreadable(src, "cannot read: "+err.Error(), err)
 	}
 	defer in.Close()
 	got, err := in.Stat()
@@ -92,7 +92,7 @@ func copyRegular(src, dst string, want fs.FileInfo) (int64, error) {
 		err = cerr
 	}
 	if err != nil {
-		return 0, unreadable(src, "cannot copy: "+causeText(err), err)
+		return 0, unreadable(src, "cannot copy: "+err.Error(), err)
 	}
 	return n, nil
 }
@@ -178,16 +178,6 @@ func hasSibling(path string) bool {
 		}
 	}
 	return false
-}
-
-// causeText is an error without the *fs.PathError's operation and path,
-// which the message already names.
-func causeText(err error) string {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	return err.Error()
 }
 
 func escapePath(path string) string { return (&url.URL{Path: path}).EscapedPath() }
