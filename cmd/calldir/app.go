@@ -130,6 +130,7 @@ func newApp(e *env) *cli.App {
 			diffCommand(e),
 			replayCommand(e),
 			exploreCommand(e),
+			doctorCommand(e),
 			benchCommand(e),
 			versionCommand(e),
 		},

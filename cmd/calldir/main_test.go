@@ -78,6 +78,8 @@ var (
 	jsonMillis  = regexp.MustCompile(`"ms": \d+(\.\d+)?`)
 	tableMillis = regexp.MustCompile(`(?m)^(\d+  .*?  )\d+(\.\d+)? *$`)
 	tableMsHead = regexp.MustCompile(`(?m)^(#  line  step .*?  )ms *$`)
+	// doctor's JSON: when a replay last set each extension's state.
+	jsonStateTime = regexp.MustCompile(`"state_last_modified": [0-9.e+]+`)
 )
 
 // normalize replaces what varies from run to run in an output: the
@@ -86,6 +88,7 @@ func normalize(s, tmp string) string {
 	s = strings.ReplaceAll(s, tmp, "$TMP")
 	s = timing.ReplaceAllString(s, "(TIME)")
 	s = jsonMillis.ReplaceAllString(s, `"ms": "(MS)"`)
+	s = jsonStateTime.ReplaceAllString(s, `"state_last_modified": "(TIME)"`)
 	s = tableMsHead.ReplaceAllString(s, "${1}ms")
 	return tableMillis.ReplaceAllString(s, "${1}(MS)")
 }
