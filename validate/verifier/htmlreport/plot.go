@@ -43,8 +43,8 @@ type series struct {
 
 type plotSpec struct {
 	ID, Title string
-	Unit            unit
-	Series          []series
+	Unit      unit
+	Series    []series
 }
 
 // plotSpecs are the plots, top to bottom.

@@ -110,8 +110,8 @@ type finding struct {
 }
 
 type stepRow struct {
-	N       int
-	Tag     string
+	N   int
+	Tag string
 	verifier.StepReport
 	Finding bool
 }
