@@ -164,6 +164,9 @@ func runReplay(ctx context.Context, o replayOpts, args []string, e *env) error {
 	if errors.Is(err, context.Canceled) {
 		perr := printPartialReplay(e.stdout, o.format, path, p, done)
 		partial := &verifier.Report{Settings: p.Settings.Short(), Steps: done, Outcome: verifier.Outcome{Class: verifier.ClassOK}}
+		for _, s := range done {
+			partial.Statements += s.Statements
+		}
 		return errors.Join(err, perr, html.write(partial, true))
 	}
 	if err != nil {

@@ -223,8 +223,12 @@ func summary(in Input, findings int) []pair {
 	if in.Interrupted {
 		steps = fmt.Sprintf("%s of %s (interrupted)", steps, group(int64(in.Planned)))
 	}
+	outcome := rep.Outcome.String()
+	if in.Interrupted {
+		outcome = "interrupted: the steps that finished are below"
+	}
 	out := []pair{
-		{"outcome", rep.Outcome.String()},
+		{"outcome", outcome},
 		{"findings", fmt.Sprint(findings)},
 		{"steps", steps},
 		{"SQL statements", group(rep.Statements)},
