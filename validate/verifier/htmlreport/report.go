@@ -151,7 +151,7 @@ func newView(in Input) *view {
 		v.Settings = strings.Fields(rep.Settings)
 	}
 	for i, s := range rep.Steps {
-		bad := s.Outcome.Class != verifier.ClassOK
+		bad := isFinding(s.Outcome)
 		v.Steps = append(v.Steps, stepRow{N: i + 1, Tag: tags[i], StepReport: s, Finding: bad})
 		v.Data.Steps = append(v.Data.Steps, dataStep{N: i + 1, Step: s.Step, Tag: tags[i], Outcome: s.Outcome.String(),
 			Detail: s.Outcome.Detail, Stmts: s.Statements, Metrics: s.Metrics, Millis: s.Millis})
@@ -168,6 +168,12 @@ func newView(in Input) *view {
 		v.Plots = append(v.Plots, plot(spec, rep.Steps, v.Findings))
 	}
 	return v
+}
+
+// isFinding says whether a row's outcome is a finding. A kill replay's
+// reopen row has no outcome (the verdict is the report's).
+func isFinding(o verifier.Outcome) bool {
+	return o.Class != verifier.ClassOK && o.Class != ""
 }
 
 // stepTags gives each row its plan step's tag. A row whose Index does not
