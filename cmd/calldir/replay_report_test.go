@@ -299,12 +299,16 @@ const shotWidth, shotHeight = 1100, 1900
 // the replay's numbers, and a screenshot has the plots painted. The
 // 50-day chain with -tags long or -png FILE (which also keeps the
 // screenshot: go test ./cmd/calldir -run TestReplayReportInChromium -args
-// -png $PWD/docs/replay-report.png), 6 days otherwise.
+// -png ../../docs/replay-report.png), 6 days otherwise.
 func TestReplayReportInChromium(t *testing.T) {
 	bin := chromium(t)
 	days, size := 6, 1000
 	if long || *pngOut != "" {
 		days, size = 50, 20_000
+	}
+	pngPath, err := filepath.Abs(*pngOut) // before the Chdir: relative to cmd/calldir
+	if err != nil {
+		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	t.Chdir(dir) // relative paths: the page's title names build00, not the temporary directory
@@ -325,10 +329,10 @@ func TestReplayReportInChromium(t *testing.T) {
 	checkPlots(t, dom, rep)
 	checkScreenshot(t, shot, shotWidth, shotHeight)
 	if *pngOut != "" {
-		if err := os.WriteFile(*pngOut, []byte(mustRead(t, shot)), 0o644); err != nil {
+		if err := os.WriteFile(pngPath, []byte(mustRead(t, shot)), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("wrote %s: %d steps, %d deltas", *pngOut, len(rep.Steps), days)
+		t.Logf("wrote %s: %d steps, %d deltas", pngPath, len(rep.Steps), days)
 	}
 }
 
