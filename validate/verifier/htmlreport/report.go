@@ -302,15 +302,15 @@ func group(n int64) string {
 	return b.String()
 }
 
-// bytesText writes a byte count in binary units: 512 B, 12.0 KiB, 3.4 MiB.
+// bytesText writes a byte count in binary units: 512 B, 12.0 KiB, 3.4 MiB
+// (the page's script writes them the same way).
 func bytesText(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	v, u := float64(n), 0
+	for v >= 1024 && u < 3 {
+		v, u = v/1024, u+1
 	}
-	return fmt.Sprintf("%d B", n)
+	if u == 0 {
+		return fmt.Sprintf("%d B", n)
+	}
+	return fmt.Sprintf("%.1f %s", v, [...]string{"", "KiB", "MiB", "GiB"}[u])
 }
