@@ -138,7 +138,7 @@ func runReplay(ctx context.Context, o replayOpts, args []string, e *env) error {
 	// the replay, which may take minutes.
 	var html *htmlOut
 	if o.report != "" {
-		if html, err = openHTMLReport(o.report, replayTitle(args, o.target), p); err != nil {
+		if html, err = openHTMLReport(o.report, replayTitle(args, o.target), o.keep, p); err != nil {
 			return err
 		}
 		defer html.discard()

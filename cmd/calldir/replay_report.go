@@ -6,8 +6,10 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
+	"github.com/calldir/calldir/compiler"
 	"github.com/calldir/calldir/validate/verifier"
 	"github.com/calldir/calldir/validate/verifier/htmlreport"
 )
@@ -23,8 +25,12 @@ type htmlOut struct {
 }
 
 // openHTMLReport checks the path and opens the report's temporary file.
-// title names what is replayed; p gives the settings and the steps' tags.
-func openHTMLReport(path, title string, p *verifier.Plan) (*htmlOut, error) {
+// title names what is replayed; p gives the settings and the steps' tags;
+// keep is --keep's directory, whose database files the report may not be.
+func openHTMLReport(path, title, keep string, p *verifier.Plan) (*htmlOut, error) {
+	if err := checkNotKeptDB(path, keep); err != nil {
+		return nil, err
+	}
 	if err := checkOwnReport(path); err != nil {
 		return nil, err
 	}
@@ -51,6 +57,25 @@ func replayTitle(args []string, target string) string {
 		shown += " --target " + target
 	}
 	return shown
+}
+
+// checkNotKeptDB refuses a report path that is one of the files of the
+// database replay keeps in keep: the replay deletes and recreates them,
+// and the report's rename would then replace the database.
+func checkNotKeptDB(path, keep string) error {
+	if keep == "" {
+		return nil
+	}
+	paths := []compiler.NamedPath{{Role: "report", Path: path}}
+	for _, suffix := range []string{"", "-journal", "-wal", "-shm"} {
+		paths = append(paths, compiler.NamedPath{Role: "database", Path: filepath.Join(keep, "CallDirectory.db"+suffix)})
+	}
+	err := compiler.CheckReportsNotInputs(paths, "report")
+	var same *compiler.ReportIsInputError
+	if errors.As(err, &same) {
+		return usagef("--report %s is %s, a file of the database --keep writes; give another path", path, same.Input)
+	}
+	return err
 }
 
 // checkOwnReport refuses a regular file at path (a symlink's target

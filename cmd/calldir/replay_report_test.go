@@ -379,6 +379,14 @@ func TestReplayReportPathGuard(t *testing.T) {
 		refused(t, dir, mustWrite(t, filepath.Join(dir, "notes.txt"), "my notes\n"), "refusing to replace a file calldir did not write")
 		refused(t, dir, mustWrite(t, filepath.Join(dir, "page.html"), "<!DOCTYPE html>\n<html><body>mine</body></html>\n"), "did not write")
 		refused(t, dir, dir, "is a directory")
+		before := snapshotTree(t, dir)
+		for _, name := range []string{"CallDirectory.db", "CallDirectory.db-journal"} {
+			code, _, stderr := runCLI(t, "", "replay", "--keep", filepath.Join(dir, "db"), "--report", filepath.Join(dir, "db", name), plan)
+			if code != 2 || !strings.Contains(stderr, "a file of the database --keep writes") {
+				t.Errorf("--report %s in --keep's directory: exit %d: %s", name, code, stderr)
+			}
+		}
+		assertSameTree(t, dir, before)
 	})
 	t.Run("symlink followed", func(t *testing.T) {
 		dir, elsewhere := t.TempDir(), t.TempDir()
