@@ -21,6 +21,7 @@ type replayOpts struct {
 	set         []string
 	target      string
 	maintenance int
+	report      string
 }
 
 func replayCommand(e *env) *cli.Command {
@@ -47,6 +48,13 @@ ends the replay by requiring every extension's rows to equal NEW_BUILD. A plan w
 kills it before statement K, reopens the database and requires integrity and
 the state before or after the interrupted transaction.
 
+--report FILE also writes the replay as one self-contained HTML page (no
+network): the summary, the settings, the findings, and plots per step of
+the rows, file size, free pages, journal and WAL bytes and time, each
+finding marked on the timeline (docs/REPORT.md). A regular file at FILE is
+replaced only if it is empty or a report calldir wrote; a FIFO or device is
+written through, a symlink followed; a directory is refused.
+
 Exit status 1 when the replay ends in anything but ok (a CallKit or SQLite
 error, a stuck or emptied extension, rows lost, a malformed database).
 
@@ -55,12 +63,14 @@ EXAMPLES:
    calldir replay fixtures/plans/out-of-order.plan
    calldir replay --set journal_mode=wal --format json my.plan
    calldir replay --keep /tmp/db my.plan && sqlite3 /tmp/db/CallDirectory.db .tables
-   calldir replay --target build-day3 build-day0 delta-day1 delta-day2 delta-day3`),
+   calldir replay --target build-day3 build-day0 delta-day1 delta-day2 delta-day3
+   calldir replay --report chain.html --target build-day3 build-day0 delta-day1 delta-day2 delta-day3`),
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "output `FORMAT`: text or json", Destination: &o.format},
 			&cli.StringFlag{Name: "keep", Usage: "write the database into `DIR` and keep it (default: a temporary directory)", Destination: &o.keep},
 			&cli.StringSliceFlag{Name: "set", Usage: "override a plan setting, `KEY=VALUE` (repeatable; see docs/VERIFIER.md)"},
 			&cli.StringFlag{Name: "target", Usage: "with deltas: require the final rows to equal build `DIR`", Destination: &o.target},
+			&cli.StringFlag{Name: "report", Usage: "also write the replay as a self-contained HTML page to `FILE`", Destination: &o.report},
 			&cli.IntFlag{Name: "maintenance-every", Usage: "with deltas: run maintenance (orphan cleanup, VACUUM) after every `N` deltas", Destination: &o.maintenance},
 		},
 		Action: func(c *cli.Context) error {
@@ -124,6 +134,15 @@ func runReplay(ctx context.Context, o replayOpts, args []string, e *env) error {
 			return usageError{err}
 		}
 	}
+	// The report's path is checked, and its temporary file made, before
+	// the replay, which may take minutes.
+	var html *htmlOut
+	if o.report != "" {
+		if html, err = openHTMLReport(o.report, replayTitle(args, o.target), o.keep, p); err != nil {
+			return err
+		}
+		defer html.discard()
+	}
 	opts := verifier.Options{Dir: o.keep}
 	// The steps finished so far, printed if the run is interrupted: the
 	// verifier returns no report then.
@@ -143,26 +162,36 @@ func runReplay(ctx context.Context, o replayOpts, args []string, e *env) error {
 		fmt.Fprint(e.stderr, "\r\033[K")
 	}
 	if errors.Is(err, context.Canceled) {
-		if perr := printPartialReplay(e.stdout, o.format, path, p, done); perr != nil {
-			return errors.Join(err, perr)
+		perr := printPartialReplay(e.stdout, o.format, path, p, done)
+		partial := &verifier.Report{Settings: p.Settings.Short(), Steps: done, Outcome: verifier.Outcome{Class: verifier.ClassOK}}
+		for _, s := range done {
+			partial.Statements += s.Statements
 		}
-		return err
+		return errors.Join(err, perr, html.write(partial, true))
 	}
 	if err != nil {
 		return err
 	}
-	if o.format == "json" {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
-			return err
-		}
-	} else {
-		printReplay(e.stdout, path, rep)
+	if err := printReplayReport(e.stdout, o.format, path, rep); err != nil {
+		return err
+	}
+	if err := html.write(rep, false); err != nil {
+		return err
 	}
 	if rep.Outcome.Class != verifier.ClassOK {
 		return findingsError{rep.Outcome.String()}
 	}
+	return nil
+}
+
+// printReplayReport prints a finished replay as text or JSON.
+func printReplayReport(w io.Writer, format, path string, rep *verifier.Report) error {
+	if format == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	printReplay(w, path, rep)
 	return nil
 }
 
