@@ -131,7 +131,7 @@ func openInput(path string, format Format, stdin io.Reader) (*input, error) {
 	}
 	if len(head) == 0 {
 		in.close()
-		return nil, &InputError{Path: path, Err: errEmpty}
+		return nil, &InputError{Path: path, Err: &EmptyInputError{}}
 	}
 	if why := binaryKind(head); why != "" {
 		in.close()
@@ -141,10 +141,27 @@ func openInput(path string, format Format, stdin io.Reader) (*input, error) {
 	return in, nil
 }
 
-var errEmpty = errors.New("empty input (0 bytes); pass --allow-empty if an empty list is expected")
+// EmptyInputError is an input with nothing in it: 0 bytes, or (HeaderOnly)
+// a CSV/TSV header line and no data line. It comes inside an *InputError,
+// which names the file. Loading a build made from nothing empties the
+// extension, so the caller must say an empty input is expected
+// (Options.AllowEmpty); the CLI words how.
+type EmptyInputError struct {
+	HeaderOnly bool
+}
+
+func (e *EmptyInputError) Error() string {
+	if e.HeaderOnly {
+		return "a header line and no data lines"
+	}
+	return "empty input (0 bytes)"
+}
 
 // IsEmptyInput reports whether err is an empty-input error.
-func IsEmptyInput(err error) bool { return errors.Is(err, errEmpty) }
+func IsEmptyInput(err error) bool {
+	var e *EmptyInputError
+	return errors.As(err, &e)
+}
 
 func binaryKind(head []byte) string {
 	if bytes.HasPrefix(head, []byte{0xFF, 0xFE}) || bytes.HasPrefix(head, []byte{0xFE, 0xFF}) {

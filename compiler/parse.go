@@ -2,7 +2,6 @@ package compiler
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 
 	"github.com/calldir/calldir/e164"
@@ -178,7 +177,7 @@ func (h *csvHeader) resolve(header []string) error {
 		if h.lblSpec.set() {
 			return errNoColumn("label", h.lblSpec, header)
 		}
-		return errors.New("no label column found (named label, name, caller_name, description, category or tag): give --label-column or --label")
+		return &NoLabelError{}
 	}
 	if m.labelCol == m.col {
 		return fmt.Errorf("the label column %s is also the number column", h.lblSpec)

@@ -3,9 +3,9 @@ package compiler
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"runtime"
+	"strings"
 
 	"github.com/calldir/calldir/e164"
 	"github.com/calldir/calldir/shard"
@@ -59,27 +59,53 @@ func (c *compilation) read(src Source, idx uint32, role string) (shard.InputStat
 		return st, err
 	}
 	if st.Lines == 0 && r.header != nil && r.header.header && !c.opts.AllowEmpty {
-		return st, &InputError{Path: src.Path, Err: errors.New("a header line and no data lines; pass --allow-empty if that is expected")}
+		return st, &InputError{Path: src.Path, Err: &EmptyInputError{HeaderOnly: true}}
 	}
 	return c.finishInput(in, st, r.reasons)
 }
 
 // checkLabels refuses, before a line is read, an identification source
-// (ident) that can have no label: a text list without --label, or a --label
-// CallKit would refuse.
+// (ident) that can have no label: a text list without a fixed label, or a
+// fixed label CallKit would refuse.
 func checkLabels(src Source, f Format, ident bool) error {
 	switch {
 	case !ident:
 		return nil
 	case src.Label == "" && f == FormatText:
-		return errors.New("a text list has no label column: give --label, or use a CSV/TSV list with a label column")
+		return &NoLabelError{Text: true}
 	case src.Label != "":
 		if err := shard.CheckLabel(src.Label); err != nil {
-			return fmt.Errorf("--label: %v", err)
+			return &FixedLabelError{Err: err}
 		}
 	}
 	return nil
 }
+
+// NoLabelError is an identification source without labels: a text list
+// without a fixed label (Text), or a CSV/TSV list whose header names no
+// label column and that has no fixed label. It comes inside an
+// *InputError; the CLI words how to give a label.
+type NoLabelError struct {
+	Text bool
+}
+
+func (e *NoLabelError) Error() string {
+	if e.Text {
+		return "a text list has no label column"
+	}
+	return "no label column found (named " + strings.Join(labelColumnNames[:len(labelColumnNames)-1], ", ") +
+		" or " + labelColumnNames[len(labelColumnNames)-1] + ")"
+}
+
+// FixedLabelError is a source's fixed label (Source.Label) that CallKit
+// would refuse. It comes inside an *InputError.
+type FixedLabelError struct {
+	Err error
+}
+
+func (e *FixedLabelError) Error() string { return "the label given for every number: " + e.Err.Error() }
+
+func (e *FixedLabelError) Unwrap() error { return e.Err }
 
 // emptyInput is read's answer when openInput fails: with AllowEmpty, an
 // empty input is a source of no lines.

@@ -64,7 +64,7 @@ func refRead(c *compilation, src Source, idx uint32, role string) (shard.InputSt
 		}
 	}
 	if st.Lines == 0 && p.header != nil && !c.opts.AllowEmpty {
-		return st, &InputError{Path: src.Path, Err: errors.New("a header line and no data lines; pass --allow-empty if that is expected")}
+		return st, &InputError{Path: src.Path, Err: &EmptyInputError{HeaderOnly: true}}
 	}
 	return c.finishInput(in, st, p.reasons)
 }
@@ -159,11 +159,11 @@ func (p *refParser) init(f Format) error {
 	p.colSpec = parseColumn(p.src.Column)
 	p.lblSpec = parseColumn(p.src.LabelColumn)
 	if p.identify() && p.src.Label == "" && f == FormatText {
-		return errors.New("a text list has no label column: give --label, or use a CSV/TSV list with a label column")
+		return &NoLabelError{Text: true}
 	}
 	if p.identify() && p.src.Label != "" {
 		if err := shard.CheckLabel(p.src.Label); err != nil {
-			return fmt.Errorf("--label: %v", err)
+			return &FixedLabelError{Err: err}
 		}
 	}
 	if f == FormatTSV {
@@ -255,7 +255,7 @@ func (p *refParser) resolve(header []string) error {
 		if p.lblSpec.set() {
 			return errNoColumn("label", p.lblSpec, header)
 		}
-		return errors.New("no label column found (named label, name, caller_name, description, category or tag): give --label-column or --label")
+		return &NoLabelError{}
 	}
 	if p.labelCol == p.col {
 		return fmt.Errorf("the label column %s is also the number column", p.lblSpec)

@@ -91,6 +91,9 @@ func reasonsText(m map[string]int64) string {
 // explainGuard words the compiler's refusals for the command line, naming
 // the flag that allows each; ok is false for any other error.
 func explainGuard(err error) (msg string, ok bool) {
+	if msg, ok := explainInput(err); ok {
+		return msg, true
+	}
 	var (
 		empty   *compiler.EmptyBuildError
 		shrink  *compiler.ShrinkError
@@ -140,6 +143,30 @@ func explainGuard(err error) (msg string, ok bool) {
 		return "", false
 	}
 	return msg, true
+}
+
+// explainInput words the compiler's input errors that the command line
+// can fix, naming the flag; ok is false for any other error.
+func explainInput(err error) (msg string, ok bool) {
+	var (
+		empty   *compiler.EmptyInputError
+		noLabel *compiler.NoLabelError
+		fixed   *compiler.FixedLabelError
+		in      *compiler.InputError
+	)
+	switch {
+	case errors.As(err, &empty) && empty.HeaderOnly:
+		return err.Error() + "; pass --allow-empty if that is expected", true
+	case errors.As(err, &empty):
+		return err.Error() + "; pass --allow-empty if an empty list is expected", true
+	case errors.As(err, &noLabel) && noLabel.Text:
+		return err.Error() + ": give --label, or use a CSV/TSV list with a label column", true
+	case errors.As(err, &noLabel):
+		return err.Error() + ": give --label-column or --label", true
+	case errors.As(err, &fixed) && errors.As(err, &in):
+		return fmt.Sprintf("%s: --label: %v", in.Path, fixed.Err), true
+	}
+	return "", false
 }
 
 // flagOf is the command-line name of a path's role in a compiler error.
