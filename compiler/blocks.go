@@ -54,7 +54,8 @@ type tblock struct {
 
 	// set by the worker
 	lines    int64 // physical lines in buf
-	counted  int64 // lines that count (not blank, not a comment, not the header)
+	counted  int64 // lines that count (not blank, not a comment, not the header, not filtered out)
+	filtered int64 // rows of a ranges source that its filters dropped
 	accepted int64 // numbers accepted (keys emitted)
 	exts     int64 // of them, with an extension dropped
 	reasons  [e164.NumReasons]int64
@@ -248,6 +249,8 @@ type blockWorker struct {
 	quo  []byte // an unquoted CSV field
 	err  error  // the first failure of flush
 
+	fields []string // a ranges source's row, cut (splitFields' scratch)
+
 	// set for the reader's worker while it settles a CSV/TSV source: work
 	// hands it the records, and records nothing
 	header *csvHeader
@@ -278,7 +281,8 @@ type allowSink struct {
 type csvMode struct {
 	delim    byte
 	col      int
-	labelCol int // identify without a fixed label; -1 for no label column
+	labelCol int        // identify without a fixed label; -1 for no label column
+	rng      *rangeMode // a ranges source's columns: its rows are ranges
 }
 
 // flush hands the buffered keys to the worker's part of the buckets, or
@@ -385,6 +389,10 @@ func (w *blockWorker) work(b *tblock) error {
 // quote, a missing column or a bad label is rejected.
 func (w *blockWorker) csvLine(b *tblock, line []byte, ln int64, at int) {
 	if at == b.skipAt {
+		return
+	}
+	if b.mode.rng != nil {
+		w.rangeLine(b, line, ln)
 		return
 	}
 	b.counted++

@@ -23,17 +23,21 @@ const (
 	FormatText Format = "text" // one number per line, '#' comments
 	FormatCSV  Format = "csv"  // comma- or semicolon-separated, header detected
 	FormatTSV  Format = "tsv"  // tab-separated, header detected
+	// FormatRanges is a register of number ranges (ranges.go): a CSV/TSV
+	// table whose rows give a start and an end, or a prefix. Never
+	// detected: it is asked for.
+	FormatRanges Format = "ranges"
 )
 
-// ParseFormat parses auto, text, csv or tsv.
+// ParseFormat parses auto, text, csv, tsv or ranges.
 func ParseFormat(s string) (Format, error) {
 	switch f := Format(strings.ToLower(s)); f {
-	case FormatAuto, FormatText, FormatCSV, FormatTSV:
+	case FormatAuto, FormatText, FormatCSV, FormatTSV, FormatRanges:
 		return f, nil
 	case "":
 		return FormatAuto, nil
 	}
-	return "", fmt.Errorf("unknown input format %q (want auto, text, csv or tsv)", s)
+	return "", fmt.Errorf("unknown input format %q (want auto, text, csv, tsv or ranges)", s)
 }
 
 // MaxLineBytes is the longest line the reader keeps. A longer line is
@@ -84,9 +88,10 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// openInput opens path ("-" is stdin), detects gzip by content and refuses
-// binary data and UTF-16 with a message that says what the file looks like.
-func openInput(path string, format Format, stdin io.Reader) (*input, error) {
+// openInput opens path ("-" is stdin), detects gzip by content, decodes
+// the text from enc to UTF-8 and refuses binary data and UTF-16 with a
+// message that says what the file looks like.
+func openInput(path string, format Format, enc Encoding, stdin io.Reader) (*input, error) {
 	in := &input{path: path, hash: sha256.New()}
 	var r io.Reader
 	if path == "-" {
@@ -123,7 +128,7 @@ func openInput(path string, format Format, stdin io.Reader) (*input, error) {
 	// were a bufio.Reader at least as big (the 256 KiB br above), and a line
 	// reader over in.body (the tests' reference reader) would then have a
 	// line limit of 256 KiB instead of MaxLineBytes.
-	in.body = bufio.NewReaderSize(struct{ io.Reader }{body}, MaxLineBytes)
+	in.body = bufio.NewReaderSize(struct{ io.Reader }{enc.decoder(body)}, MaxLineBytes)
 	head, err := in.body.Peek(sniffBytes)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		in.close()
@@ -148,9 +153,13 @@ func openInput(path string, format Format, stdin io.Reader) (*input, error) {
 // (Options.AllowEmpty); the CLI words how.
 type EmptyInputError struct {
 	HeaderOnly bool
+	Filtered   int64 // rows of a ranges source that its filters dropped
 }
 
 func (e *EmptyInputError) Error() string {
+	if e.HeaderOnly && e.Filtered > 0 {
+		return fmt.Sprintf("a header line and no data lines that pass the filters (%d dropped)", e.Filtered)
+	}
 	if e.HeaderOnly {
 		return "a header line and no data lines"
 	}

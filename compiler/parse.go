@@ -23,6 +23,7 @@ type csvHeader struct {
 	labels  bool // the label column is wanted
 	colSpec columnSpec
 	lblSpec columnSpec
+	ranges  *RangeColumns // a ranges source's: its rows are ranges (ranges.go)
 
 	mode    csvMode  // col and labelCol -1 until known
 	started bool     // the first record was seen
@@ -37,11 +38,14 @@ type csvHeader struct {
 // identification source (ident) needs a label column unless it has a
 // fixed label.
 func newCSVHeader(src Source, f Format, ident bool) *csvHeader {
-	if f != FormatCSV && f != FormatTSV {
+	if f != FormatCSV && f != FormatTSV && f != FormatRanges {
 		return nil
 	}
 	h := &csvHeader{path: src.Path, labels: ident && src.Label == "",
 		colSpec: parseColumn(src.Column), lblSpec: parseColumn(src.LabelColumn), mode: csvMode{col: -1, labelCol: -1}}
+	if f == FormatRanges {
+		h.ranges, h.labels = &src.Ranges, false
+	}
 	if f == FormatTSV {
 		h.mode.delim = '\t'
 	}
@@ -88,19 +92,21 @@ func (h *csvHeader) record(b *tblock, line []byte, ln int64, at int) bool {
 	}
 	if !h.started {
 		h.started = true
-		if looksLikeHeader(fields) {
+		// A register whose columns are named has its header first,
+		// whatever it holds ("Tranche_2024").
+		if looksLikeHeader(fields) || h.ranges != nil && h.ranges.named() {
 			h.header, b.skipAt = true, at
 			if err := h.resolve(fields); err != nil {
 				return h.fail(err, ln)
 			}
-			h.settled = h.mode.col >= 0 // else the first data record says
+			h.settled = h.mode.col >= 0 || h.mode.rng != nil // else the first data record says
 			return h.settled
 		}
 		if err := h.firstData(); err != nil {
 			return h.fail(err, ln)
 		}
 	}
-	if h.mode.col < 0 { // no header name and no --column: guess from the first data line
+	if h.mode.col < 0 && h.mode.rng == nil { // no header name and no --column: guess from the first data line
 		h.mode.col = guessNumberColumn(fields)
 	}
 	h.settled = true
@@ -116,6 +122,9 @@ func (h *csvHeader) fail(err error, ln int64) bool {
 // firstData resolves the columns when the first record is data: a column
 // named on the command line is an error then.
 func (h *csvHeader) firstData() error {
+	if h.ranges != nil {
+		return h.resolve(nil) // every column an index
+	}
 	if h.colSpec.name != "" {
 		return errNoColumn("number", h.colSpec, nil)
 	}
@@ -157,6 +166,11 @@ func settledFields(line []byte, m csvMode, fixed []byte, numBuf, lblBuf *[]byte)
 // is one. A column named on the command line but absent is an error.
 func (h *csvHeader) resolve(header []string) error {
 	m := &h.mode
+	if h.ranges != nil {
+		rng, err := h.ranges.resolve(header)
+		m.rng = rng
+		return err
+	}
 	if header != nil {
 		m.col = h.colSpec.resolve(header, numberColumnNames)
 		if m.col < 0 && h.colSpec.set() {

@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -23,10 +24,15 @@ type sourceRead struct {
 	header *csvHeader
 	total  int64 // the input's size, or -1 if unknown
 
+	// the reader's, when the input must be UTF-8 (Encoding.checked)
+	checkUTF8 bool
+	seen      int64 // lines before the block being read
+
 	// the collector's
 	st       *shard.InputStats
 	reasons  []int64 // rejected lines by reason
 	line     int64   // physical lines collected
+	filtered int64   // rows of a ranges source its filters dropped
 	progress int64   // line of the last progress report
 }
 
@@ -35,7 +41,7 @@ type sourceRead struct {
 // to c.accept (identify), an allowlist's to c.allow (in no order).
 func (c *compilation) read(src Source, idx uint32, role string) (shard.InputStats, error) {
 	st := shard.InputStats{Path: src.Path, Role: role}
-	in, err := openInput(src.Path, src.Format, c.opts.Stdin)
+	in, err := openInput(src.Path, src.Format, src.Encoding, c.opts.Stdin)
 	if err != nil {
 		return c.emptyInput(src, st, err)
 	}
@@ -48,8 +54,12 @@ func (c *compilation) read(src Source, idx uint32, role string) (shard.InputStat
 	if err := checkLabels(src, in.format, ident); err != nil {
 		return st, &InputError{Path: src.Path, Err: err}
 	}
+	if err := c.checkRegister(src, in.format, role); err != nil {
+		return st, &InputError{Path: src.Path, Err: err}
+	}
 	r := &sourceRead{c: c, in: in, src: src, idx: idx, role: role, ident: ident, total: -1,
-		header: newCSVHeader(src, in.format, ident), st: &st, reasons: make([]int64, e164.NumReasons)}
+		header: newCSVHeader(src, in.format, ident), st: &st, reasons: make([]int64, e164.NumReasons),
+		checkUTF8: src.Encoding.checked(in.format)}
 	if f, ok := in.closer.(*os.File); ok {
 		if fi, err := f.Stat(); err == nil {
 			r.total = fi.Size()
@@ -59,7 +69,7 @@ func (c *compilation) read(src Source, idx uint32, role string) (shard.InputStat
 		return st, err
 	}
 	if st.Lines == 0 && r.header != nil && r.header.header && !c.opts.AllowEmpty {
-		return st, &InputError{Path: src.Path, Err: &EmptyInputError{HeaderOnly: true}}
+		return st, &InputError{Path: src.Path, Err: &EmptyInputError{HeaderOnly: true, Filtered: r.filtered}}
 	}
 	return c.finishInput(in, st, r.reasons)
 }
@@ -178,6 +188,10 @@ func (r *sourceRead) run() error {
 // by its header first.
 func (r *sourceRead) produce(ctx context.Context, out chan<- *tblock) error {
 	return readBlocks(ctx, r.in.body, r.in.raw, func(b *tblock) error {
+		if err := r.utf8(b); err != nil {
+			tblockPool.Put(b)
+			return err
+		}
 		if err := r.header.settle(b); err != nil {
 			tblockPool.Put(b)
 			return err
@@ -191,10 +205,28 @@ func (r *sourceRead) produce(ctx context.Context, out chan<- *tblock) error {
 	})
 }
 
+// utf8 refuses a block that is not UTF-8 when the input must be, naming
+// the line. A too-long line is one line, cut anywhere: not checked.
+func (r *sourceRead) utf8(b *tblock) error {
+	switch {
+	case !r.checkUTF8:
+		return nil
+	case b.long:
+		r.seen++
+		return nil
+	}
+	if ln, bad := utf8Check(b.buf, r.seen); bad != nil {
+		return &InputError{Path: r.src.Path, Line: ln, Err: bad}
+	}
+	r.seen += int64(bytes.Count(b.buf, []byte{'\n'}))
+	return nil
+}
+
 // collect takes a block's results, in input order.
 func (r *sourceRead) collect(b *tblock) error {
 	c, st, base := r.c, r.st, r.line
 	st.Lines += b.counted
+	r.filtered += b.filtered
 	st.Accepted += b.accepted + int64(len(b.patterns))
 	st.Extensions += b.exts
 	for why, k := range b.reasons {

@@ -23,7 +23,7 @@ import (
 // refRead reads one source or allowlist, as compilation.read does.
 func refRead(c *compilation, src Source, idx uint32, role string) (shard.InputStats, error) {
 	st := shard.InputStats{Path: src.Path, Role: role}
-	in, err := openInput(src.Path, src.Format, c.opts.Stdin)
+	in, err := openInput(src.Path, src.Format, src.Encoding, c.opts.Stdin)
 	if err != nil {
 		return c.emptyInput(src, st, err)
 	}

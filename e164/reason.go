@@ -22,6 +22,10 @@ const (
 	ReasonBadLabel                         // an empty, invalid UTF-8 or over-long label (compiler)
 	ReasonAmbiguous                        // its E.164 form reads back as another number
 	ReasonBadPattern                       // a pattern or range that cannot be read (compiler)
+	ReasonBadRange                         // a register row whose start, end or prefix is not digits (compiler)
+	ReasonRangeReversed                    // a register row whose end is below its start (compiler)
+	ReasonRangeLengths                     // a register row whose ends differ in length or country (compiler)
+	ReasonPrefixLength                     // a prefix whose numbers' length the numbering plan does not settle
 	numReasons
 )
 
@@ -42,6 +46,10 @@ var reasonNames = [...]string{
 	ReasonBadLabel:           "bad-label",
 	ReasonAmbiguous:          "ambiguous",
 	ReasonBadPattern:         "bad-pattern",
+	ReasonBadRange:           "bad-range",
+	ReasonRangeReversed:      "range-reversed",
+	ReasonRangeLengths:       "range-lengths",
+	ReasonPrefixLength:       "prefix-length",
 }
 
 var reasonHelp = [...]string{
@@ -61,6 +69,10 @@ var reasonHelp = [...]string{
 	ReasonBadLabel:           "label empty, not UTF-8, or longer than CallKit takes",
 	ReasonAmbiguous:          "its E.164 form reads back as another number (a trunk prefix twice)",
 	ReasonBadPattern:         "a pattern (+33 162 ######) or range (A..B) that cannot be read",
+	ReasonBadRange:           "a register row whose start, end or prefix is not a number's digits",
+	ReasonRangeReversed:      "a register row whose end is below its start",
+	ReasonRangeLengths:       "a register row whose start and end differ in length or country",
+	ReasonPrefixLength:       "a prefix whose numbers have no single length in the numbering plan",
 }
 
 func (r Reason) String() string {

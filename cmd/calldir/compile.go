@@ -18,6 +18,7 @@ import (
 
 type compileOpts struct {
 	frontEnd
+	rangeFlags
 	inputs      []string
 	out         string
 	maxPerShard int
@@ -59,7 +60,7 @@ EXAMPLES:
    calldir compile --region GB --accept valid --rejects rejects.csv -o build uk.csv.gz
    calldir compile --kind identify --label-column name -o ids vendor.csv
    zcat feed.gz | calldir compile --max-rejects 1% -o build -`),
-		Flags: append(append(o.frontEnd.flags("", "fail (exit 1, no build) above `N` rejected lines, or P% of the lines"),
+		Flags: append(append(append(o.frontEnd.flags("", "fail (exit 1, no build) above `N` rejected lines, or P% of the lines"),
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output build `DIR` (replaced atomically; required here or in --config)", Destination: &o.out},
 			&cli.StringSliceFlag{Name: "pattern", Usage: "block a whole range: `PATTERN` such as \"+33 162 ######\" or \"+33162000000..+33162999999\" (repeatable)"},
 			&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "build configuration `FILE` (TOML; see calldir init); flags override it", Destination: &o.config},
@@ -73,7 +74,7 @@ EXAMPLES:
 			&cli.StringFlag{Name: "memory", Value: sizeText(compiler.DefaultMemory), Usage: "bound on numbers held in memory (`SIZE`: 256MB, 1GiB, …); past it they spill to --temp-dir. Peak RSS stays under 1.1 × SIZE + 80 MiB", Destination: &o.memory},
 			&cli.StringFlag{Name: "temp-dir", Usage: "`DIR` for spilled runs (default: the system's temporary directory)", Destination: &o.tempDir},
 			&cli.StringFlag{Name: "max-shrink", Value: defaultMaxShrink, Usage: "refuse a build that holds more than `P%` fewer entries than the build in --out or --base (100% allows any)", Destination: &o.maxShrink},
-		), o.live.flags("live-lookup")...),
+		), o.live.flags("live-lookup")...), o.rangeFlags.flags()...),
 		Action: func(c *cli.Context) error {
 			o.inputs = c.Args().Slice()
 			if o.config != "" {
@@ -101,6 +102,9 @@ EXAMPLES:
 			}
 			opts, threshold, err := o.options(c, o.inputs, e)
 			if err != nil {
+				return err
+			}
+			if err := o.rangeFlags.apply(c, &opts); err != nil {
 				return err
 			}
 			return runCompile(c.Context, o, opts, threshold, e)

@@ -18,26 +18,27 @@ import (
 // config is the TOML build configuration of compile --config. Keys are the
 // long flag names with underscores; command-line flags override them.
 type config struct {
-	Out         string          `toml:"out"`
-	Region      string          `toml:"region"`
-	Accept      string          `toml:"accept"`
-	Kind        string          `toml:"kind"`
-	InputFormat string          `toml:"input_format"`
-	MaxPerShard int             `toml:"max_per_shard"`
-	Memory      string          `toml:"memory"`
-	TempDir     string          `toml:"temp_dir"`
-	Rejects     string          `toml:"rejects"`
-	Conflicts   string          `toml:"conflicts"`
-	MaxRejects  string          `toml:"max_rejects"`
-	AllowEmpty  bool            `toml:"allow_empty"`
-	MaxShrink   string          `toml:"max_shrink"`
-	Base        string          `toml:"base"`
-	Delta       string          `toml:"delta"`
-	Chunk       int             `toml:"chunk"`
-	Sources     []configSource  `toml:"source"`
-	Allow       []configSource  `toml:"allow"`
-	Patterns    []configPattern `toml:"pattern"`
-	LiveLookup  configLive      `toml:"live_lookup"`
+	Out         string `toml:"out"`
+	Region      string `toml:"region"`
+	Accept      string `toml:"accept"`
+	Kind        string `toml:"kind"`
+	InputFormat string `toml:"input_format"`
+	MaxPerShard int    `toml:"max_per_shard"`
+	Memory      string `toml:"memory"`
+	TempDir     string `toml:"temp_dir"`
+	Rejects     string `toml:"rejects"`
+	Conflicts   string `toml:"conflicts"`
+	MaxRejects  string `toml:"max_rejects"`
+	AllowEmpty  bool   `toml:"allow_empty"`
+	MaxShrink   string `toml:"max_shrink"`
+	Base        string `toml:"base"`
+	Delta       string `toml:"delta"`
+	Chunk       int    `toml:"chunk"`
+	configRanges
+	Sources    []configSource  `toml:"source"`
+	Allow      []configSource  `toml:"allow"`
+	Patterns   []configPattern `toml:"pattern"`
+	LiveLookup configLive      `toml:"live_lookup"`
 }
 
 // configSource is one [[source]] or [[allow]]: a path or glob and the
@@ -51,6 +52,19 @@ type configSource struct {
 	Region      string `toml:"region"`
 	Accept      string `toml:"accept"`
 	Kind        string `toml:"kind"`
+	configRanges
+}
+
+// configRanges are the keys of a register of ranges (format = "ranges")
+// and of the encoding, at the top (every source's default) or in a
+// [[source]].
+type configRanges struct {
+	Encoding   string   `toml:"encoding"`
+	RangeStart string   `toml:"range_start"`
+	RangeEnd   string   `toml:"range_end"`
+	Prefix     string   `toml:"prefix"`
+	Length     int      `toml:"length"`
+	Where      []string `toml:"where"`
 }
 
 // configPattern is one [[pattern]]: "+33 162 ######" or "A..B".
@@ -219,6 +233,16 @@ func applyConfig(path string, c *config, src []byte, o *compileOpts, set func(st
 	if c.AllowEmpty && !set("allow-empty") {
 		o.allowEmpty = true
 	}
+	str("encoding", &o.encoding, c.Encoding)
+	str("range-start", &o.start, c.RangeStart)
+	str("range-end", &o.end, c.RangeEnd)
+	str("prefix", &o.prefix, c.Prefix)
+	if c.Length != 0 && !set("length") {
+		o.length = c.Length
+	}
+	if len(c.Where) > 0 && !set("where") {
+		o.where = c.Where
+	}
 	lines := configLines(src)
 	// badKey reports a key's value with the key's line (or, for a key
 	// that is missing, its table's).
@@ -250,6 +274,9 @@ func applyConfig(path string, c *config, src []byte, o *compileOpts, set func(st
 			return badKey("input_format", "", "%v", err)
 		}
 	}
+	if _, _, err := c.configRanges.columns(); err != nil {
+		return badKey(err.key, "", "%v", err.err)
+	}
 	for i, s := range append(append([]configSource(nil), c.Sources...), c.Allow...) {
 		table, idx := "source", i
 		if i >= len(c.Sources) {
@@ -269,6 +296,9 @@ func applyConfig(path string, c *config, src []byte, o *compileOpts, set func(st
 			if _, err := compiler.ParseFormat(s.Format); err != nil {
 				return bad(table, idx, "format", "%v", err)
 			}
+		}
+		if _, _, err := s.configRanges.columns(); err != nil {
+			return bad(table, idx, err.key, "%v", err.err)
 		}
 	}
 	expand := func(table string, list []configSource) ([]configSource, error) {
@@ -313,6 +343,7 @@ func applyConfig(path string, c *config, src []byte, o *compileOpts, set func(st
 		if err != nil {
 			return usageError{&configError{file: path, msg: err.Error()}}
 		}
+		cs.Encoding, cs.Ranges, _ = s.configRanges.columns() // checked above
 		o.extra = append(o.extra, cs)
 	}
 	for _, s := range allow {
@@ -320,6 +351,7 @@ func applyConfig(path string, c *config, src []byte, o *compileOpts, set func(st
 		if err != nil {
 			return usageError{&configError{file: path, msg: err.Error()}}
 		}
+		cs.Encoding, _, _ = s.configRanges.columns()
 		cs.Label, cs.LabelColumn = "", ""
 		o.extraAllow = append(o.extraAllow, cs)
 	}
@@ -335,4 +367,30 @@ func applyConfig(path string, c *config, src []byte, o *compileOpts, set func(st
 		o.ranges = append(o.ranges, r)
 	}
 	return nil
+}
+
+// keyError is a bad value of a configuration key (its name in the table).
+type keyError struct {
+	key string
+	err error
+}
+
+// columns reads the encoding, columns and filters of a table.
+func (r configRanges) columns() (compiler.Encoding, compiler.RangeColumns, *keyError) {
+	rc := compiler.RangeColumns{Start: r.RangeStart, End: r.RangeEnd, Prefix: r.Prefix, Length: r.Length}
+	enc, err := compiler.ParseEncoding(r.Encoding)
+	if err != nil {
+		return enc, rc, &keyError{"encoding", err}
+	}
+	if r.Length < 0 || r.Length > 15 {
+		return enc, rc, &keyError{"length", fmt.Errorf("%d digits: want 1 to 15", r.Length)}
+	}
+	for _, w := range r.Where {
+		f, err := compiler.ParseFilter(w)
+		if err != nil {
+			return enc, rc, &keyError{"where", err}
+		}
+		rc.Where = append(rc.Where, f)
+	}
+	return enc, rc, nil
 }

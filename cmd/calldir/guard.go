@@ -94,6 +94,9 @@ func explainGuard(err error) (msg string, ok bool) {
 	if msg, ok := explainInput(err); ok {
 		return msg, true
 	}
+	if msg, ok := explainRanges(err); ok {
+		return msg, true
+	}
 	var (
 		empty   *compiler.EmptyBuildError
 		shrink  *compiler.ShrinkError
@@ -155,6 +158,8 @@ func explainInput(err error) (msg string, ok bool) {
 		in      *compiler.InputError
 	)
 	switch {
+	case errors.As(err, &empty) && empty.Filtered > 0:
+		return err.Error() + "; check --where, or pass --allow-empty if that is expected", true
 	case errors.As(err, &empty) && empty.HeaderOnly:
 		return err.Error() + "; pass --allow-empty if that is expected", true
 	case errors.As(err, &empty):
