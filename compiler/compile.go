@@ -33,8 +33,12 @@ type Source struct {
 	Column      string // number column: header name or 1-based index; empty = detect
 	LabelColumn string // identify: label column, header name or 1-based index
 	Label       string // identify: fixed label for every number of this source
-	Encoding    Encoding     // the text's encoding (encoding.go)
-	Ranges      RangeColumns // FormatRanges: where each row's range is (ranges.go)
+
+	// Encoding is the text's encoding (encoding.go); Ranges, for
+	// FormatRanges, where each row's range is (ranges.go).
+	Encoding Encoding
+	Ranges   RangeColumns
+
 	// Normalizer overrides Options.Normalizer for this source (its own
 	// default region or accept policy).
 	Normalizer *e164.Normalizer
