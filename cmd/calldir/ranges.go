@@ -92,8 +92,14 @@ func (r *rangeFlags) apply(c *cli.Context, opts *compiler.Options) error {
 		}
 	}
 	for i := range opts.Allow {
-		if opts.Allow[i].Encoding == compiler.EncodingDefault {
-			opts.Allow[i].Encoding = enc
+		a := &opts.Allow[i]
+		if a.Encoding == compiler.EncodingDefault {
+			a.Encoding = enc
+		}
+		// --input-format ranges says how the registers read; an --allow
+		// list (the first ones) is numbers, read by its name.
+		if i < len(c.StringSlice("allow")) && a.Format == compiler.FormatRanges {
+			a.Format = compiler.FormatAuto
 		}
 	}
 	if r.set() && !ranges {
