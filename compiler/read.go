@@ -68,6 +68,9 @@ func (c *compilation) read(src Source, idx uint32, role string) (shard.InputStat
 	if err := r.run(); err != nil {
 		return st, err
 	}
+	if r.header != nil && r.header.ranges != nil {
+		c.guardRanges() // a refusal is c.err
+	}
 	if st.Lines == 0 && r.header != nil && r.header.header && !c.opts.AllowEmpty {
 		return st, &InputError{Path: src.Path, Err: &EmptyInputError{HeaderOnly: true, Filtered: r.filtered}}
 	}
@@ -239,6 +242,13 @@ func (r *sourceRead) collect(b *tblock) error {
 		p.Line += base + 1
 		c.patternLines++
 		c.srcPatterns[r.idx]++
+		if r.header != nil && r.header.ranges != nil {
+			// A register's ranges are checked once it is read (read):
+			// a refusal then counts all of them.
+			c.ranges = append(c.ranges, p)
+			c.rangeNs += p.Size()
+			continue
+		}
 		c.addRange(p)
 	}
 	if c.opts.OnReject != nil {
