@@ -18,27 +18,27 @@ import (
 // config is the TOML build configuration of compile --config. Keys are the
 // long flag names with underscores; command-line flags override them.
 type config struct {
-	Out         string `toml:"out"`
-	Region      string `toml:"region"`
-	Accept      string `toml:"accept"`
-	Kind        string `toml:"kind"`
-	InputFormat string `toml:"input_format"`
-	MaxPerShard int    `toml:"max_per_shard"`
-	Memory      string `toml:"memory"`
-	TempDir     string `toml:"temp_dir"`
-	Rejects     string `toml:"rejects"`
-	Conflicts   string `toml:"conflicts"`
-	MaxRejects  string `toml:"max_rejects"`
-	AllowEmpty  bool   `toml:"allow_empty"`
-	MaxShrink   string `toml:"max_shrink"`
-	Base        string `toml:"base"`
-	Delta       string `toml:"delta"`
-	Chunk       int    `toml:"chunk"`
+	Out         string          `toml:"out"`
+	Region      string          `toml:"region"`
+	Accept      string          `toml:"accept"`
+	Kind        string          `toml:"kind"`
+	InputFormat string          `toml:"input_format"`
+	MaxPerShard int             `toml:"max_per_shard"`
+	Memory      string          `toml:"memory"`
+	TempDir     string          `toml:"temp_dir"`
+	Rejects     string          `toml:"rejects"`
+	Conflicts   string          `toml:"conflicts"`
+	MaxRejects  string          `toml:"max_rejects"`
+	AllowEmpty  bool            `toml:"allow_empty"`
+	MaxShrink   string          `toml:"max_shrink"`
+	Base        string          `toml:"base"`
+	Delta       string          `toml:"delta"`
+	Chunk       int             `toml:"chunk"`
 	configRanges
-	Sources    []configSource  `toml:"source"`
-	Allow      []configSource  `toml:"allow"`
-	Patterns   []configPattern `toml:"pattern"`
-	LiveLookup configLive      `toml:"live_lookup"`
+	Sources     []configSource  `toml:"source"`
+	Allow       []configSource  `toml:"allow"`
+	Patterns    []configPattern `toml:"pattern"`
+	LiveLookup  configLive      `toml:"live_lookup"`
 }
 
 // configSource is one [[source]] or [[allow]]: a path or glob and the
@@ -196,34 +196,105 @@ func configLines(src []byte) map[string]int {
 	return lines
 }
 
+// configFile is a configuration being applied: its path, directory and
+// the line of each key, for messages.
+type configFile struct {
+	path, dir string
+	lines     map[string]int
+}
+
+// rel makes a path of the configuration relative to its directory.
+func (f *configFile) rel(p string) string {
+	if p == "" || p == "-" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(f.dir, p)
+}
+
+// badKey reports a key's value with the key's line (or, for a key that is
+// missing, its table's).
+func (f *configFile) badKey(name, table, format string, a ...any) error {
+	line := f.lines[name]
+	if line == 0 {
+		line = f.lines[table]
+	}
+	return usageError{&configError{file: f.path, line: line, key: name, msg: fmt.Sprintf(format, a...)}}
+}
+
+// bad reports the key of the i-th table of a [[table]] array.
+func (f *configFile) bad(table string, i int, key, format string, a ...any) error {
+	t := fmt.Sprintf("%s[%d]", table, i)
+	return f.badKey(t+"."+key, t, format, a...)
+}
+
 // applyConfig fills compile options from the configuration, leaving the
 // flags set on the command line as they are.
 func applyConfig(path string, c *config, src []byte, o *compileOpts, set func(string) bool) error {
-	dir := filepath.Dir(path)
-	rel := func(p string) string {
-		if p == "" || p == "-" || filepath.IsAbs(p) {
-			return p
-		}
-		return filepath.Join(dir, p)
+	f := &configFile{path: path, dir: filepath.Dir(path), lines: configLines(src)}
+	o.configDefaults(f, c, set)
+	if err := f.checkValues(c, set); err != nil {
+		return err
 	}
+	srcs, err := f.expand("source", c.Sources, o.kind)
+	if err != nil {
+		return err
+	}
+	allow, err := f.expand("allow", c.Allow, o.kind)
+	if err != nil {
+		return err
+	}
+	for _, s := range srcs {
+		cs, err := o.sourceFrom(s)
+		if err != nil {
+			return usageError{&configError{file: path, msg: err.Error()}}
+		}
+		cs.Encoding, cs.Ranges, _ = s.configRanges.columns() // checked by checkValues
+		o.extra = append(o.extra, cs)
+	}
+	for _, s := range allow {
+		cs, err := o.sourceFrom(s)
+		if err != nil {
+			return usageError{&configError{file: path, msg: err.Error()}}
+		}
+		cs.Encoding, _, _ = s.configRanges.columns()
+		cs.Label, cs.LabelColumn = "", ""
+		o.extraAllow = append(o.extraAllow, cs)
+	}
+	if err := applyLiveConfig(c.LiveLookup, &o.live, set, f.rel, f.badKey); err != nil {
+		return err
+	}
+	for i, p := range c.Patterns {
+		r, err := compiler.ParsePattern(p.Pattern)
+		if err != nil {
+			return f.bad("pattern", i, "pattern", "%v", err)
+		}
+		r.Source, r.Line = path, int64(f.lines[fmt.Sprintf("pattern[%d].pattern", i)])
+		o.ranges = append(o.ranges, r)
+	}
+	return nil
+}
+
+// configDefaults takes the top-level keys as the defaults of the flags not
+// set on the command line.
+func (o *compileOpts) configDefaults(f *configFile, c *config, set func(string) bool) {
 	str := func(flag string, dst *string, v string) {
 		if v != "" && !set(flag) {
 			*dst = v
 		}
 	}
-	str("out", &o.out, rel(c.Out))
+	str("out", &o.out, f.rel(c.Out))
 	str("max-shrink", &o.maxShrink, c.MaxShrink)
 	str("region", &o.region, c.Region)
 	str("accept", &o.accept, c.Accept)
 	str("kind", &o.kind, c.Kind)
 	str("input-format", &o.format, c.InputFormat)
 	str("memory", &o.memory, c.Memory)
-	str("temp-dir", &o.tempDir, rel(c.TempDir))
-	str("rejects", &o.rejects, rel(c.Rejects))
-	str("conflicts", &o.conflicts, rel(c.Conflicts))
+	str("temp-dir", &o.tempDir, f.rel(c.TempDir))
+	str("rejects", &o.rejects, f.rel(c.Rejects))
+	str("conflicts", &o.conflicts, f.rel(c.Conflicts))
 	str("max-rejects", &o.maxRejects, c.MaxRejects)
-	str("base", &o.base, rel(c.Base))
-	str("delta", &o.delta, rel(c.Delta))
+	str("base", &o.base, f.rel(c.Base))
+	str("delta", &o.delta, f.rel(c.Delta))
 	if c.MaxPerShard != 0 && !set("max-per-shard") {
 		o.maxPerShard = c.MaxPerShard
 	}
@@ -243,130 +314,94 @@ func applyConfig(path string, c *config, src []byte, o *compileOpts, set func(st
 	if len(c.Where) > 0 && !set("where") {
 		o.where = c.Where
 	}
-	lines := configLines(src)
-	// badKey reports a key's value with the key's line (or, for a key
-	// that is missing, its table's).
-	badKey := func(name, table, format string, a ...any) error {
-		line := lines[name]
-		if line == 0 {
-			line = lines[table]
-		}
-		return usageError{&configError{file: path, line: line, key: name, msg: fmt.Sprintf(format, a...)}}
-	}
-	bad := func(table string, i int, key, format string, a ...any) error {
-		t := fmt.Sprintf("%s[%d]", table, i)
-		return badKey(t+"."+key, t, format, a...)
-	}
-	// The values that parse but name nothing known, checked here where
-	// the line is known: later they would fail without it.
+}
+
+// checkValues checks the values that parse but name nothing known, here
+// where the line is known: later they would fail without it.
+func (f *configFile) checkValues(c *config, set func(string) bool) error {
 	if c.Region != "" && !set("region") {
 		if _, err := e164.New(c.Region, e164.PolicyPossible); err != nil {
-			return badKey("region", "", "%v", err)
+			return f.badKey("region", "", "%v", err)
 		}
 	}
 	if c.Accept != "" && !set("accept") {
 		if _, err := e164.ParsePolicy(c.Accept); err != nil {
-			return badKey("accept", "", "%v", err)
+			return f.badKey("accept", "", "%v", err)
 		}
 	}
 	if c.InputFormat != "" && !set("input-format") {
 		if _, err := compiler.ParseFormat(c.InputFormat); err != nil {
-			return badKey("input_format", "", "%v", err)
+			return f.badKey("input_format", "", "%v", err)
 		}
 	}
 	if _, _, err := c.configRanges.columns(); err != nil {
-		return badKey(err.key, "", "%v", err.err)
+		return f.badKey(err.key, "", "%v", err.err)
 	}
 	for i, s := range append(append([]configSource(nil), c.Sources...), c.Allow...) {
 		table, idx := "source", i
 		if i >= len(c.Sources) {
 			table, idx = "allow", i-len(c.Sources)
 		}
-		if s.Region != "" {
-			if _, err := e164.New(s.Region, e164.PolicyPossible); err != nil {
-				return bad(table, idx, "region", "%v", err)
-			}
+		if err := f.checkSource(s, table, idx); err != nil {
+			return err
 		}
-		if s.Accept != "" {
-			if _, err := e164.ParsePolicy(s.Accept); err != nil {
-				return bad(table, idx, "accept", "%v", err)
-			}
-		}
-		if s.Format != "" {
-			if _, err := compiler.ParseFormat(s.Format); err != nil {
-				return bad(table, idx, "format", "%v", err)
-			}
-		}
-		if _, _, err := s.configRanges.columns(); err != nil {
-			return bad(table, idx, err.key, "%v", err.err)
-		}
-	}
-	expand := func(table string, list []configSource) ([]configSource, error) {
-		var out []configSource
-		for i, s := range list {
-			if s.Path == "" {
-				return nil, bad(table, i, "path", "missing: every [[%s]] needs a path (a file, a glob, or - for stdin)", table)
-			}
-			if s.Kind != "" && s.Kind != o.kind {
-				return nil, bad(table, i, "kind", "%q, but the build is %q: compile blocking and identification sources into separate builds", s.Kind, o.kind)
-			}
-			if s.Path == "-" {
-				out = append(out, s)
-				continue
-			}
-			matches, err := filepath.Glob(rel(s.Path))
-			if err != nil {
-				return nil, bad(table, i, "path", "bad glob %q: %v", s.Path, err)
-			}
-			if len(matches) == 0 {
-				return nil, bad(table, i, "path", "%q matches no file (relative to %s)", s.Path, dir)
-			}
-			sort.Strings(matches)
-			for _, m := range matches {
-				t := s
-				t.Path = m
-				out = append(out, t)
-			}
-		}
-		return out, nil
-	}
-	srcs, err := expand("source", c.Sources)
-	if err != nil {
-		return err
-	}
-	allow, err := expand("allow", c.Allow)
-	if err != nil {
-		return err
-	}
-	for _, s := range srcs {
-		cs, err := o.sourceFrom(s)
-		if err != nil {
-			return usageError{&configError{file: path, msg: err.Error()}}
-		}
-		cs.Encoding, cs.Ranges, _ = s.configRanges.columns() // checked above
-		o.extra = append(o.extra, cs)
-	}
-	for _, s := range allow {
-		cs, err := o.sourceFrom(s)
-		if err != nil {
-			return usageError{&configError{file: path, msg: err.Error()}}
-		}
-		cs.Encoding, _, _ = s.configRanges.columns()
-		cs.Label, cs.LabelColumn = "", ""
-		o.extraAllow = append(o.extraAllow, cs)
-	}
-	if err := applyLiveConfig(c.LiveLookup, &o.live, set, rel, badKey); err != nil {
-		return err
-	}
-	for i, p := range c.Patterns {
-		r, err := compiler.ParsePattern(p.Pattern)
-		if err != nil {
-			return bad("pattern", i, "pattern", "%v", err)
-		}
-		r.Source, r.Line = path, int64(lines[fmt.Sprintf("pattern[%d].pattern", i)])
-		o.ranges = append(o.ranges, r)
 	}
 	return nil
+}
+
+// checkSource checks the values of one [[source]] or [[allow]].
+func (f *configFile) checkSource(s configSource, table string, idx int) error {
+	if s.Region != "" {
+		if _, err := e164.New(s.Region, e164.PolicyPossible); err != nil {
+			return f.bad(table, idx, "region", "%v", err)
+		}
+	}
+	if s.Accept != "" {
+		if _, err := e164.ParsePolicy(s.Accept); err != nil {
+			return f.bad(table, idx, "accept", "%v", err)
+		}
+	}
+	if s.Format != "" {
+		if _, err := compiler.ParseFormat(s.Format); err != nil {
+			return f.bad(table, idx, "format", "%v", err)
+		}
+	}
+	if _, _, err := s.configRanges.columns(); err != nil {
+		return f.bad(table, idx, err.key, "%v", err.err)
+	}
+	return nil
+}
+
+// expand turns the [[table]] entries into one source per file: a path is
+// a file, a glob (relative to the configuration) or "-".
+func (f *configFile) expand(table string, list []configSource, kind string) ([]configSource, error) {
+	var out []configSource
+	for i, s := range list {
+		if s.Path == "" {
+			return nil, f.bad(table, i, "path", "missing: every [[%s]] needs a path (a file, a glob, or - for stdin)", table)
+		}
+		if s.Kind != "" && s.Kind != kind {
+			return nil, f.bad(table, i, "kind", "%q, but the build is %q: compile blocking and identification sources into separate builds", s.Kind, kind)
+		}
+		if s.Path == "-" {
+			out = append(out, s)
+			continue
+		}
+		matches, err := filepath.Glob(f.rel(s.Path))
+		if err != nil {
+			return nil, f.bad(table, i, "path", "bad glob %q: %v", s.Path, err)
+		}
+		if len(matches) == 0 {
+			return nil, f.bad(table, i, "path", "%q matches no file (relative to %s)", s.Path, f.dir)
+		}
+		sort.Strings(matches)
+		for _, m := range matches {
+			t := s
+			t.Path = m
+			out = append(out, t)
+		}
+	}
+	return out, nil
 }
 
 // keyError is a bad value of a configuration key (its name in the table).
