@@ -299,6 +299,7 @@ func TestReasons(t *testing.T) {
 		"empty", "no-digits", "not-a-number", "invalid-country-code", "too-short",
 		"too-long", "invalid-length", "local-only", "not-valid", "line-too-long",
 		"bad-csv", "missing-column", "bad-label", "ambiguous", "bad-pattern",
+		"bad-range", "range-reversed", "range-lengths", "prefix-length",
 	}
 	rs := Reasons()
 	var names []string
