@@ -59,7 +59,8 @@ EXAMPLES:
    calldir compile --out build fixtures/sample/*.txt fixtures/sample/*.csv
    calldir compile --region GB --accept valid --rejects rejects.csv -o build uk.csv.gz
    calldir compile --kind identify --label-column name -o ids vendor.csv
-   zcat feed.gz | calldir compile --max-rejects 1% -o build -`),
+   zcat feed.gz | calldir compile --max-rejects 1% -o build -
+   calldir compile --input-format ranges --encoding latin1 --region FR --range-start Tranche_Debut --range-end Tranche_Fin --where Territoire=Métropole -o build MAJNUM.csv`),
 		Flags: append(append(append(o.frontEnd.flags("", "fail (exit 1, no build) above `N` rejected lines, or P% of the lines"),
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output build `DIR` (replaced atomically; required here or in --config)", Destination: &o.out},
 			&cli.StringSliceFlag{Name: "pattern", Usage: "block a whole range: `PATTERN` such as \"+33 162 ######\" or \"+33162000000..+33162999999\" (repeatable)"},

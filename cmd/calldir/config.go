@@ -18,27 +18,27 @@ import (
 // config is the TOML build configuration of compile --config. Keys are the
 // long flag names with underscores; command-line flags override them.
 type config struct {
-	Out         string          `toml:"out"`
-	Region      string          `toml:"region"`
-	Accept      string          `toml:"accept"`
-	Kind        string          `toml:"kind"`
-	InputFormat string          `toml:"input_format"`
-	MaxPerShard int             `toml:"max_per_shard"`
-	Memory      string          `toml:"memory"`
-	TempDir     string          `toml:"temp_dir"`
-	Rejects     string          `toml:"rejects"`
-	Conflicts   string          `toml:"conflicts"`
-	MaxRejects  string          `toml:"max_rejects"`
-	AllowEmpty  bool            `toml:"allow_empty"`
-	MaxShrink   string          `toml:"max_shrink"`
-	Base        string          `toml:"base"`
-	Delta       string          `toml:"delta"`
-	Chunk       int             `toml:"chunk"`
+	Out         string `toml:"out"`
+	Region      string `toml:"region"`
+	Accept      string `toml:"accept"`
+	Kind        string `toml:"kind"`
+	InputFormat string `toml:"input_format"`
+	MaxPerShard int    `toml:"max_per_shard"`
+	Memory      string `toml:"memory"`
+	TempDir     string `toml:"temp_dir"`
+	Rejects     string `toml:"rejects"`
+	Conflicts   string `toml:"conflicts"`
+	MaxRejects  string `toml:"max_rejects"`
+	AllowEmpty  bool   `toml:"allow_empty"`
+	MaxShrink   string `toml:"max_shrink"`
+	Base        string `toml:"base"`
+	Delta       string `toml:"delta"`
+	Chunk       int    `toml:"chunk"`
 	configRanges
-	Sources     []configSource  `toml:"source"`
-	Allow       []configSource  `toml:"allow"`
-	Patterns    []configPattern `toml:"pattern"`
-	LiveLookup  configLive      `toml:"live_lookup"`
+	Sources    []configSource  `toml:"source"`
+	Allow      []configSource  `toml:"allow"`
+	Patterns   []configPattern `toml:"pattern"`
+	LiveLookup configLive      `toml:"live_lookup"`
 }
 
 // configSource is one [[source]] or [[allow]]: a path or glob and the
