@@ -59,7 +59,7 @@ func (p *Plan) Format(dir string) string {
 				fmt.Fprintf(&b, "  %s", op.Kind)
 				src := op.Source
 				switch {
-				case op.Kind == OpRemoveAll:
+				case op.Kind == OpRemoveAll || op.Kind == OpRemoveAllBlock || op.Kind == OpRemoveAllIdentify:
 				case src.Shard != "":
 					path := src.Shard
 					if rel, err := filepath.Rel(dir, path); err == nil && filepath.IsLocal(rel) {
@@ -77,14 +77,16 @@ func (p *Plan) Format(dir string) string {
 						b.WriteString(" " + strconv.FormatInt(n, 10))
 					}
 				}
-				if op.Label != "" {
+				if op.Label != "" || (op.Kind == OpIdentify && src.Shard == "") {
 					fmt.Fprintf(&b, " label=%s", quote(op.Label))
 				}
 				b.WriteByte('\n')
 			}
 			b.WriteString("end\n")
-		case StepDisable, StepRemoveExt:
+		case StepDisable, StepRemoveExt, StepUnavailable:
 			fmt.Fprintf(&b, "%s %s\n", st.Kind, quote(st.Ext))
+		case StepCorrupt:
+			fmt.Fprintf(&b, "corrupt table=%s\n", st.Table)
 		case StepDiskFull:
 			if st.Extra > 0 {
 				fmt.Fprintf(&b, "disk-full extra=%d\n", st.Extra)
