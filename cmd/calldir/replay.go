@@ -194,9 +194,16 @@ func printReplay(w io.Writer, path string, rep *verifier.Report) {
 			fmt.Fprint(w, " (never reached: the plan ran to the end)")
 		}
 		fmt.Fprintf(w, ": reopened database is %s\n", map[string]string{"before": "in the state before the interrupted transaction", "after": "in the state after the interrupted transaction", "between": "in neither the state before nor after: rows lost", "malformed": "malformed"}[k.State])
-		if rep.Outcome.Detail != "" && rep.Outcome.Class != verifier.ClassOK {
-			fmt.Fprintf(w, "  %s\n", rep.Outcome.Detail)
+		if f := rep.Fault; f != nil && f.Detail != "" && f.Class != verifier.ClassOK {
+			fmt.Fprintf(w, "  %s\n", f.Detail)
 		}
+	}
+	if rep.FaultFree != nil && rep.Fault != nil {
+		fmt.Fprintf(w, "fault-free run of the plan: %s", rep.FaultFree)
+		if rep.FaultFree.Detail != "" && rep.FaultFree.Class != verifier.ClassOK {
+			fmt.Fprintf(w, " (%s)", rep.FaultFree.Detail)
+		}
+		fmt.Fprintf(w, "; after the fault: %s; the outcome is the worse of the two\n", rep.Fault)
 	}
 	fk := "ok"
 	switch {

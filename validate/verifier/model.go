@@ -329,8 +329,11 @@ func (m *Model) judge(ctx context.Context, st Step, res stepResult, l *Ledger) (
 	if res.load != nil && res.load.Dropped > 0 {
 		out.Detail = joinDetail(out.Detail, fmt.Sprintf("%d identification entries dropped by the extension for an empty or 65,535-byte label [inferred]", res.load.Dropped))
 	}
-	if res.recovered {
+	switch {
+	case res.recovered:
 		out.Detail = joinDetail(out.Detail, "the schema-version probe failed with SQLITE_CORRUPT: the daemon deleted the file and copied the template again; the extensions are registered again in state 1 with no rows [inferred]")
+	case st.Kind == StepReopen && out.Class == ClassOK:
+		out.Detail = "the schema-version probe succeeded: no recovery, damage it does not read stays (CALLKIT.md §3.5 [inferred])"
 	}
 	return out, nil
 }

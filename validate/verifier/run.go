@@ -185,9 +185,10 @@ func (r *replay) step(i int, st Step) error {
 	}
 	out.Detail = joinDetail(out.Detail, note)
 	sr := StepReport{Index: i, Line: st.Line, Step: describe(st), Statements: r.d.n - n0}
-	sr.Outcome = worse(out, checkAfterStep(r.ctx, r.d, r.m, i == len(r.p.Steps)-1, r.limit))
-	if sr.Outcome.Class == ClassOK && out.Detail != "" {
-		sr.Outcome.Detail = out.Detail
+	chk := checkAfterStep(r.ctx, r.d, r.m, i == len(r.p.Steps)-1, r.limit)
+	sr.Outcome = worse(out, chk)
+	if sr.Outcome != out { // the check's finding, with what the step itself said
+		sr.Outcome.Detail = joinDetail(chk.Detail, out.Detail)
 	}
 	sr.Metrics, _ = readMetrics(r.ctx, r.d.conn, r.d.path)
 	sr.Millis = float64(time.Since(start).Microseconds()) / 1000
