@@ -187,8 +187,13 @@ func runExplore(ctx context.Context, o verifier.ExploreOptions, format string, e
 	for _, c := range rep.Cases {
 		unsafe := c.Settings == "journal-off" || c.Settings == "journal-memory" || c.Fault == "kill+delete-journal" || c.Fault == "kill+delete-wal" || c.Fault == "unlocked-writer"
 		// synchronous=off only loses data on power loss, which a process kill is not.
-		if !unsafe && (c.Outcome.Class == verifier.ClassIntegrity || c.Outcome.Class == verifier.ClassRowsLost) {
-			return findingsError{fmt.Sprintf("case %d: %s with safe settings", c.N, c.Outcome)}
+		switch c.Outcome.Class {
+		case verifier.ClassModel: // the driver broke a CallKit rule: a fault of the verifier, whatever the settings
+			return findingsError{fmt.Sprintf("case %d: %s", c.N, c.Outcome)}
+		case verifier.ClassIntegrity, verifier.ClassRowsLost, verifier.ClassState:
+			if !unsafe {
+				return findingsError{fmt.Sprintf("case %d: %s with safe settings", c.N, c.Outcome)}
+			}
 		}
 	}
 	return nil
@@ -198,7 +203,18 @@ func printExplore(w io.Writer, rep *verifier.ExploreReport, took time.Duration) 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "#\tpattern\tsettings\tfault\toutcome\trows\tfile\tms\tshrunk plan")
 	counts := map[string]int{}
+	var reasons []string // in order of first use
+	rowsOf := map[string][]string{}
 	for _, c := range rep.Cases {
+		if c.Outcome.Class == verifier.ClassCannotFail {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\tcannot fail by construction (not run)\t\t\t\t\n", c.N, c.Pattern, c.Settings, c.Fault)
+			if rowsOf[c.Outcome.Detail] == nil {
+				reasons = append(reasons, c.Outcome.Detail)
+			}
+			rowsOf[c.Outcome.Detail] = append(rowsOf[c.Outcome.Detail], fmt.Sprint(c.N))
+			counts["cannot fail"]++
+			continue
+		}
 		shrunk := ""
 		if c.Shrunk != "" {
 			repro := "reproduces"
@@ -215,6 +231,9 @@ func printExplore(w io.Writer, rep *verifier.ExploreReport, took time.Duration) 
 		counts[c.Outcome.String()]++
 	}
 	tw.Flush()
+	for _, r := range reasons {
+		fmt.Fprintf(w, "cases %s: %s\n", strings.Join(rowsOf[r], ", "), r)
+	}
 	var parts []string
 	for k, v := range counts {
 		parts = append(parts, fmt.Sprintf("%s: %d", k, v))
