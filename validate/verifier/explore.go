@@ -82,7 +82,7 @@ var firstVariant = map[string]string{"kill": "journal-off", "kill+delete-journal
 // first one case per fault (with its first variant), then one per fault ×
 // settings pair (patterns taken in turn), then the rest. Pairs that cannot
 // fail by construction come back as rows of their own.
-func (o ExploreOptions) matrix() (cells []cell, vacuous []CaseResult) {
+func (o ExploreOptions) matrix() (cells []cell, firstRound int, vacuous []CaseResult) {
 	var first, second, rest []cell
 	turn := 0
 	for _, f := range Faults {
@@ -124,7 +124,7 @@ func (o ExploreOptions) matrix() (cells []cell, vacuous []CaseResult) {
 		first = append(first, picks[best])
 		second = append(second, append(picks[:best:best], picks[best+1:]...)...)
 	}
-	return append(append(first, second...), rest...), vacuous
+	return append(append(first, second...), rest...), len(first), vacuous
 }
 
 // CannotFail says why fault f under settings v cannot fail by
@@ -165,18 +165,33 @@ func Explore(ctx context.Context, o ExploreOptions) (*ExploreReport, error) {
 	deadline := time.Now().Add(o.Budget)
 	rep := &ExploreReport{Seed: o.Seed, Scale: o.Scale}
 	rng := rand.New(rand.NewPCG(o.Seed, 0x63616c6c646972))
-	cells, vacuous := o.matrix()
-	for _, c := range vacuous {
-		c.N = len(rep.Cases) + 1
+	cells, firstRound, vacuous := o.matrix()
+	ran := len(vacuous) // cases are numbered in the order they run
+	emit := func(c CaseResult) {
+		if c.N == 0 {
+			c.N = len(rep.Cases) + 1
+		}
 		rep.Cases = append(rep.Cases, c)
 		if o.Progress != nil {
 			o.Progress(c)
 		}
 	}
-	// The first round (one case per fault) must not spend the budget
-	// shrinking: each of its shrinks gets a share.
-	firstRound := len(Faults)
+	for _, c := range vacuous {
+		emit(c)
+	}
+	// The first round (one case per fault) runs before any of its cases
+	// is shrunk, so that shrinking cannot spend the budget before every
+	// fault has run once.
+	var held []CaseResult
+	var heldPlans []*Plan
 	for i, c := range cells {
+		if i == firstRound {
+			for j := range held {
+				o.shrinkFound(ctx, heldPlans[j], &held[j], deadline)
+				emit(held[j])
+			}
+			held = nil
+		}
 		if err := ctx.Err(); err != nil {
 			return rep, err
 		}
@@ -184,23 +199,36 @@ func Explore(ctx context.Context, o ExploreOptions) (*ExploreReport, error) {
 			rep.Skipped++
 			continue
 		}
-		so := o
-		if o.Budget > 0 { // shrinking counts against the budget too
-			so.ShrinkBudget = max(3*time.Second, min(o.ShrinkBudget, time.Until(deadline)))
-			if i < firstRound {
-				so.ShrinkBudget = max(3*time.Second, min(so.ShrinkBudget, o.Budget/time.Duration(4*firstRound)))
-			}
-		}
-		res, err := runCell(ctx, c, so, rng, len(rep.Cases)+1)
+		res, p, err := runCell(ctx, c, o.Scale, rng)
 		if err != nil {
 			return rep, err
 		}
-		rep.Cases = append(rep.Cases, res)
-		if o.Progress != nil {
-			o.Progress(res)
+		ran++
+		res.N = ran
+		if i < firstRound {
+			held, heldPlans = append(held, res), append(heldPlans, p)
+			continue
 		}
+		o.shrinkFound(ctx, p, &res, deadline)
+		emit(res)
+	}
+	for j := range held { // fewer cells than one round
+		o.shrinkFound(ctx, heldPlans[j], &held[j], deadline)
+		emit(held[j])
 	}
 	return rep, nil
+}
+
+// shrinkFound shrinks a case that did not end ok, within the budget.
+func (o ExploreOptions) shrinkFound(ctx context.Context, p *Plan, res *CaseResult, deadline time.Time) {
+	if !o.Shrink || p == nil || res.Outcome.Class == ClassOK || res.Outcome.Class == "error" || ctx.Err() != nil {
+		return
+	}
+	so := o
+	if o.Budget > 0 { // shrinking counts against the budget too
+		so.ShrinkBudget = max(3*time.Second, min(o.ShrinkBudget, time.Until(deadline)))
+	}
+	shrinkCase(ctx, p, res, so)
 }
 
 // withVariant applies a settings variant to a plan (the variants' pairs
@@ -215,17 +243,17 @@ func withVariant(p *Plan, v SettingsVariant) *Plan {
 	return p
 }
 
-// runCell builds, runs and (when it does not end ok) shrinks one case.
-func runCell(ctx context.Context, c cell, o ExploreOptions, rng *rand.Rand, n int) (CaseResult, error) {
-	p := withVariant(c.pat.Make(o.Scale), c.v)
+// runCell builds and runs one case; it returns the plan for shrinking.
+func runCell(ctx context.Context, c cell, scale float64, rng *rand.Rand) (CaseResult, *Plan, error) {
+	p := withVariant(c.pat.Make(scale), c.v)
 	p.Seed = rng.Uint64() % 1_000_000
 	applyFault(p, c.f, p.Seed)
-	res := CaseResult{N: n, Pattern: c.pat.Name, Settings: c.v.Name, Fault: c.f}
+	res := CaseResult{Pattern: c.pat.Name, Settings: c.v.Name, Fault: c.f}
 	start := time.Now()
 	r, err := runCase(ctx, p, rng)
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
-			return res, err
+			return res, nil, err
 		}
 		res.Outcome = Outcome{Class: "error", Detail: err.Error()}
 	} else {
@@ -236,10 +264,7 @@ func runCell(ctx context.Context, c cell, o ExploreOptions, rng *rand.Rand, n in
 		}
 	}
 	res.Millis = float64(time.Since(start).Microseconds()) / 1000
-	if o.Shrink && err == nil && res.Outcome.Class != ClassOK {
-		shrinkCase(ctx, p, &res, o)
-	}
-	return res, nil
+	return res, p, nil
 }
 
 func finalSize(r *Report) (int64, int64) {

@@ -145,3 +145,42 @@ func TestDiffOutcome(t *testing.T) {
 		t.Errorf("rows: %s", o)
 	}
 }
+
+// explore's matrix runs every fault once before any fault twice, and
+// reports the pairs that cannot fail by construction instead of running
+// them.
+func TestExploreMatrixOrder(t *testing.T) {
+	cells, first, vacuous := ExploreOptions{Scale: 0.01}.matrix()
+	if first != len(Faults) {
+		t.Fatalf("first round of %d cases, want one per fault (%d)", first, len(Faults))
+	}
+	seen := map[string]bool{}
+	for _, c := range cells[:first] {
+		seen[c.f] = true
+	}
+	if len(seen) != len(Faults) {
+		t.Errorf("first round covers %v", seen)
+	}
+	if c := cells[0]; c.f != "kill" || c.v.Name != "journal-off" {
+		t.Errorf("first case %s × %s", c.v.Name, c.f)
+	}
+	why := map[string]string{}
+	for _, v := range vacuous {
+		why[v.Settings+"×"+v.Fault] = v.Outcome.Detail
+	}
+	for _, pair := range []string{"sync-off×kill", "default×kill+delete-journal", "page-1k×kill+delete-journal"} {
+		if !strings.Contains(why[pair], "[inferred]") {
+			t.Errorf("%s not reported as unable to fail: %q", pair, why[pair])
+		}
+	}
+	for _, pair := range []string{"small-cache×kill+delete-journal", "wal×kill+delete-wal", "default×kill", "sync-off×kill+delete-wal"} {
+		if _, ok := why[pair]; ok {
+			t.Errorf("%s reported as unable to fail", pair)
+		}
+	}
+	for _, c := range cells {
+		if c.v.Name == "sync-off" {
+			t.Fatalf("a sync-off case runs: %s × %s", c.pat.Name, c.f)
+		}
+	}
+}
