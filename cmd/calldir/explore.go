@@ -47,16 +47,22 @@ func exploreCommand(e *env) *cli.Command {
 		Description: withExamples(`
 Each case replays a pattern with a settings variant and a fault, and reports
 its outcome: ok, CallKit error N, SQLite code, extension stuck loading, loaded
-extension left with zero rows, rows lost, or integrity failure. Every case
+extension left with zero rows, state differs, model disagrees, rows lost, or
+integrity failure. A fault and settings pair that cannot fail by
+construction (a kill with synchronous=off, a deleted hot journal with a
+cache that never spills) is listed with the reason instead of run. Every
+fault runs once before any case is shrunk. Every case
 that does not end ok is shrunk (delta debugging over steps, ops and ranges,
 and the kill point) to a minimal plan written to --out, which
 "calldir replay" re-runs to the same finding. Cases run until --budget is
 spent; the rest are counted as skipped. --scale sizes the patterns (1 = the
 full sizes, such as 2,100,000 rows for incremental-past-2M).
 
-Exit status 1 only when a case with safe settings (a journal, locking, no
-deleted journal) ends with rows lost or a malformed database: the findings
-the unsafe settings are expected to produce are reported, not failed.
+Exit status 1 when any case ends with "model disagrees" (the replay broke a
+CallKit rule), or when a case with safe settings (a journal, locking, no
+deleted journal) ends with rows lost, a state that differs or a malformed
+database: the findings the unsafe settings are expected to produce are
+reported, not failed.
 
 PATTERNS:
 ` + strings.Join(names, "\n") + `

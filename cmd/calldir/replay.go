@@ -33,10 +33,13 @@ func replayCommand(e *env) *cli.Command {
 Runs the reloads of a plan file (docs/VERIFIER.md) the way iOS's call-directory
 daemon writes them: the same SQL statements, one transaction per 10,000-entry
 flush of 500-row statements, CallKit's order, duplicate and cap checks, the
-failure path and the extension state machine. After every step: quick_check,
-the rows and states of every extension against an in-memory reference model,
-and metrics (rows, pages, free pages, file, journal and WAL bytes, time). At
-the end: integrity_check and foreign_key_check.
+failure path and the extension state machine. A reference model applies
+CallKit's rules to the plan on its own and predicts each step's outcome and
+every extension's state and rows; after every step the replay's outcome, what
+it committed and the database are compared with it ("model disagrees",
+"rows lost", "state differs"), with quick_check and metrics (rows, pages,
+free pages, file, journal and WAL bytes, time). At the end: integrity_check
+and foreign_key_check. Behaviour the model infers is marked [inferred].
 
 Given a build directory, replays one complete load per extension of its
 shards; given delta directories after it, then applies each delta as a
@@ -45,10 +48,12 @@ extensions it ships whole). A delta whose base is not the build the device
 has at that point is refused before any row changes. --target NEW_BUILD
 ends the replay by requiring every extension's rows to equal NEW_BUILD. A plan with "fault kill at=K" runs the writer as a child process,
 kills it before statement K, reopens the database and requires integrity and
-the state before or after the interrupted transaction.
+the state before or after the interrupted transaction; the outcome is the
+worse of that and the plan's own outcome without the fault (both printed).
 
 Exit status 1 when the replay ends in anything but ok (a CallKit or SQLite
-error, a stuck or emptied extension, rows lost, a malformed database).
+error, a stuck or emptied extension, a disagreement with the model, rows
+lost or a state that differs, a malformed database).
 
 EXAMPLES:
    calldir replay build
