@@ -28,18 +28,7 @@ type exploreOpts struct {
 
 func exploreCommand(e *env) *cli.Command {
 	var o exploreOpts
-	var names []string
-	for _, p := range verifier.Patterns {
-		names = append(names, fmt.Sprintf("   %-24s %s", p.Name, p.Doc))
-	}
-	var variants []string
-	for _, v := range verifier.Variants {
-		pairs := strings.Join(v.Pairs, " ")
-		if pairs == "" {
-			pairs = "journal_mode=delete synchronous=full (the defaults)"
-		}
-		variants = append(variants, fmt.Sprintf("   %-24s %s", v.Name, pairs))
-	}
+	names, variants := exploreLists()
 	return &cli.Command{
 		Name:      "explore",
 		Usage:     "run load patterns × settings × faults against the SQLite model and shrink every failure to a minimal plan",
@@ -77,18 +66,7 @@ EXAMPLES:
    calldir explore --budget 120s
    calldir explore --pattern field-report --settings journal-off --fault kill --out plans
    calldir explore --scale 1 --budget 1h --format json > matrix.json`),
-		Flags: []cli.Flag{
-			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "`SEED` for kill points and plan numbers", Destination: &o.seed},
-			&cli.DurationFlag{Name: "budget", Value: 120 * time.Second, Usage: "stop starting cases after `DURATION`", Destination: &o.budget},
-			&cli.Float64Flag{Name: "scale", Value: 0.02, Usage: "pattern size `FACTOR` (1 = full size)", Destination: &o.scale},
-			&cli.StringFlag{Name: "out", Value: "explore-plans", Usage: "write shrunk plans into `DIR`", Destination: &o.out},
-			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "output `FORMAT`: text or json", Destination: &o.format},
-			&cli.StringSliceFlag{Name: "pattern", Usage: "only `NAME` (repeatable)"},
-			&cli.StringSliceFlag{Name: "settings", Usage: "only settings variant `NAME` (repeatable)"},
-			&cli.StringSliceFlag{Name: "fault", Usage: "only fault `NAME` (repeatable)"},
-			&cli.BoolFlag{Name: "no-shrink", Usage: "do not shrink failing cases", Destination: &o.noShrink},
-			&cli.DurationFlag{Name: "shrink-budget", Value: 20 * time.Second, Usage: "time to shrink one case, at most `DURATION`", Destination: &o.shrinkT},
-		},
+		Flags: exploreFlags(&o),
 		Action: func(c *cli.Context) error {
 			if c.Args().Len() > 0 {
 				return usagef("explore takes no arguments")
@@ -246,4 +224,35 @@ func printExplore(w io.Writer, rep *verifier.ExploreReport, took time.Duration) 
 	}
 	fmt.Fprintf(w, "explore: seed %d, scale %g, %d cases in %s, %d skipped for the budget; %s\n",
 		rep.Seed, rep.Scale, len(rep.Cases), took.Round(time.Second), rep.Skipped, strings.Join(slices.Sorted(slices.Values(parts)), ", "))
+}
+
+// exploreLists are the help's lines of patterns and settings variants.
+func exploreLists() (names, variants []string) {
+	for _, p := range verifier.Patterns {
+		names = append(names, fmt.Sprintf("   %-24s %s", p.Name, p.Doc))
+	}
+	for _, v := range verifier.Variants {
+		pairs := strings.Join(v.Pairs, " ")
+		if pairs == "" {
+			pairs = "journal_mode=delete synchronous=full (the defaults)"
+		}
+		variants = append(variants, fmt.Sprintf("   %-24s %s", v.Name, pairs))
+	}
+	return names, variants
+}
+
+// exploreFlags are explore's flags, bound to o.
+func exploreFlags(o *exploreOpts) []cli.Flag {
+	return []cli.Flag{
+		&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "`SEED` for kill points and plan numbers", Destination: &o.seed},
+		&cli.DurationFlag{Name: "budget", Value: 120 * time.Second, Usage: "stop starting cases after `DURATION`", Destination: &o.budget},
+		&cli.Float64Flag{Name: "scale", Value: 0.02, Usage: "pattern size `FACTOR` (1 = full size)", Destination: &o.scale},
+		&cli.StringFlag{Name: "out", Value: "explore-plans", Usage: "write shrunk plans into `DIR`", Destination: &o.out},
+		&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "output `FORMAT`: text or json", Destination: &o.format},
+		&cli.StringSliceFlag{Name: "pattern", Usage: "only `NAME` (repeatable)"},
+		&cli.StringSliceFlag{Name: "settings", Usage: "only settings variant `NAME` (repeatable)"},
+		&cli.StringSliceFlag{Name: "fault", Usage: "only fault `NAME` (repeatable)"},
+		&cli.BoolFlag{Name: "no-shrink", Usage: "do not shrink failing cases", Destination: &o.noShrink},
+		&cli.DurationFlag{Name: "shrink-budget", Value: 20 * time.Second, Usage: "time to shrink one case, at most `DURATION`", Destination: &o.shrinkT},
+	}
 }

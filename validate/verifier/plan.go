@@ -2,7 +2,6 @@ package verifier
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -310,26 +309,7 @@ func (ps *planParser) step(f []string, kv map[string]string, args []string) erro
 	st := Step{Kind: StepKind(f[0]), Line: ps.ln, FailAfter: -1}
 	switch f[0] {
 	case "load":
-		if len(args) != 2 || (args[1] != "complete" && args[1] != "incremental") {
-			return fail("load takes NAME complete|incremental [fail-after=N]")
-		}
-		if !exts[args[0]] {
-			return fail("unknown extension %q (declare it with: extension NAME BUNDLE_ID)", args[0])
-		}
-		st.Ext = args[0]
-		st.Incremental = args[1] == "incremental"
-		if v, ok := kv["fail-after"]; ok {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 0 {
-				return fail("fail-after=%q: want a flush count, 0 or more", v)
-			}
-			st.FailAfter = n
-		}
-		if extra := unknownKeys(kv, "fail-after"); extra != "" {
-			return fail("load: unknown option %s", extra)
-		}
-		ps.cur = &st
-		return nil
+		return ps.load(kv, args, st)
 	case "maintenance", "prepare", "check", "reopen":
 		if len(f) != 1 {
 			return fail("%s takes nothing", f[0])
@@ -390,6 +370,31 @@ func (ps *planParser) step(f []string, kv map[string]string, args []string) erro
 	return nil
 }
 
+// load opens a load block: NAME complete|incremental [fail-after=N].
+func (ps *planParser) load(kv map[string]string, args []string, st Step) error {
+	fail, exts := ps.fail, ps.exts
+	if len(args) != 2 || (args[1] != "complete" && args[1] != "incremental") {
+		return fail("load takes NAME complete|incremental [fail-after=N]")
+	}
+	if !exts[args[0]] {
+		return fail("unknown extension %q (declare it with: extension NAME BUNDLE_ID)", args[0])
+	}
+	st.Ext = args[0]
+	st.Incremental = args[1] == "incremental"
+	if v, ok := kv["fail-after"]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return fail("fail-after=%q: want a flush count, 0 or more", v)
+		}
+		st.FailAfter = n
+	}
+	if extra := unknownKeys(kv, "fail-after"); extra != "" {
+		return fail("load: unknown option %s", extra)
+	}
+	ps.cur = &st
+	return nil
+}
+
 func parseOp(f []string, dir string) (Op, error) {
 	op := Op{Kind: OpKind(f[0])}
 	switch op.Kind {
@@ -418,42 +423,60 @@ func parseOp(f []string, dir string) (Op, error) {
 		}
 		op.Label = l
 	}
+	src, err := parseSource(args, kv, dir)
+	if err != nil {
+		return op, err
+	}
+	op.Source = src
+	if op.Kind == OpIdentify && op.Source.Shard == "" && !hasLabel {
+		return op, errors.New(`identify from a range or numbers needs label="…"`)
+	}
+	if extra := unknownKeys(kv, "label", "step"); extra != "" {
+		return op, fmt.Errorf("unknown option %s", extra)
+	}
+	return op, nil
+}
+
+// parseSource reads an op's source: range FIRST LAST [step=N], numbers
+// N..., or shard PATH (inside dir).
+func parseSource(args []string, kv map[string]string, dir string) (Source, error) {
+	var src Source
 	switch args[0] {
 	case "range":
 		if len(args) != 3 {
-			return op, errors.New("range takes FIRST LAST [step=N]")
+			return src, errors.New("range takes FIRST LAST [step=N]")
 		}
 		first, err1 := parseNumber(args[1])
 		last, err2 := parseNumber(args[2])
 		if err := errors.Join(err1, err2); err != nil {
-			return op, err
+			return src, err
 		}
 		step := int64(1)
 		if v, ok := kv["step"]; ok {
 			s, err := strconv.ParseInt(v, 10, 64)
 			if err != nil || s < 1 {
-				return op, fmt.Errorf("step=%q: want 1 or more", v)
+				return src, fmt.Errorf("step=%q: want 1 or more", v)
 			}
 			step = s
 		}
 		if last < first {
-			return op, fmt.Errorf("range %d..%d: last below first", first, last)
+			return src, fmt.Errorf("range %d..%d: last below first", first, last)
 		}
-		op.Source = Source{First: first, Last: last, Step: step}
+		src = Source{First: first, Last: last, Step: step}
 	case "numbers":
 		if len(args) < 2 {
-			return op, errors.New("numbers takes one or more numbers")
+			return src, errors.New("numbers takes one or more numbers")
 		}
 		for _, a := range args[1:] {
 			n, err := parseNumber(a)
 			if err != nil {
-				return op, err
+				return src, err
 			}
-			op.Source.Numbers = append(op.Source.Numbers, n)
+			src.Numbers = append(src.Numbers, n)
 		}
 	case "shard":
 		if len(args) != 2 {
-			return op, errors.New("shard takes one PATH")
+			return src, errors.New("shard takes one PATH")
 		}
 		path, root := args[1], dir
 		if root == "" {
@@ -467,19 +490,13 @@ func parseOp(f []string, dir string) (Op, error) {
 		// lexical check gives the line; the os.Root at open time refuses
 		// symlinks leading out as well.
 		if rel, err := filepath.Rel(root, path); err != nil || !filepath.IsLocal(rel) {
-			return op, fmt.Errorf("shard %q: refused: the path leads outside the plan's directory %s (a plan reads shards inside its directory only)", args[1], root)
+			return src, fmt.Errorf("shard %q: refused: the path leads outside the plan's directory %s (a plan reads shards inside its directory only)", args[1], root)
 		}
-		op.Source.Shard, op.Source.Root = path, root
+		src.Shard, src.Root = path, root
 	default:
-		return op, fmt.Errorf("unknown source %q (want range, numbers or shard)", args[0])
+		return src, fmt.Errorf("unknown source %q (want range, numbers or shard)", args[0])
 	}
-	if op.Kind == OpIdentify && op.Source.Shard == "" && !hasLabel {
-		return op, errors.New(`identify from a range or numbers needs label="…"`)
-	}
-	if extra := unknownKeys(kv, "label", "step"); extra != "" {
-		return op, fmt.Errorf("unknown option %s", extra)
-	}
-	return op, nil
+	return src, nil
 }
 
 // parseNumber reads a CallKit number, with or without '+'. It accepts 0 and
@@ -491,89 +508,4 @@ func parseNumber(s string) (int64, error) {
 		return 0, fmt.Errorf("number %q: want E.164 digits (an Int64)", s)
 	}
 	return n, nil
-}
-
-// readLine reads one line, refusing lines over maxPlanLine bytes.
-func readLine(br *bufio.Reader) (string, error) {
-	var buf []byte
-	for {
-		chunk, err := br.ReadSlice('\n')
-		buf = append(buf, chunk...)
-		if len(buf) > maxPlanLine {
-			return "", fmt.Errorf("line longer than %d bytes", maxPlanLine)
-		}
-		if errors.Is(err, bufio.ErrBufferFull) {
-			continue
-		}
-		if err == io.EOF && len(buf) > 0 {
-			err = nil
-		}
-		if err != nil {
-			return "", err
-		}
-		return strings.TrimRight(string(buf), "\r\n"), nil
-	}
-}
-
-// fields splits a line into words; "#" starts a comment; double quotes
-// group words (key="two words"), with \" and \\ escapes.
-func fields(line string) ([]string, error) {
-	var out []string
-	var cur bytes.Buffer
-	in, started := false, false
-	for i := 0; i < len(line); i++ {
-		c := line[i]
-		switch {
-		case in && c == '\\' && i+1 < len(line):
-			i++
-			cur.WriteByte(line[i])
-		case c == '"':
-			in, started = !in, true
-		case !in && (c == ' ' || c == '\t'):
-			if started {
-				out = append(out, cur.String())
-				cur.Reset()
-				started = false
-			}
-		case !in && c == '#':
-			i = len(line)
-		default:
-			cur.WriteByte(c)
-			started = true
-		}
-	}
-	if in {
-		return nil, errors.New("unterminated quote")
-	}
-	if started {
-		out = append(out, cur.String())
-	}
-	return out, nil
-}
-
-// options splits words into key=value options and plain arguments.
-func options(words []string) (map[string]string, []string) {
-	kv := map[string]string{}
-	var args []string
-	for _, w := range words {
-		if k, v, ok := strings.Cut(w, "="); ok && k != "" {
-			kv[k] = v
-			continue
-		}
-		args = append(args, w)
-	}
-	return kv, args
-}
-
-func unknownKeys(kv map[string]string, known ...string) string {
-	for _, k := range sortedKeys(kv) {
-		ok := false
-		for _, n := range known {
-			ok = ok || k == n
-		}
-		if !ok {
-			return strconv.Quote(k)
-		}
-	}
-	return ""
 }
