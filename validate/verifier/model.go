@@ -49,7 +49,8 @@ type observed struct {
 // prediction is the model's outcome for one step.
 type prediction struct {
 	out        Outcome
-	prevLoaded bool // a load of a loaded extension
+	prevLoaded bool   // a load of a loaded extension
+	note       string // an [inferred] behaviour the step relied on
 }
 
 // environmental is true for a failure that no CallKit rule produces: the
@@ -89,6 +90,7 @@ func (m *Model) Step(ctx context.Context, st Step, obs observed) (prediction, er
 			}
 		}
 	}
+	p := prediction{out: Outcome{Class: ClassOK}}
 	switch st.Kind {
 	case StepMaintenance:
 		present(func(e *extRows) {
@@ -96,9 +98,10 @@ func (m *Model) Step(ctx context.Context, st Step, obs observed) (prediction, er
 			case StateSwitchedOff:
 				e.clearAll()
 				e.state = StateDisabled
-			case StateUnavailable: // purged [inferred: the purge timeout is not modelled]
+			case StateUnavailable:
 				e.clearAll()
 				e.state = 0
+				p.note = "state-5 extensions purged without waiting for their purge timeout [inferred]"
 			}
 		})
 	case StepPrepare:
@@ -118,7 +121,7 @@ func (m *Model) Step(ctx context.Context, st Step, obs observed) (prediction, er
 		e.clearAll()
 		e.state = 0
 	}
-	return prediction{out: Outcome{Class: ClassOK}}, nil
+	return p, nil
 }
 
 // reopen: after a recovery every extension still registered is back in
@@ -326,6 +329,7 @@ func (m *Model) judge(ctx context.Context, st Step, res stepResult, l *Ledger) (
 			out = Outcome{Class: ClassZeroRows, Code: out.Code, Detail: fmt.Sprintf("after %s (%s): state 4 (loaded, still eligible for incremental loads), 0 rows", out, out.Detail)}
 		}
 	}
+	out.Detail = joinDetail(out.Detail, pred.note)
 	if res.load != nil && res.load.Dropped > 0 {
 		out.Detail = joinDetail(out.Detail, fmt.Sprintf("%d identification entries dropped by the extension for an empty or 65,535-byte label [inferred]", res.load.Dropped))
 	}
