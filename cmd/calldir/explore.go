@@ -28,18 +28,7 @@ type exploreOpts struct {
 
 func exploreCommand(e *env) *cli.Command {
 	var o exploreOpts
-	var names []string
-	for _, p := range verifier.Patterns {
-		names = append(names, fmt.Sprintf("   %-24s %s", p.Name, p.Doc))
-	}
-	var variants []string
-	for _, v := range verifier.Variants {
-		pairs := strings.Join(v.Pairs, " ")
-		if pairs == "" {
-			pairs = "journal_mode=delete synchronous=full (the defaults)"
-		}
-		variants = append(variants, fmt.Sprintf("   %-24s %s", v.Name, pairs))
-	}
+	names, variants := exploreLists()
 	return &cli.Command{
 		Name:      "explore",
 		Usage:     "run load patterns × settings × faults against the SQLite model and shrink every failure to a minimal plan",
@@ -47,16 +36,22 @@ func exploreCommand(e *env) *cli.Command {
 		Description: withExamples(`
 Each case replays a pattern with a settings variant and a fault, and reports
 its outcome: ok, CallKit error N, SQLite code, extension stuck loading, loaded
-extension left with zero rows, rows lost, or integrity failure. Every case
+extension left with zero rows, state differs, model disagrees, rows lost, or
+integrity failure. A fault and settings pair that cannot fail by
+construction (a kill with synchronous=off, a deleted hot journal with a
+cache that never spills) is listed with the reason instead of run. Every
+fault runs once before any case is shrunk. Every case
 that does not end ok is shrunk (delta debugging over steps, ops and ranges,
 and the kill point) to a minimal plan written to --out, which
 "calldir replay" re-runs to the same finding. Cases run until --budget is
 spent; the rest are counted as skipped. --scale sizes the patterns (1 = the
 full sizes, such as 2,100,000 rows for incremental-past-2M).
 
-Exit status 1 only when a case with safe settings (a journal, locking, no
-deleted journal) ends with rows lost or a malformed database: the findings
-the unsafe settings are expected to produce are reported, not failed.
+Exit status 1 when any case ends with "model disagrees" (the replay broke a
+CallKit rule), or when a case with safe settings (a journal, locking, no
+deleted journal) ends with rows lost, a state that differs or a malformed
+database: the findings the unsafe settings are expected to produce are
+reported, not failed.
 
 PATTERNS:
 ` + strings.Join(names, "\n") + `
@@ -71,18 +66,7 @@ EXAMPLES:
    calldir explore --budget 120s
    calldir explore --pattern field-report --settings journal-off --fault kill --out plans
    calldir explore --scale 1 --budget 1h --format json > matrix.json`),
-		Flags: []cli.Flag{
-			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "`SEED` for kill points and plan numbers", Destination: &o.seed},
-			&cli.DurationFlag{Name: "budget", Value: 120 * time.Second, Usage: "stop starting cases after `DURATION`", Destination: &o.budget},
-			&cli.Float64Flag{Name: "scale", Value: 0.02, Usage: "pattern size `FACTOR` (1 = full size)", Destination: &o.scale},
-			&cli.StringFlag{Name: "out", Value: "explore-plans", Usage: "write shrunk plans into `DIR`", Destination: &o.out},
-			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "output `FORMAT`: text or json", Destination: &o.format},
-			&cli.StringSliceFlag{Name: "pattern", Usage: "only `NAME` (repeatable)"},
-			&cli.StringSliceFlag{Name: "settings", Usage: "only settings variant `NAME` (repeatable)"},
-			&cli.StringSliceFlag{Name: "fault", Usage: "only fault `NAME` (repeatable)"},
-			&cli.BoolFlag{Name: "no-shrink", Usage: "do not shrink failing cases", Destination: &o.noShrink},
-			&cli.DurationFlag{Name: "shrink-budget", Value: 20 * time.Second, Usage: "time to shrink one case, at most `DURATION`", Destination: &o.shrinkT},
-		},
+		Flags: exploreFlags(&o),
 		Action: func(c *cli.Context) error {
 			if c.Args().Len() > 0 {
 				return usagef("explore takes no arguments")
@@ -187,8 +171,13 @@ func runExplore(ctx context.Context, o verifier.ExploreOptions, format string, e
 	for _, c := range rep.Cases {
 		unsafe := c.Settings == "journal-off" || c.Settings == "journal-memory" || c.Fault == "kill+delete-journal" || c.Fault == "kill+delete-wal" || c.Fault == "unlocked-writer"
 		// synchronous=off only loses data on power loss, which a process kill is not.
-		if !unsafe && (c.Outcome.Class == verifier.ClassIntegrity || c.Outcome.Class == verifier.ClassRowsLost) {
-			return findingsError{fmt.Sprintf("case %d: %s with safe settings", c.N, c.Outcome)}
+		switch c.Outcome.Class {
+		case verifier.ClassModel: // the driver broke a CallKit rule: a fault of the verifier, whatever the settings
+			return findingsError{fmt.Sprintf("case %d: %s", c.N, c.Outcome)}
+		case verifier.ClassIntegrity, verifier.ClassRowsLost, verifier.ClassState:
+			if !unsafe {
+				return findingsError{fmt.Sprintf("case %d: %s with safe settings", c.N, c.Outcome)}
+			}
 		}
 	}
 	return nil
@@ -198,7 +187,18 @@ func printExplore(w io.Writer, rep *verifier.ExploreReport, took time.Duration) 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "#\tpattern\tsettings\tfault\toutcome\trows\tfile\tms\tshrunk plan")
 	counts := map[string]int{}
+	var reasons []string // in order of first use
+	rowsOf := map[string][]string{}
 	for _, c := range rep.Cases {
+		if c.Outcome.Class == verifier.ClassCannotFail {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\tcannot fail by construction (not run)\t\t\t\t\n", c.N, c.Pattern, c.Settings, c.Fault)
+			if rowsOf[c.Outcome.Detail] == nil {
+				reasons = append(reasons, c.Outcome.Detail)
+			}
+			rowsOf[c.Outcome.Detail] = append(rowsOf[c.Outcome.Detail], fmt.Sprint(c.N))
+			counts["cannot fail"]++
+			continue
+		}
 		shrunk := ""
 		if c.Shrunk != "" {
 			repro := "reproduces"
@@ -215,10 +215,44 @@ func printExplore(w io.Writer, rep *verifier.ExploreReport, took time.Duration) 
 		counts[c.Outcome.String()]++
 	}
 	tw.Flush()
+	for _, r := range reasons {
+		fmt.Fprintf(w, "cases %s: %s\n", strings.Join(rowsOf[r], ", "), r)
+	}
 	var parts []string
 	for k, v := range counts {
 		parts = append(parts, fmt.Sprintf("%s: %d", k, v))
 	}
 	fmt.Fprintf(w, "explore: seed %d, scale %g, %d cases in %s, %d skipped for the budget; %s\n",
 		rep.Seed, rep.Scale, len(rep.Cases), took.Round(time.Second), rep.Skipped, strings.Join(slices.Sorted(slices.Values(parts)), ", "))
+}
+
+// exploreLists are the help's lines of patterns and settings variants.
+func exploreLists() (names, variants []string) {
+	for _, p := range verifier.Patterns {
+		names = append(names, fmt.Sprintf("   %-24s %s", p.Name, p.Doc))
+	}
+	for _, v := range verifier.Variants {
+		pairs := strings.Join(v.Pairs, " ")
+		if pairs == "" {
+			pairs = "journal_mode=delete synchronous=full (the defaults)"
+		}
+		variants = append(variants, fmt.Sprintf("   %-24s %s", v.Name, pairs))
+	}
+	return names, variants
+}
+
+// exploreFlags are explore's flags, bound to o.
+func exploreFlags(o *exploreOpts) []cli.Flag {
+	return []cli.Flag{
+		&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "`SEED` for kill points and plan numbers", Destination: &o.seed},
+		&cli.DurationFlag{Name: "budget", Value: 120 * time.Second, Usage: "stop starting cases after `DURATION`", Destination: &o.budget},
+		&cli.Float64Flag{Name: "scale", Value: 0.02, Usage: "pattern size `FACTOR` (1 = full size)", Destination: &o.scale},
+		&cli.StringFlag{Name: "out", Value: "explore-plans", Usage: "write shrunk plans into `DIR`", Destination: &o.out},
+		&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "output `FORMAT`: text or json", Destination: &o.format},
+		&cli.StringSliceFlag{Name: "pattern", Usage: "only `NAME` (repeatable)"},
+		&cli.StringSliceFlag{Name: "settings", Usage: "only settings variant `NAME` (repeatable)"},
+		&cli.StringSliceFlag{Name: "fault", Usage: "only fault `NAME` (repeatable)"},
+		&cli.BoolFlag{Name: "no-shrink", Usage: "do not shrink failing cases", Destination: &o.noShrink},
+		&cli.DurationFlag{Name: "shrink-budget", Value: 20 * time.Second, Usage: "time to shrink one case, at most `DURATION`", Destination: &o.shrinkT},
+	}
 }

@@ -34,10 +34,13 @@ func replayCommand(e *env) *cli.Command {
 Runs the reloads of a plan file (docs/VERIFIER.md) the way iOS's call-directory
 daemon writes them: the same SQL statements, one transaction per 10,000-entry
 flush of 500-row statements, CallKit's order, duplicate and cap checks, the
-failure path and the extension state machine. After every step: quick_check,
-the rows and states of every extension against an in-memory reference model,
-and metrics (rows, pages, free pages, file, journal and WAL bytes, time). At
-the end: integrity_check and foreign_key_check.
+failure path and the extension state machine. A reference model applies
+CallKit's rules to the plan on its own and predicts each step's outcome and
+every extension's state and rows; after every step the replay's outcome, what
+it committed and the database are compared with it ("model disagrees",
+"rows lost", "state differs"), with quick_check and metrics (rows, pages,
+free pages, file, journal and WAL bytes, time). At the end: integrity_check
+and foreign_key_check. Behaviour the model infers is marked [inferred].
 
 Given a build directory, replays one complete load per extension of its
 shards; given delta directories after it, then applies each delta as a
@@ -46,7 +49,8 @@ extensions it ships whole). A delta whose base is not the build the device
 has at that point is refused before any row changes. --target NEW_BUILD
 ends the replay by requiring every extension's rows to equal NEW_BUILD. A plan with "fault kill at=K" runs the writer as a child process,
 kills it before statement K, reopens the database and requires integrity and
-the state before or after the interrupted transaction.
+the state before or after the interrupted transaction; the outcome is the
+worse of that and the plan's own outcome without the fault (both printed).
 
 --report FILE also writes the replay as one self-contained HTML page (no
 network): the summary, the settings, the findings, and plots per step of
@@ -56,7 +60,8 @@ replaced only if it is empty or a report calldir wrote; a FIFO or device is
 written through, a symlink followed; a directory is refused.
 
 Exit status 1 when the replay ends in anything but ok (a CallKit or SQLite
-error, a stuck or emptied extension, rows lost, a malformed database).
+error, a stuck or emptied extension, a disagreement with the model, rows
+lost or a state that differs, a malformed database).
 
 EXAMPLES:
    calldir replay build
@@ -223,9 +228,16 @@ func printReplay(w io.Writer, path string, rep *verifier.Report) {
 			fmt.Fprint(w, " (never reached: the plan ran to the end)")
 		}
 		fmt.Fprintf(w, ": reopened database is %s\n", map[string]string{"before": "in the state before the interrupted transaction", "after": "in the state after the interrupted transaction", "between": "in neither the state before nor after: rows lost", "malformed": "malformed"}[k.State])
-		if rep.Outcome.Detail != "" && rep.Outcome.Class != verifier.ClassOK {
-			fmt.Fprintf(w, "  %s\n", rep.Outcome.Detail)
+		if f := rep.Fault; f != nil && f.Detail != "" && f.Class != verifier.ClassOK {
+			fmt.Fprintf(w, "  %s\n", f.Detail)
 		}
+	}
+	if rep.FaultFree != nil && rep.Fault != nil {
+		fmt.Fprintf(w, "fault-free run of the plan: %s", rep.FaultFree)
+		if rep.FaultFree.Detail != "" && rep.FaultFree.Class != verifier.ClassOK {
+			fmt.Fprintf(w, " (%s)", rep.FaultFree.Detail)
+		}
+		fmt.Fprintf(w, "; after the fault: %s; the outcome is the worse of the two\n", rep.Fault)
 	}
 	fk := "ok"
 	switch {

@@ -105,13 +105,14 @@ func foreignKeyViolations(ctx context.Context, conn *sql.Conn) (int, error) {
 }
 
 // dbFingerprint computes, from the database, the same fingerprint as
-// Model.Fingerprint: per extension its state and entry digests. It also
-// returns the number of entry rows with a NULL phone_number_id or label_id.
-func dbFingerprint(ctx context.Context, conn *sql.Conn, m *Model) (string, int64, error) {
+// rowSet.Fingerprint: per extension (ids from the ledger) its state and
+// entry digests. It also returns the number of entry rows with a NULL
+// phone_number_id or label_id.
+func dbFingerprint(ctx context.Context, conn *sql.Conn, l *Ledger) (string, int64, error) {
 	var b strings.Builder
 	var nulls int64
-	for _, name := range m.order {
-		e := m.exts[name]
+	for _, name := range l.order {
+		e := l.exts[name]
 		state := 0
 		err := conn.QueryRowContext(ctx, `SELECT state FROM Extension WHERE id = ?`, e.id).Scan(&state)
 		if err != nil && err != sql.ErrNoRows {
@@ -166,25 +167,41 @@ func scan(ctx context.Context, conn *sql.Conn, q string, arg any, fn func(*sql.R
 	return rows.Err()
 }
 
-// describeDiff explains how a database fingerprint differs from the model's.
-func describeDiff(db, model string) string {
-	d := strings.Split(strings.TrimSuffix(db, ";"), ";")
-	m := strings.Split(strings.TrimSuffix(model, ";"), ";")
+// describeDiff explains how a fingerprint (of the database, or of what the
+// driver committed: what names it) differs from the expected one, and
+// says whether any extension's rows differ (rather than only its state).
+func describeDiff(got, want, what string) (string, bool) {
+	d := strings.Split(strings.TrimSuffix(got, ";"), ";")
+	m := strings.Split(strings.TrimSuffix(want, ";"), ";")
 	var out []string
+	rows := false
 	for i := range m {
 		if i < len(d) && d[i] != m[i] {
-			out = append(out, fmt.Sprintf("database %s, model %s", d[i], m[i]))
+			out = append(out, fmt.Sprintf("%s %s, model %s", what, d[i], m[i]))
+			dp, mp := strings.SplitN(d[i], ":", 3), strings.SplitN(m[i], ":", 3)
+			rows = rows || len(dp) < 3 || len(mp) < 3 || dp[2] != mp[2]
 		}
 	}
-	return strings.Join(out, "; ") + " (name:state:block rows/digest:identification rows/digest)"
+	return strings.Join(out, "; ") + " (name:state:block rows/digest:identification rows/digest)", rows
 }
 
-// checkAfterStep checks the database against the model: quick_check (or
-// the full integrity_check on the last step), no NULL entry references,
-// states and rows per extension. Rows are compared in full (every row, by
-// digest) while extensions are below limit entries, and by count above it,
-// except on the last step.
-func checkAfterStep(ctx context.Context, d *Driver, path string, final bool, limit int64) Outcome {
+// diffOutcome is a database that differs from the model: rows lost when
+// rows differ, state differs when only states do.
+func diffOutcome(got, want string) Outcome {
+	detail, rows := describeDiff(got, want, "database")
+	if rows {
+		return Outcome{Class: ClassRowsLost, Detail: detail}
+	}
+	return Outcome{Class: ClassState, Detail: detail}
+}
+
+// checkAfterStep checks what the driver committed against the model (a
+// difference is the driver breaking a CallKit rule), then the database
+// against the model: quick_check (or the full integrity_check on the last
+// step), no NULL entry references, states and rows per extension. Rows
+// are compared in full (every row, by digest) while extensions are below
+// limit entries, and by count above it, except on the last step.
+func checkAfterStep(ctx context.Context, d *Driver, m *Model, final bool, limit int64) Outcome {
 	msg, err := quickCheck(ctx, d.conn, final)
 	if err != nil {
 		return outcomeOf(err)
@@ -192,36 +209,46 @@ func checkAfterStep(ctx context.Context, d *Driver, path string, final bool, lim
 	if msg != "" {
 		return Outcome{Class: ClassIntegrity, Code: 11, Detail: msg}
 	}
-	full := final || d.model.Rows() <= limit*int64(max(1, len(d.model.order)))
-	if !full {
-		return compareCounts(ctx, d)
+	want := m.Fingerprint()
+	if lf := d.ledger.Fingerprint(); lf != want {
+		detail, _ := describeDiff(lf, want, "driver committed")
+		return Outcome{Class: ClassModel, Detail: "model disagrees: " + detail}
 	}
-	got, nulls, err := dbFingerprint(ctx, d.conn, d.model)
+	full := final || m.Rows() <= limit*int64(max(1, len(m.order)))
+	if !full {
+		return compareCounts(ctx, d, m)
+	}
+	got, nulls, err := dbFingerprint(ctx, d.conn, d.ledger)
 	if err != nil {
 		return outcomeOf(err)
 	}
 	if nulls > 0 {
 		return Outcome{Class: ClassRowsLost, Detail: fmt.Sprintf("%d entry rows with a NULL phone_number_id or label_id", nulls)}
 	}
-	if want := d.model.Fingerprint(); got != want {
-		return Outcome{Class: ClassRowsLost, Detail: describeDiff(got, want)}
+	if got != want {
+		return diffOutcome(got, want)
 	}
 	return Outcome{Class: ClassOK}
 }
 
 // compareCounts compares states and row counts per extension.
-func compareCounts(ctx context.Context, d *Driver) Outcome {
-	for _, name := range d.model.order {
-		e := d.model.exts[name]
+func compareCounts(ctx context.Context, d *Driver, m *Model) Outcome {
+	for _, name := range m.order {
+		e := m.exts[name]
 		var state, nb, ni int64
-		err := d.conn.QueryRowContext(ctx, `SELECT IFNULL((SELECT state FROM Extension WHERE id = ?1), 0), (SELECT COUNT(*) FROM PhoneNumberBlockingEntry WHERE extension_id = ?1), (SELECT COUNT(*) FROM PhoneNumberIdentificationEntry WHERE extension_id = ?1)`, e.id).Scan(&state, &nb, &ni)
+		err := d.conn.QueryRowContext(ctx, `SELECT IFNULL((SELECT state FROM Extension WHERE id = ?1), 0), (SELECT COUNT(*) FROM PhoneNumberBlockingEntry WHERE extension_id = ?1), (SELECT COUNT(*) FROM PhoneNumberIdentificationEntry WHERE extension_id = ?1)`, d.ledger.ext(name).id).Scan(&state, &nb, &ni)
 		if err != nil {
 			return outcomeOf(err)
 		}
-		mi := e.identRows()
-		if state != int64(e.state) || nb != int64(len(e.block)) || ni != mi {
-			return Outcome{Class: ClassRowsLost, Detail: fmt.Sprintf("%s: database state %d, %d blocking, %d identification rows; model state %d, %d, %d", name, state, nb, ni, e.state, len(e.block), mi)}
+		mb, mi := int64(len(e.block)), e.identRows()
+		if state == int64(e.state) && nb == mb && ni == mi {
+			continue
 		}
+		class := ClassState
+		if nb != mb || ni != mi {
+			class = ClassRowsLost
+		}
+		return Outcome{Class: class, Detail: fmt.Sprintf("%s: database state %d, %d blocking, %d identification rows; model state %d, %d, %d", name, state, nb, ni, e.state, mb, mi)}
 	}
 	return Outcome{Class: ClassOK}
 }

@@ -59,67 +59,94 @@ func runChild(ctx context.Context, j job, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	switch j.Role {
+	case "kill-writer":
+		return killWriter(ctx, j, p, out)
+	case "busy", "reader":
+		return holdLock(ctx, j, p, out)
+	case "writer":
+		return secondWriter(ctx, j, p, out)
+	}
+	return fmt.Errorf("unknown role %q", j.Role)
+}
+
+// killWriter runs the plan's steps and SIGKILLs itself before statement
+// j.KillAt.
+func killWriter(ctx context.Context, j job, p *Plan, out io.Writer) error {
+	d, err := newDriver(ctx, j.DB, p.Settings, p.Extensions)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	d.before = func(i int64) {
+		if i == j.KillAt {
+			syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			select {} // the signal is on its way
+		}
+	}
+	for _, st := range p.Steps {
+		if _, err := runStep(d, st); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(out, "done %d\n", d.n)
+	return nil
+}
+
+// holdLock takes the write lock (busy) or a read transaction after a
+// blocking lookup (reader) and holds it for j.Hold.
+func holdLock(ctx context.Context, j job, p *Plan, out io.Writer) error {
 	db, conn, err := openDB(ctx, j.DB, p.Settings, false)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	defer conn.Close()
-	switch j.Role {
-	case "kill-writer":
-		d, err := newDriver(ctx, db, conn, p.Settings, p.Extensions)
-		if err != nil {
-			return err
-		}
-		d.before = func(i int64) {
-			if i == j.KillAt {
-				syscall.Kill(os.Getpid(), syscall.SIGKILL)
-				select {} // the signal is on its way
-			}
-		}
-		for _, st := range p.Steps {
-			if _, err := runStep(d, st); err != nil {
-				return err
-			}
-		}
-		fmt.Fprintf(out, "done %d\n", d.n)
-		return nil
-	case "busy", "reader":
-		begin := "BEGIN IMMEDIATE" // takes the write lock
-		if j.Role == "reader" {
-			begin = "BEGIN"
-		}
-		if _, err := conn.ExecContext(ctx, begin); err != nil {
-			return err
-		}
-		if j.Role == "reader" { // a lookup takes the shared lock and keeps it
-			var b bool
-			if err := conn.QueryRowContext(ctx, sqlLookup, 14155550100).Scan(&b); err != nil {
-				return err
-			}
-		}
-		fmt.Fprintln(out, "ready")
-		time.Sleep(j.Hold)
-		_, err := conn.ExecContext(ctx, "COMMIT")
-		return err
-	case "writer":
-		bundle := fmt.Sprintf("com.calldir.second-writer.%d", os.Getpid())
-		if _, err := conn.ExecContext(ctx, sqlInsertExtension, bundle); err != nil {
-			return err
-		}
-		d, err := newDriver(ctx, db, conn, p.Settings, []ExtDef{{Name: "second", Bundle: bundle}})
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(out, "ready")
-		base := int64(19_000_000_000) + int64(p.Seed%1000)*1_000_000
-		res := d.Load(Step{Kind: StepLoad, Ext: "second", FailAfter: -1, Ops: []Op{{Kind: OpBlock, Source: Source{First: base, Last: base + int64(j.Count) - 1, Step: 1}}}})
-		if res.Err != nil {
-			return fmt.Errorf("second writer's load: %w", res.Err)
-		}
-		return nil
+	begin := "BEGIN IMMEDIATE" // takes the write lock
+	if j.Role == "reader" {
+		begin = "BEGIN"
 	}
-	return fmt.Errorf("unknown role %q", j.Role)
+	if _, err := conn.ExecContext(ctx, begin); err != nil {
+		return err
+	}
+	if j.Role == "reader" { // a lookup takes the shared lock and keeps it
+		var b bool
+		if err := conn.QueryRowContext(ctx, sqlLookup, 14155550100).Scan(&b); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(out, "ready")
+	time.Sleep(j.Hold)
+	_, err = conn.ExecContext(ctx, "COMMIT")
+	return err
+}
+
+// secondWriter registers its own extension and loads j.Count entries into
+// it while the parent's step runs.
+func secondWriter(ctx context.Context, j job, p *Plan, out io.Writer) error {
+	bundle := fmt.Sprintf("com.calldir.second-writer.%d", os.Getpid())
+	db, conn, err := openDB(ctx, j.DB, p.Settings, false)
+	if err != nil {
+		return err
+	}
+	_, err = conn.ExecContext(ctx, sqlInsertExtension, bundle)
+	conn.Close()
+	db.Close()
+	if err != nil {
+		return err
+	}
+	d, err := newDriver(ctx, j.DB, p.Settings, []ExtDef{{Name: "second", Bundle: bundle}})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	fmt.Fprintln(out, "ready")
+	base := int64(19_000_000_000) + int64(p.Seed%1000)*1_000_000
+	res := d.Load(Step{Kind: StepLoad, Ext: "second", FailAfter: -1, Ops: []Op{{Kind: OpBlock, Source: Source{First: base, Last: base + int64(j.Count) - 1, Step: 1}}}})
+	if res.Err != nil {
+		return fmt.Errorf("second writer's load: %w", res.Err)
+	}
+	return nil
 }
 
 // child is a running child process.
@@ -194,12 +221,14 @@ type KillReport struct {
 }
 
 // golden is the commit-point history of a plan run without faults: the
-// model fingerprint after every commit point.
+// ledger fingerprint after every commit point, and the run's outcome
+// (which a fault never hides).
 type golden struct {
 	initial string
 	points  []int64
 	prints  []string
 	total   int64
+	outcome Outcome
 }
 
 func goldenRun(ctx context.Context, p *Plan) (*golden, error) {
@@ -211,21 +240,26 @@ func goldenRun(ctx context.Context, p *Plan) (*golden, error) {
 	g := &golden{}
 	q := *p
 	q.Kill = nil
-	rep, err := replayInProcess(ctx, &q, dir+"/CallDirectory.db", Options{FullCheckRows: 1 << 62}, func(i int64, m *Model) {
+	rep, err := replayInProcess(ctx, &q, dir+"/CallDirectory.db", Options{FullCheckRows: 1 << 62}, func(i int64, l *Ledger) {
 		g.points = append(g.points, i)
-		g.prints = append(g.prints, m.Fingerprint())
+		g.prints = append(g.prints, l.Fingerprint())
 	})
 	if err != nil {
 		return nil, err
 	}
-	g.total = rep.Statements
-	// The initial state: every extension registered, state 1, no rows.
-	m := newModel()
-	for i, e := range p.Extensions {
-		m.addExt(e.Name, int64(i+1))
-	}
-	g.initial = m.Fingerprint()
+	g.total, g.outcome = rep.Statements, rep.Outcome
+	g.initial = initialLedger(p).Fingerprint()
 	return g, nil
+}
+
+// initialLedger is the state of a fresh database: every extension
+// registered (ids 1, 2, … in plan order), state 1, no rows.
+func initialLedger(p *Plan) *Ledger {
+	l := newLedger()
+	for i, e := range p.Extensions {
+		l.addExt(e.Name, int64(i+1))
+	}
+	return l
 }
 
 // allowed returns the fingerprints a kill before statement k may leave:
@@ -255,6 +289,9 @@ func replayKill(ctx context.Context, p *Plan, path string) (*Report, error) {
 	return killCase(ctx, p, g, path)
 }
 
+// killCase runs one kill and reports the worse of the fault-free run's
+// outcome and the kill check's, naming both: a finding of the plan itself
+// (a duplicate, a zero-row extension) is not hidden by the fault.
 func killCase(ctx context.Context, p *Plan, g *golden, path string) (*Report, error) {
 	k := p.Kill
 	if err := createDB(ctx, path, p.Settings, p.Extensions); err != nil {
@@ -262,75 +299,94 @@ func killCase(ctx context.Context, p *Plan, g *golden, path string) (*Report, er
 	}
 	kr := &KillReport{At: k.At, Then: k.Then, Statements: g.total}
 	rep := &Report{Settings: p.Settings.Short(), Kill: kr, Statements: g.total}
-	c, err := spawn(ctx, job{Role: "kill-writer", DB: path, Plan: p.Format(p.Dir), Dir: p.Dir, KillAt: k.At})
+	killed, err := runKilled(ctx, p, path)
 	if err != nil {
 		return nil, err
+	}
+	kr.Killed = killed
+	fault := checkKilled(ctx, p, g, path, rep)
+	if !kr.Killed {
+		fault.Detail = joinDetail(fault.Detail, fmt.Sprintf("kill point %d is past the plan's %d statements", k.At, g.total))
+	}
+	free := g.outcome
+	rep.FaultFree, rep.Fault = &free, &fault
+	rep.Outcome = worse(fault, free)
+	if rep.Outcome != fault {
+		rep.Outcome.Detail = joinDetail("in the fault-free run of the plan", free.Detail)
+	}
+	return rep, nil
+}
+
+// runKilled runs the writer child until it kills itself (killed) or ends
+// the plan, then deletes the hot journal or WAL when the fault says so.
+func runKilled(ctx context.Context, p *Plan, path string) (bool, error) {
+	c, err := spawn(ctx, job{Role: "kill-writer", DB: path, Plan: p.Format(p.Dir), Dir: p.Dir, KillAt: p.Kill.At})
+	if err != nil {
+		return false, err
 	}
 	out, _ := io.ReadAll(c.out)
 	werr := c.cmd.Wait()
 	var ee *exec.ExitError
 	switch {
 	case errors.As(werr, &ee) && ee.ProcessState.Sys().(syscall.WaitStatus).Signal() == syscall.SIGKILL:
-		kr.Killed = true
 	case werr != nil:
-		return nil, fmt.Errorf("writer process: %v: %s", werr, out)
+		return false, fmt.Errorf("writer process: %v: %s", werr, out)
+	default:
+		return false, nil
 	}
-	if kr.Killed {
-		switch k.Then {
-		case "delete-journal":
-			os.Remove(path + "-journal")
-		case "delete-wal":
-			os.Remove(path + "-wal")
-			os.Remove(path + "-shm")
-		}
+	switch p.Kill.Then {
+	case "delete-journal":
+		os.Remove(path + "-journal")
+	case "delete-wal":
+		os.Remove(path + "-wal")
+		os.Remove(path + "-shm")
 	}
-	rep.Outcome = Outcome{Class: ClassOK}
+	return true, nil
+}
+
+// checkKilled reopens the database after the kill and requires integrity
+// and the state of the commit point before or after the kill. It fills
+// the report's integrity, kill state and reopen row, and returns the
+// kill's outcome.
+func checkKilled(ctx context.Context, p *Plan, g *golden, path string, rep *Report) Outcome {
+	kr := rep.Kill
 	db, conn, err := openDB(ctx, path, p.Settings, false)
 	if err != nil {
-		rep.Outcome = Outcome{Class: ClassIntegrity, Code: SQLiteCode(err), Detail: "reopen: " + err.Error()}
-		kr.State = "malformed"
-		rep.Integrity = err.Error()
-		return rep, nil
+		kr.State, rep.Integrity = "malformed", err.Error()
+		return Outcome{Class: ClassIntegrity, Code: SQLiteCode(err), Detail: "reopen: " + err.Error()}
 	}
 	defer db.Close()
 	defer conn.Close()
 	rep.Integrity = integrity(ctx, conn)
 	if rep.Integrity != "ok" {
 		kr.State = "malformed"
-		rep.Outcome = Outcome{Class: ClassIntegrity, Code: 11, Detail: "after the kill: " + rep.Integrity}
-		return rep, nil
+		return Outcome{Class: ClassIntegrity, Code: 11, Detail: "after the kill: " + rep.Integrity}
 	}
 	if mt, err := readMetrics(ctx, conn, path); err == nil {
 		rep.Steps = append(rep.Steps, StepReport{Step: "reopen after the kill", Metrics: mt})
 	}
-	m := newModel()
-	for i, e := range p.Extensions {
-		m.addExt(e.Name, int64(i+1))
-	}
-	got, nulls, err := dbFingerprint(ctx, conn, m)
+	got, nulls, err := dbFingerprint(ctx, conn, initialLedger(p))
 	if err != nil {
 		kr.State = "malformed"
-		rep.Outcome = outcomeOf(err)
-		if rep.Outcome.Class != ClassIntegrity {
-			rep.Outcome = Outcome{Class: ClassIntegrity, Code: SQLiteCode(err), Detail: "reading the rows: " + err.Error()}
+		if out := outcomeOf(err); out.Class == ClassIntegrity {
+			return out
 		}
-		return rep, nil
+		return Outcome{Class: ClassIntegrity, Code: SQLiteCode(err), Detail: "reading the rows: " + err.Error()}
 	}
-	before, after := g.allowed(k.At)
+	before, after := g.allowed(kr.At)
 	switch {
 	case nulls > 0:
 		kr.State = "between"
-		rep.Outcome = Outcome{Class: ClassRowsLost, Detail: fmt.Sprintf("%d entry rows with NULL references", nulls)}
+		return Outcome{Class: ClassRowsLost, Detail: fmt.Sprintf("%d entry rows with NULL references", nulls)}
 	case got == before:
 		kr.State = "before"
 	case got == after:
 		kr.State = "after"
 	default:
 		kr.State = "between"
-		rep.Outcome = Outcome{Class: ClassRowsLost, Detail: "neither the state before nor after the interrupted transaction: " + describeDiff(got, before)}
+		out := diffOutcome(got, before)
+		out.Detail = "neither the state before nor after the interrupted transaction: " + out.Detail
+		return out
 	}
-	if !kr.Killed {
-		rep.Outcome.Detail = joinDetail(rep.Outcome.Detail, fmt.Sprintf("kill point %d is past the plan's %d statements", k.At, g.total))
-	}
-	return rep, nil
+	return Outcome{Class: ClassOK}
 }

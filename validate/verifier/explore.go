@@ -63,6 +63,99 @@ func keep(list []string, name string) bool {
 	return false
 }
 
+// ClassCannotFail is the outcome of a fault and settings pair that cannot
+// fail by construction: it is reported once, with the reason, and not run.
+const ClassCannotFail = "cannot-fail"
+
+// cell is one case of the matrix.
+type cell struct {
+	pat Pattern
+	v   SettingsVariant
+	f   string
+}
+
+// firstVariant is, per fault, the settings under which it can find the
+// most: the variant explore pairs it with first.
+var firstVariant = map[string]string{"kill": "journal-off", "kill+delete-journal": "small-cache", "kill+delete-wal": "wal"}
+
+// matrix orders the cases so that a short budget sees every fault early:
+// first one case per fault (with its first variant), then one per fault ×
+// settings pair (patterns taken in turn), then the rest. Pairs that cannot
+// fail by construction come back as rows of their own.
+func (o ExploreOptions) matrix() (cells []cell, firstRound int, vacuous []CaseResult) {
+	var first, second, rest []cell
+	turn := 0
+	for _, f := range Faults {
+		var picks []cell // one per variant
+		for _, v := range Variants {
+			if !keep(o.Variants, v.Name) || !keep(o.Faults, f) {
+				continue
+			}
+			var row []cell
+			for _, pat := range Patterns {
+				if keep(o.Patterns, pat.Name) && applyFault(withVariant(pat.Make(o.Scale), v), f, 0) {
+					row = append(row, cell{pat, v, f})
+				}
+			}
+			if len(row) == 0 {
+				continue
+			}
+			if why := CannotFail(v, f); why != "" {
+				vacuous = append(vacuous, CaseResult{Pattern: "*", Settings: v.Name, Fault: f, Outcome: Outcome{Class: ClassCannotFail, Detail: why}})
+				continue
+			}
+			pick := turn % len(row)
+			turn++
+			picks = append(picks, row[pick])
+			rest = append(rest, append(row[:pick:pick], row[pick+1:]...)...)
+		}
+		if len(picks) == 0 {
+			continue
+		}
+		want, best := firstVariant[f], 0
+		if want == "" {
+			want = "default"
+		}
+		for i, c := range picks {
+			if c.v.Name == want {
+				best = i
+			}
+		}
+		first = append(first, picks[best])
+		second = append(second, append(picks[:best:best], picks[best+1:]...)...)
+	}
+	return append(append(first, second...), rest...), len(first), vacuous
+}
+
+// CannotFail says why fault f under settings v cannot fail by
+// construction, or "" when it can. A kill keeps the operating system's
+// page cache, so synchronous=off changes nothing without a power loss;
+// and a kill lands between statements, so with a rollback journal the
+// database file is written only inside COMMIT unless the page cache
+// spills dirty pages mid-transaction (a small cache_size): a deleted hot
+// journal then held nothing the file needed. Both rest on SQLite's design
+// (howtocorrupt §1.3, §3.2) and are [inferred] here.
+func CannotFail(v SettingsVariant, f string) string {
+	s := withVariant(&Plan{Settings: DefaultSettings()}, v).Settings
+	if s.Synchronous == "off" {
+		return "synchronous=off only matters on power loss, which none of these faults is: the case is the default one [inferred]"
+	}
+	rollback := s.JournalMode == "delete" || s.JournalMode == "truncate" || s.JournalMode == "persist"
+	if f == "kill+delete-journal" && rollback && !smallCache(s) {
+		return "a kill between statements leaves the file untouched until COMMIT unless the cache spills (cache_size=" + fmt.Sprint(s.CacheSize) + " holds a flush): the deleted journal held nothing the file needed [inferred]"
+	}
+	return ""
+}
+
+// smallCache is a page cache that a 10,000-entry flush overflows (about
+// 1 MiB of dirty pages): fewer than 256 pages, or under 1,024 KiB.
+func smallCache(s Settings) bool {
+	if s.CacheSize < 0 {
+		return -s.CacheSize < 1024
+	}
+	return s.CacheSize < 256
+}
+
 // Explore runs patterns × settings × faults until the budget is spent,
 // shrinking every case that does not end ok to a minimal plan file.
 func Explore(ctx context.Context, o ExploreOptions) (*ExploreReport, error) {
@@ -72,35 +165,33 @@ func Explore(ctx context.Context, o ExploreOptions) (*ExploreReport, error) {
 	deadline := time.Now().Add(o.Budget)
 	rep := &ExploreReport{Seed: o.Seed, Scale: o.Scale}
 	rng := rand.New(rand.NewPCG(o.Seed, 0x63616c6c646972))
-	type cell struct {
-		pat Pattern
-		v   SettingsVariant
-		f   string
-	}
-	// First one case per fault × settings pair (patterns taken in turn), so
-	// that a short budget still sees every fault against every variant;
-	// then the rest of the matrix.
-	var first, rest []cell
-	turn := 0
-	for _, f := range Faults {
-		for _, v := range Variants {
-			var row []cell
-			for _, pat := range Patterns {
-				if keep(o.Patterns, pat.Name) && keep(o.Variants, v.Name) && keep(o.Faults, f) {
-					row = append(row, cell{pat, v, f})
-				}
-			}
-			if len(row) == 0 {
-				continue
-			}
-			pick := turn % len(row)
-			turn++
-			first = append(first, row[pick])
-			rest = append(rest, append(row[:pick:pick], row[pick+1:]...)...)
+	cells, firstRound, vacuous := o.matrix()
+	ran := len(vacuous) // cases are numbered in the order they run
+	emit := func(c CaseResult) {
+		if c.N == 0 {
+			c.N = len(rep.Cases) + 1
+		}
+		rep.Cases = append(rep.Cases, c)
+		if o.Progress != nil {
+			o.Progress(c)
 		}
 	}
-	cells := append(first, rest...)
-	for _, c := range cells {
+	for _, c := range vacuous {
+		emit(c)
+	}
+	// The first round (one case per fault) runs before any of its cases
+	// is shrunk, so that shrinking cannot spend the budget before every
+	// fault has run once.
+	var held []CaseResult
+	var heldPlans []*Plan
+	for i, c := range cells {
+		if i == firstRound {
+			for j := range held {
+				o.shrinkFound(ctx, heldPlans[j], &held[j], deadline)
+				emit(held[j])
+			}
+			held = nil
+		}
 		if err := ctx.Err(); err != nil {
 			return rep, err
 		}
@@ -108,46 +199,72 @@ func Explore(ctx context.Context, o ExploreOptions) (*ExploreReport, error) {
 			rep.Skipped++
 			continue
 		}
-		p := c.pat.Make(o.Scale)
-		p.Seed = rng.Uint64() % 1_000_000
-		for _, kv := range c.v.Pairs {
-			k, v, _ := strings.Cut(kv, "=")
-			if err := p.Settings.Set(k, v); err != nil {
-				return nil, err
-			}
+		res, p, err := runCell(ctx, c, o.Scale, rng)
+		if err != nil {
+			return rep, err
 		}
-		if !applyFault(p, c.f, p.Seed) {
+		ran++
+		res.N = ran
+		if i < firstRound {
+			held, heldPlans = append(held, res), append(heldPlans, p)
 			continue
 		}
-		res := CaseResult{N: len(rep.Cases) + 1, Pattern: c.pat.Name, Settings: c.v.Name, Fault: c.f}
-		start := time.Now()
-		r, err := runCase(ctx, p, rng)
-		if err != nil {
-			if errors.Is(err, context.Canceled) {
-				return rep, err
-			}
-			res.Outcome = Outcome{Class: "error", Detail: err.Error()}
-		} else {
-			res.Outcome = r.Outcome
-			res.Rows, res.Bytes = finalSize(r)
-			if r.Kill != nil {
-				res.KillAt = r.Kill.At
-			}
-		}
-		res.Millis = float64(time.Since(start).Microseconds()) / 1000
-		if o.Shrink && err == nil && res.Outcome.Class != ClassOK {
-			so := o
-			if o.Budget > 0 { // shrinking counts against the budget too
-				so.ShrinkBudget = max(3*time.Second, min(o.ShrinkBudget, time.Until(deadline)))
-			}
-			shrinkCase(ctx, p, &res, so)
-		}
-		rep.Cases = append(rep.Cases, res)
-		if o.Progress != nil {
-			o.Progress(res)
-		}
+		o.shrinkFound(ctx, p, &res, deadline)
+		emit(res)
+	}
+	for j := range held { // fewer cells than one round
+		o.shrinkFound(ctx, heldPlans[j], &held[j], deadline)
+		emit(held[j])
 	}
 	return rep, nil
+}
+
+// shrinkFound shrinks a case that did not end ok, within the budget.
+func (o ExploreOptions) shrinkFound(ctx context.Context, p *Plan, res *CaseResult, deadline time.Time) {
+	if !o.Shrink || p == nil || res.Outcome.Class == ClassOK || res.Outcome.Class == "error" || ctx.Err() != nil {
+		return
+	}
+	so := o
+	if o.Budget > 0 { // shrinking counts against the budget too
+		so.ShrinkBudget = max(3*time.Second, min(o.ShrinkBudget, time.Until(deadline)))
+	}
+	shrinkCase(ctx, p, res, so)
+}
+
+// withVariant applies a settings variant to a plan (the variants' pairs
+// are fixed and valid) and returns the plan.
+func withVariant(p *Plan, v SettingsVariant) *Plan {
+	for _, kv := range v.Pairs {
+		k, val, _ := strings.Cut(kv, "=")
+		if err := p.Settings.Set(k, val); err != nil {
+			panic(fmt.Sprintf("settings variant %s: %v", v.Name, err))
+		}
+	}
+	return p
+}
+
+// runCell builds and runs one case; it returns the plan for shrinking.
+func runCell(ctx context.Context, c cell, scale float64, rng *rand.Rand) (CaseResult, *Plan, error) {
+	p := withVariant(c.pat.Make(scale), c.v)
+	p.Seed = rng.Uint64() % 1_000_000
+	applyFault(p, c.f, p.Seed)
+	res := CaseResult{Pattern: c.pat.Name, Settings: c.v.Name, Fault: c.f}
+	start := time.Now()
+	r, err := runCase(ctx, p, rng)
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return res, nil, err
+		}
+		res.Outcome = Outcome{Class: "error", Detail: err.Error()}
+	} else {
+		res.Outcome = r.Outcome
+		res.Rows, res.Bytes = finalSize(r)
+		if r.Kill != nil {
+			res.KillAt = r.Kill.At
+		}
+	}
+	res.Millis = float64(time.Since(start).Microseconds()) / 1000
+	return res, p, nil
 }
 
 func finalSize(r *Report) (int64, int64) {

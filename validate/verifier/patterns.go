@@ -133,6 +133,7 @@ var Variants = []SettingsVariant{
 	{"wal", []string{"journal_mode=wal", "synchronous=normal"}},
 	{"journal-off", []string{"journal_mode=off", "cache_size=8"}},
 	{"journal-memory", []string{"journal_mode=memory", "cache_size=8"}},
+	{"small-cache", []string{"cache_size=8"}}, // a flush spills dirty pages to the file mid-transaction
 	{"sync-off", []string{"synchronous=off"}},
 	{"page-1k", []string{"page_size=1024"}},
 }
@@ -140,9 +141,9 @@ var Variants = []SettingsVariant{
 // Faults are the fault kinds of the matrix.
 var Faults = []string{"kill", "none", "disk-full", "busy", "unlocked-writer", "kill+delete-journal", "kill+delete-wal"}
 
-// applyFault adds fault f to plan p. killAt picks the kill point given the
-// number of statements the plan issues. It reports false when the fault
-// does not apply to these settings.
+// applyFault adds fault f to plan p (seed sizes the disk-full room). It
+// reports false when the fault does not apply to these settings or this
+// pattern (a kill with a concurrent process).
 func applyFault(p *Plan, f string, seed uint64) bool {
 	js := p.Settings.JournalMode
 	switch f {

@@ -2,11 +2,11 @@ package verifier
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -57,6 +57,9 @@ const (
 	StepWriter      StepKind = "writer"           // a second writer process loads its own extension during the next step
 	StepCheck       StepKind = "check"            // full integrity_check and foreign_key_check now
 	StepExpect      StepKind = "expect-build"     // every extension's rows must equal a build's
+	StepUnavailable StepKind = "unavailable"      // state 5: loads get error 102 [inferred trigger]
+	StepReopen      StepKind = "reopen"           // the daemon's open path: schema-version probe, recovery on SQLITE_CORRUPT
+	StepCorrupt     StepKind = "corrupt"          // another process damages a table's root page
 )
 
 // Step is one line (or block) of a plan.
@@ -72,6 +75,7 @@ type Step struct {
 	Hold        time.Duration // busy, reader: how long the lock is held
 	Count       int           // writer: entries the second writer loads
 	Path        string        // expect-build: the build directory
+	Table       string        // corrupt: the table or index whose root page is damaged
 	Tag         string        // where the step came from ("delta 3", "maintenance after delta 7"); not in the text form
 }
 
@@ -79,11 +83,13 @@ type Step struct {
 type OpKind string
 
 const (
-	OpBlock          OpKind = "block"
-	OpIdentify       OpKind = "identify"
-	OpRemoveBlock    OpKind = "remove-block"
-	OpRemoveIdentify OpKind = "remove-identify"
-	OpRemoveAll      OpKind = "remove-all"
+	OpBlock             OpKind = "block"
+	OpIdentify          OpKind = "identify"
+	OpRemoveBlock       OpKind = "remove-block"
+	OpRemoveIdentify    OpKind = "remove-identify"
+	OpRemoveAll         OpKind = "remove-all" // removeAllBlockingEntries and removeAllIdentificationEntries
+	OpRemoveAllBlock    OpKind = "remove-all-block"
+	OpRemoveAllIdentify OpKind = "remove-all-identify"
 )
 
 // Op adds or removes entries from a source.
@@ -140,271 +146,337 @@ func (e *PlanError) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.L
 // ParsePlan reads a plan. name is used in messages and dir resolves
 // relative shard paths.
 func ParsePlan(r io.Reader, name, dir string) (*Plan, error) {
-	p := &Plan{Settings: DefaultSettings(), Dir: dir}
+	ps := &planParser{p: &Plan{Settings: DefaultSettings(), Dir: dir}, name: name, dir: dir, exts: map[string]bool{}}
 	br := bufio.NewReaderSize(r, 64<<10)
-	ln := 0
-	fail := func(format string, a ...any) error {
-		return &PlanError{File: name, Line: ln, Msg: fmt.Sprintf(format, a...)}
-	}
-	var cur *Step // open load block
-	var total int64
-	exts := map[string]bool{}
-	sawHeader := false
 	for {
 		line, err := readLine(br)
 		if err == io.EOF {
 			break
 		}
-		ln++
+		ps.ln++
 		if err != nil {
-			return nil, fail("%v", err)
+			return nil, ps.fail("%v", err)
 		}
-		if ln > maxPlanLines {
-			return nil, fail("more than %d lines", maxPlanLines)
+		if ps.ln > maxPlanLines {
+			return nil, ps.fail("more than %d lines", maxPlanLines)
 		}
 		f, err := fields(line)
 		if err != nil {
-			return nil, fail("%v", err)
+			return nil, ps.fail("%v", err)
 		}
-		if len(f) == 0 {
-			continue
-		}
-		if !sawHeader {
-			if strings.Join(f, " ") != PlanHeader {
-				return nil, fail("not a calldir plan: the first line must be %q", PlanHeader)
-			}
-			sawHeader = true
-			continue
-		}
-		if cur != nil {
-			if f[0] == "end" {
-				if len(f) != 1 {
-					return nil, fail("end takes nothing")
-				}
-				p.Steps = append(p.Steps, *cur)
-				cur = nil
-				continue
-			}
-			op, err := parseOp(f, dir)
-			if err != nil {
-				return nil, fail("%v", err)
-			}
-			if c := op.Source.Count(); c > 0 {
-				total += c
-				if total > maxPlanEntries {
-					return nil, fail("more than %d numbers in the plan", maxPlanEntries)
-				}
-			}
-			cur.Ops = append(cur.Ops, op)
-			continue
-		}
-		kv, args := options(f[1:])
-		needExt := func() (string, error) {
-			if len(args) != 1 {
-				return "", fmt.Errorf("%s takes one extension name", f[0])
-			}
-			if !exts[args[0]] {
-				return "", fmt.Errorf("unknown extension %q (declare it with: extension NAME BUNDLE_ID)", args[0])
-			}
-			return args[0], nil
-		}
-		st := Step{Kind: StepKind(f[0]), Line: ln, FailAfter: -1}
-		switch f[0] {
-		case "seed":
-			if len(args) != 1 || len(kv) > 0 {
-				return nil, fail("seed takes one number")
-			}
-			if p.Seed, err = strconv.ParseUint(args[0], 10, 64); err != nil {
-				return nil, fail("seed %q: %v", args[0], err)
-			}
-		case "set":
-			if len(args) > 0 || len(kv) == 0 {
-				return nil, fail("set takes KEY=VALUE pairs")
-			}
-			for _, k := range sortedKeys(kv) {
-				if err := p.Settings.Set(k, kv[k]); err != nil {
-					return nil, fail("%v", err)
-				}
-			}
-		case "extension":
-			if len(args) != 2 || len(kv) > 0 {
-				return nil, fail("extension takes NAME BUNDLE_ID")
-			}
-			if exts[args[0]] {
-				return nil, fail("extension %q declared twice", args[0])
-			}
-			if len(p.Extensions) >= maxExtensions {
-				return nil, fail("more than %d extensions", maxExtensions)
-			}
-			exts[args[0]] = true
-			p.Extensions = append(p.Extensions, ExtDef{Name: args[0], Bundle: args[1]})
-		case "fault":
-			if len(args) != 1 || args[0] != "kill" {
-				return nil, fail("fault takes: kill at=K [then=delete-journal|delete-wal]")
-			}
-			if p.Kill != nil {
-				return nil, fail("only one kill fault per plan")
-			}
-			k := &KillFault{}
-			at, ok := kv["at"]
-			if !ok {
-				return nil, fail("fault kill needs at=K")
-			}
-			if k.At, err = strconv.ParseInt(at, 10, 64); err != nil || k.At < 0 {
-				return nil, fail("fault kill at=%q: want a statement index, 0 or more", at)
-			}
-			switch k.Then = kv["then"]; k.Then {
-			case "", "delete-journal", "delete-wal":
-			default:
-				return nil, fail("fault kill then=%q: want delete-journal or delete-wal", k.Then)
-			}
-			if extra := unknownKeys(kv, "at", "then"); extra != "" {
-				return nil, fail("fault kill: unknown option %s", extra)
-			}
-			p.Kill = k
-		case "load":
-			if len(args) != 2 || (args[1] != "complete" && args[1] != "incremental") {
-				return nil, fail("load takes NAME complete|incremental [fail-after=N]")
-			}
-			if !exts[args[0]] {
-				return nil, fail("unknown extension %q (declare it with: extension NAME BUNDLE_ID)", args[0])
-			}
-			st.Ext = args[0]
-			st.Incremental = args[1] == "incremental"
-			if v, ok := kv["fail-after"]; ok {
-				n, err := strconv.Atoi(v)
-				if err != nil || n < 0 {
-					return nil, fail("fail-after=%q: want a flush count, 0 or more", v)
-				}
-				st.FailAfter = n
-			}
-			if extra := unknownKeys(kv, "fail-after"); extra != "" {
-				return nil, fail("load: unknown option %s", extra)
-			}
-			cur = &st
-			continue
-		case "maintenance", "prepare", "check":
-			if len(f) != 1 {
-				return nil, fail("%s takes nothing", f[0])
-			}
-			p.Steps = append(p.Steps, st)
-		case "expect-build":
-			if len(args) != 1 || len(kv) > 0 {
-				return nil, fail("expect-build takes one build DIR")
-			}
-			st.Path = args[0]
-			if !filepath.IsAbs(st.Path) {
-				st.Path = filepath.Join(dir, st.Path)
-			}
-			p.Steps = append(p.Steps, st)
-		case "disable", "remove-extension":
-			if st.Ext, err = needExt(); err != nil {
-				return nil, fail("%v", err)
-			}
-			p.Steps = append(p.Steps, st)
-		case "disk-full":
-			key := "pages"
-			if _, ok := kv["extra"]; ok {
-				key = "extra"
-			}
-			n, err := strconv.Atoi(kv[key])
-			if len(kv) != 1 || err != nil || n < 0 || n > 1<<30 || len(args) > 0 {
-				return nil, fail("disk-full takes pages=N (a max_page_count; 0 lifts the limit) or extra=N (pages of room left)")
-			}
-			if key == "pages" {
-				st.Pages = n
-			} else {
-				st.Extra = n
-			}
-			p.Steps = append(p.Steps, st)
-		case "busy", "reader":
-			d, err := time.ParseDuration(kv["hold"])
-			if err != nil || d <= 0 || d > 10*time.Minute || len(args) > 0 {
-				return nil, fail("%s takes hold=DURATION (such as 500ms), at most 10m", f[0])
-			}
-			st.Hold = d
-			p.Steps = append(p.Steps, st)
-		case "writer":
-			n, err := strconv.Atoi(kv["count"])
-			if err != nil || n < 1 || n > shard.MaxEntriesPerRequest || len(args) > 0 {
-				return nil, fail("writer takes count=N (1..%d)", shard.MaxEntriesPerRequest)
-			}
-			st.Count = n
-			p.Steps = append(p.Steps, st)
-		default:
-			return nil, fail("unknown directive %q", f[0])
+		if err := ps.line(f); err != nil {
+			return nil, err
 		}
 	}
-	if !sawHeader {
+	if !ps.sawHeader {
 		return nil, &PlanError{File: name, Line: 1, Msg: "empty plan (the first line must be " + strconv.Quote(PlanHeader) + ")"}
 	}
-	if cur != nil {
-		return nil, &PlanError{File: name, Line: cur.Line, Msg: "load block without end"}
+	if ps.cur != nil {
+		return nil, &PlanError{File: name, Line: ps.cur.Line, Msg: "load block without end"}
 	}
-	return p, nil
+	return ps.p, nil
+}
+
+// planParser is ParsePlan's state between lines.
+type planParser struct {
+	p         *Plan
+	name, dir string
+	ln        int
+	cur       *Step // open load block
+	total     int64 // numbers over all ranges
+	exts      map[string]bool
+	sawHeader bool
+}
+
+func (ps *planParser) fail(format string, a ...any) error {
+	return &PlanError{File: ps.name, Line: ps.ln, Msg: fmt.Sprintf(format, a...)}
+}
+
+// line reads one line's words: the header, an op of the open load block,
+// or a directive.
+func (ps *planParser) line(f []string) error {
+	switch {
+	case len(f) == 0:
+		return nil
+	case !ps.sawHeader:
+		if strings.Join(f, " ") != PlanHeader {
+			return ps.fail("not a calldir plan: the first line must be %q", PlanHeader)
+		}
+		ps.sawHeader = true
+		return nil
+	case ps.cur == nil:
+		return ps.directive(f)
+	case f[0] == "end":
+		if len(f) != 1 {
+			return ps.fail("end takes nothing")
+		}
+		ps.p.Steps = append(ps.p.Steps, *ps.cur)
+		ps.cur = nil
+		return nil
+	}
+	op, err := parseOp(f, ps.dir)
+	if err != nil {
+		return ps.fail("%v", err)
+	}
+	if c := op.Source.Count(); c > 0 {
+		ps.total += c
+		if ps.total > maxPlanEntries {
+			return ps.fail("more than %d numbers in the plan", maxPlanEntries)
+		}
+	}
+	ps.cur.Ops = append(ps.cur.Ops, op)
+	return nil
+}
+
+// directive reads a line outside a load block: the plan's header
+// directives here, the steps in step.
+func (ps *planParser) directive(f []string) error {
+	p, fail, exts := ps.p, ps.fail, ps.exts
+	kv, args := options(f[1:])
+	var err error
+	switch f[0] {
+	case "seed":
+		if len(args) != 1 || len(kv) > 0 {
+			return fail("seed takes one number")
+		}
+		if p.Seed, err = strconv.ParseUint(args[0], 10, 64); err != nil {
+			return fail("seed %q: %v", args[0], err)
+		}
+	case "set":
+		if len(args) > 0 || len(kv) == 0 {
+			return fail("set takes KEY=VALUE pairs")
+		}
+		for _, k := range sortedKeys(kv) {
+			if err := p.Settings.Set(k, kv[k]); err != nil {
+				return fail("%v", err)
+			}
+		}
+	case "extension":
+		if len(args) != 2 || len(kv) > 0 {
+			return fail("extension takes NAME BUNDLE_ID")
+		}
+		if exts[args[0]] {
+			return fail("extension %q declared twice", args[0])
+		}
+		if len(p.Extensions) >= maxExtensions {
+			return fail("more than %d extensions", maxExtensions)
+		}
+		exts[args[0]] = true
+		p.Extensions = append(p.Extensions, ExtDef{Name: args[0], Bundle: args[1]})
+	case "fault":
+		if len(args) != 1 || args[0] != "kill" {
+			return fail("fault takes: kill at=K [then=delete-journal|delete-wal]")
+		}
+		if p.Kill != nil {
+			return fail("only one kill fault per plan")
+		}
+		k := &KillFault{}
+		at, ok := kv["at"]
+		if !ok {
+			return fail("fault kill needs at=K")
+		}
+		if k.At, err = strconv.ParseInt(at, 10, 64); err != nil || k.At < 0 {
+			return fail("fault kill at=%q: want a statement index, 0 or more", at)
+		}
+		switch k.Then = kv["then"]; k.Then {
+		case "", "delete-journal", "delete-wal":
+		default:
+			return fail("fault kill then=%q: want delete-journal or delete-wal", k.Then)
+		}
+		if extra := unknownKeys(kv, "at", "then"); extra != "" {
+			return fail("fault kill: unknown option %s", extra)
+		}
+		p.Kill = k
+	default:
+		return ps.step(f, kv, args)
+	}
+	return nil
+}
+
+// step reads a directive that is a step of the plan.
+func (ps *planParser) step(f []string, kv map[string]string, args []string) error {
+	p, fail, exts, dir := ps.p, ps.fail, ps.exts, ps.dir
+	var err error
+	needExt := func() (string, error) {
+		if len(args) != 1 {
+			return "", fmt.Errorf("%s takes one extension name", f[0])
+		}
+		if !exts[args[0]] {
+			return "", fmt.Errorf("unknown extension %q (declare it with: extension NAME BUNDLE_ID)", args[0])
+		}
+		return args[0], nil
+	}
+	st := Step{Kind: StepKind(f[0]), Line: ps.ln, FailAfter: -1}
+	switch f[0] {
+	case "load":
+		return ps.load(kv, args, st)
+	case "maintenance", "prepare", "check", "reopen":
+		if len(f) != 1 {
+			return fail("%s takes nothing", f[0])
+		}
+		p.Steps = append(p.Steps, st)
+	case "expect-build":
+		if len(args) != 1 || len(kv) > 0 {
+			return fail("expect-build takes one build DIR")
+		}
+		st.Path = args[0]
+		if !filepath.IsAbs(st.Path) {
+			st.Path = filepath.Join(dir, st.Path)
+		}
+		p.Steps = append(p.Steps, st)
+	case "disable", "remove-extension", "unavailable":
+		if st.Ext, err = needExt(); err != nil {
+			return fail("%v", err)
+		}
+		p.Steps = append(p.Steps, st)
+	case "disk-full":
+		key := "pages"
+		if _, ok := kv["extra"]; ok {
+			key = "extra"
+		}
+		n, err := strconv.Atoi(kv[key])
+		if len(kv) != 1 || err != nil || n < 0 || n > 1<<30 || len(args) > 0 {
+			return fail("disk-full takes pages=N (a max_page_count; 0 lifts the limit) or extra=N (pages of room left)")
+		}
+		if key == "pages" {
+			st.Pages = n
+		} else {
+			st.Extra = n
+		}
+		p.Steps = append(p.Steps, st)
+	case "busy", "reader":
+		d, err := time.ParseDuration(kv["hold"])
+		if err != nil || d <= 0 || d > 10*time.Minute || len(args) > 0 {
+			return fail("%s takes hold=DURATION (such as 500ms), at most 10m", f[0])
+		}
+		st.Hold = d
+		p.Steps = append(p.Steps, st)
+	case "corrupt":
+		st.Table = kv["table"]
+		if len(kv) != 1 || len(args) > 0 || !slices.Contains(corruptible, st.Table) {
+			return fail("corrupt takes table=NAME, one of %s", strings.Join(corruptible, ", "))
+		}
+		p.Steps = append(p.Steps, st)
+	case "writer":
+		n, err := strconv.Atoi(kv["count"])
+		if err != nil || n < 1 || n > shard.MaxEntriesPerRequest || len(args) > 0 {
+			return fail("writer takes count=N (1..%d)", shard.MaxEntriesPerRequest)
+		}
+		st.Count = n
+		p.Steps = append(p.Steps, st)
+	default:
+		return fail("unknown directive %q", f[0])
+	}
+	return nil
+}
+
+// load opens a load block: NAME complete|incremental [fail-after=N].
+func (ps *planParser) load(kv map[string]string, args []string, st Step) error {
+	fail, exts := ps.fail, ps.exts
+	if len(args) != 2 || (args[1] != "complete" && args[1] != "incremental") {
+		return fail("load takes NAME complete|incremental [fail-after=N]")
+	}
+	if !exts[args[0]] {
+		return fail("unknown extension %q (declare it with: extension NAME BUNDLE_ID)", args[0])
+	}
+	st.Ext = args[0]
+	st.Incremental = args[1] == "incremental"
+	if v, ok := kv["fail-after"]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return fail("fail-after=%q: want a flush count, 0 or more", v)
+		}
+		st.FailAfter = n
+	}
+	if extra := unknownKeys(kv, "fail-after"); extra != "" {
+		return fail("load: unknown option %s", extra)
+	}
+	ps.cur = &st
+	return nil
 }
 
 func parseOp(f []string, dir string) (Op, error) {
 	op := Op{Kind: OpKind(f[0])}
 	switch op.Kind {
 	case OpBlock, OpIdentify, OpRemoveBlock, OpRemoveIdentify:
-	case OpRemoveAll:
+	case OpRemoveAll, OpRemoveAllBlock, OpRemoveAllIdentify:
 		if len(f) != 1 {
-			return op, errors.New("remove-all takes nothing")
+			return op, fmt.Errorf("%s takes nothing", op.Kind)
 		}
 		return op, nil
 	default:
-		return op, fmt.Errorf("unknown op %q in a load block (want block, identify, remove-block, remove-identify, remove-all or end)", f[0])
+		return op, fmt.Errorf("unknown op %q in a load block (want block, identify, remove-block, remove-identify, remove-all, remove-all-block, remove-all-identify or end)", f[0])
 	}
 	kv, args := options(f[1:])
 	if len(args) == 0 {
 		return op, fmt.Errorf("%s needs a source: range FIRST LAST [step=N], numbers N..., or shard PATH", op.Kind)
 	}
-	if l, ok := kv["label"]; ok {
+	l, hasLabel := kv["label"]
+	if hasLabel {
 		if op.Kind != OpIdentify {
 			return op, fmt.Errorf("label= only applies to identify")
 		}
-		if err := shard.CheckLabel(l); err != nil {
+		// An empty label, or one of 65,535 bytes or more, is accepted:
+		// CallKit drops such entries silently, and the plan tests that.
+		if err := shard.CheckLabel(l); err != nil && !labelDropped(l) {
 			return op, err
 		}
 		op.Label = l
 	}
+	src, err := parseSource(args, kv, dir)
+	if err != nil {
+		return op, err
+	}
+	op.Source = src
+	if op.Kind == OpIdentify && op.Source.Shard == "" && !hasLabel {
+		return op, errors.New(`identify from a range or numbers needs label="…"`)
+	}
+	if extra := unknownKeys(kv, "label", "step"); extra != "" {
+		return op, fmt.Errorf("unknown option %s", extra)
+	}
+	return op, nil
+}
+
+// parseSource reads an op's source: range FIRST LAST [step=N], numbers
+// N..., or shard PATH (inside dir).
+func parseSource(args []string, kv map[string]string, dir string) (Source, error) {
+	var src Source
 	switch args[0] {
 	case "range":
 		if len(args) != 3 {
-			return op, errors.New("range takes FIRST LAST [step=N]")
+			return src, errors.New("range takes FIRST LAST [step=N]")
 		}
 		first, err1 := parseNumber(args[1])
 		last, err2 := parseNumber(args[2])
 		if err := errors.Join(err1, err2); err != nil {
-			return op, err
+			return src, err
 		}
 		step := int64(1)
 		if v, ok := kv["step"]; ok {
 			s, err := strconv.ParseInt(v, 10, 64)
 			if err != nil || s < 1 {
-				return op, fmt.Errorf("step=%q: want 1 or more", v)
+				return src, fmt.Errorf("step=%q: want 1 or more", v)
 			}
 			step = s
 		}
 		if last < first {
-			return op, fmt.Errorf("range %d..%d: last below first", first, last)
+			return src, fmt.Errorf("range %d..%d: last below first", first, last)
 		}
-		op.Source = Source{First: first, Last: last, Step: step}
+		src = Source{First: first, Last: last, Step: step}
 	case "numbers":
 		if len(args) < 2 {
-			return op, errors.New("numbers takes one or more numbers")
+			return src, errors.New("numbers takes one or more numbers")
 		}
 		for _, a := range args[1:] {
 			n, err := parseNumber(a)
 			if err != nil {
-				return op, err
+				return src, err
 			}
-			op.Source.Numbers = append(op.Source.Numbers, n)
+			src.Numbers = append(src.Numbers, n)
 		}
 	case "shard":
 		if len(args) != 2 {
-			return op, errors.New("shard takes one PATH")
+			return src, errors.New("shard takes one PATH")
 		}
 		path, root := args[1], dir
 		if root == "" {
@@ -418,19 +490,13 @@ func parseOp(f []string, dir string) (Op, error) {
 		// lexical check gives the line; the os.Root at open time refuses
 		// symlinks leading out as well.
 		if rel, err := filepath.Rel(root, path); err != nil || !filepath.IsLocal(rel) {
-			return op, fmt.Errorf("shard %q: refused: the path leads outside the plan's directory %s (a plan reads shards inside its directory only)", args[1], root)
+			return src, fmt.Errorf("shard %q: refused: the path leads outside the plan's directory %s (a plan reads shards inside its directory only)", args[1], root)
 		}
-		op.Source.Shard, op.Source.Root = path, root
+		src.Shard, src.Root = path, root
 	default:
-		return op, fmt.Errorf("unknown source %q (want range, numbers or shard)", args[0])
+		return src, fmt.Errorf("unknown source %q (want range, numbers or shard)", args[0])
 	}
-	if op.Kind == OpIdentify && op.Source.Shard == "" && op.Label == "" {
-		return op, errors.New(`identify from a range or numbers needs label="…"`)
-	}
-	if extra := unknownKeys(kv, "label", "step"); extra != "" {
-		return op, fmt.Errorf("unknown option %s", extra)
-	}
-	return op, nil
+	return src, nil
 }
 
 // parseNumber reads a CallKit number, with or without '+'. It accepts 0 and
@@ -442,89 +508,4 @@ func parseNumber(s string) (int64, error) {
 		return 0, fmt.Errorf("number %q: want E.164 digits (an Int64)", s)
 	}
 	return n, nil
-}
-
-// readLine reads one line, refusing lines over maxPlanLine bytes.
-func readLine(br *bufio.Reader) (string, error) {
-	var buf []byte
-	for {
-		chunk, err := br.ReadSlice('\n')
-		buf = append(buf, chunk...)
-		if len(buf) > maxPlanLine {
-			return "", fmt.Errorf("line longer than %d bytes", maxPlanLine)
-		}
-		if errors.Is(err, bufio.ErrBufferFull) {
-			continue
-		}
-		if err == io.EOF && len(buf) > 0 {
-			err = nil
-		}
-		if err != nil {
-			return "", err
-		}
-		return strings.TrimRight(string(buf), "\r\n"), nil
-	}
-}
-
-// fields splits a line into words; "#" starts a comment; double quotes
-// group words (key="two words"), with \" and \\ escapes.
-func fields(line string) ([]string, error) {
-	var out []string
-	var cur bytes.Buffer
-	in, started := false, false
-	for i := 0; i < len(line); i++ {
-		c := line[i]
-		switch {
-		case in && c == '\\' && i+1 < len(line):
-			i++
-			cur.WriteByte(line[i])
-		case c == '"':
-			in, started = !in, true
-		case !in && (c == ' ' || c == '\t'):
-			if started {
-				out = append(out, cur.String())
-				cur.Reset()
-				started = false
-			}
-		case !in && c == '#':
-			i = len(line)
-		default:
-			cur.WriteByte(c)
-			started = true
-		}
-	}
-	if in {
-		return nil, errors.New("unterminated quote")
-	}
-	if started {
-		out = append(out, cur.String())
-	}
-	return out, nil
-}
-
-// options splits words into key=value options and plain arguments.
-func options(words []string) (map[string]string, []string) {
-	kv := map[string]string{}
-	var args []string
-	for _, w := range words {
-		if k, v, ok := strings.Cut(w, "="); ok && k != "" {
-			kv[k] = v
-			continue
-		}
-		args = append(args, w)
-	}
-	return kv, args
-}
-
-func unknownKeys(kv map[string]string, known ...string) string {
-	for _, k := range sortedKeys(kv) {
-		ok := false
-		for _, n := range known {
-			ok = ok || k == n
-		}
-		if !ok {
-			return strconv.Quote(k)
-		}
-	}
-	return ""
 }

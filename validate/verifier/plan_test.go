@@ -30,6 +30,13 @@ func TestParsePlanErrors(t *testing.T) {
 		{"kill with busy", "calldir-plan 1\nfault kill at=3\nbusy hold=1s\n", ""}, // parses; Replay refuses
 		{"long line", "calldir-plan 1\n# " + strings.Repeat("x", maxPlanLine+10) + "\n", "line longer than"},
 		{"bad hold", "calldir-plan 1\nbusy hold=forever\n", "busy takes hold="},
+		{"empty label accepted", "calldir-plan 1\nextension a x\nload a complete\n  identify numbers 5 label=\"\"\nend\n", ""},
+		{"NUL label", "calldir-plan 1\nextension a x\nload a complete\n  identify numbers 5 label=a\\\x00b\nend\n", "NUL"},
+		{"remove-all-block", "calldir-plan 1\nextension a x\nload a incremental\n  remove-all-block\n  remove-all-identify\nend\n", ""},
+		{"remove-all-block args", "calldir-plan 1\nextension a x\nload a incremental\n  remove-all-block 5\nend\n", "remove-all-block takes nothing"},
+		{"corrupt unknown table", "calldir-plan 1\ncorrupt table=Nope\n", "corrupt takes table="},
+		{"unavailable unknown", "calldir-plan 1\nunavailable z\n", `unknown extension "z"`},
+		{"reopen args", "calldir-plan 1\nreopen now\n", "reopen takes nothing"},
 		{"unknown op option", "calldir-plan 1\nextension a x\nload a complete\n  block numbers 5 colour=red\nend\n", `unknown option "colour"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -42,9 +49,11 @@ func TestParsePlanErrors(t *testing.T) {
 			}
 		})
 	}
-	p := mustPlan(t, "calldir-plan 1\nfault kill at=3\nbusy hold=1s\n")
-	if err := p.check(); err == nil {
-		t.Error("a kill combined with busy must be refused")
+	for _, step := range []string{"busy hold=1s", "reopen", "corrupt table=Label"} {
+		p := mustPlan(t, "calldir-plan 1\nfault kill at=3\n"+step+"\n")
+		if err := p.check(); err == nil {
+			t.Errorf("a kill combined with %s must be refused", step)
+		}
 	}
 }
 

@@ -3,27 +3,9 @@ package verifier
 import (
 	"fmt"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 )
-
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// quote renders a word so that fields reads it back.
-func quote(s string) string {
-	if s != "" && !strings.ContainsAny(s, " \t\"#\\") {
-		return s
-	}
-	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
-}
 
 // Format renders a plan in its text form; ParsePlan reads it back to an
 // equal plan. Shard paths are written relative to dir when they are inside
@@ -56,35 +38,13 @@ func (p *Plan) Format(dir string) string {
 			}
 			b.WriteByte('\n')
 			for _, op := range st.Ops {
-				fmt.Fprintf(&b, "  %s", op.Kind)
-				src := op.Source
-				switch {
-				case op.Kind == OpRemoveAll:
-				case src.Shard != "":
-					path := src.Shard
-					if rel, err := filepath.Rel(dir, path); err == nil && filepath.IsLocal(rel) {
-						path = rel
-					}
-					fmt.Fprintf(&b, " shard %s", quote(path))
-				case src.Step > 0:
-					fmt.Fprintf(&b, " range %d %d", src.First, src.Last)
-					if src.Step != 1 {
-						fmt.Fprintf(&b, " step=%d", src.Step)
-					}
-				default:
-					b.WriteString(" numbers")
-					for _, n := range src.Numbers {
-						b.WriteString(" " + strconv.FormatInt(n, 10))
-					}
-				}
-				if op.Label != "" {
-					fmt.Fprintf(&b, " label=%s", quote(op.Label))
-				}
-				b.WriteByte('\n')
+				formatOp(&b, op, dir)
 			}
 			b.WriteString("end\n")
-		case StepDisable, StepRemoveExt:
+		case StepDisable, StepRemoveExt, StepUnavailable:
 			fmt.Fprintf(&b, "%s %s\n", st.Kind, quote(st.Ext))
+		case StepCorrupt:
+			fmt.Fprintf(&b, "corrupt table=%s\n", st.Table)
 		case StepDiskFull:
 			if st.Extra > 0 {
 				fmt.Fprintf(&b, "disk-full extra=%d\n", st.Extra)
@@ -106,4 +66,33 @@ func (p *Plan) Format(dir string) string {
 		}
 	}
 	return b.String()
+}
+
+// formatOp writes one op line of a load block.
+func formatOp(b *strings.Builder, op Op, dir string) {
+	fmt.Fprintf(b, "  %s", op.Kind)
+	src := op.Source
+	switch {
+	case op.Kind == OpRemoveAll || op.Kind == OpRemoveAllBlock || op.Kind == OpRemoveAllIdentify:
+	case src.Shard != "":
+		path := src.Shard
+		if rel, err := filepath.Rel(dir, path); err == nil && filepath.IsLocal(rel) {
+			path = rel
+		}
+		fmt.Fprintf(b, " shard %s", quote(path))
+	case src.Step > 0:
+		fmt.Fprintf(b, " range %d %d", src.First, src.Last)
+		if src.Step != 1 {
+			fmt.Fprintf(b, " step=%d", src.Step)
+		}
+	default:
+		b.WriteString(" numbers")
+		for _, n := range src.Numbers {
+			b.WriteString(" " + strconv.FormatInt(n, 10))
+		}
+	}
+	if op.Label != "" || (op.Kind == OpIdentify && src.Shard == "") {
+		fmt.Fprintf(b, " label=%s", quote(op.Label))
+	}
+	b.WriteByte('\n')
 }

@@ -14,87 +14,6 @@ import (
 	"github.com/calldir/calldir/shard"
 )
 
-// Outcome classes, from harmless to worst. A step's outcome is the worst
-// thing it showed.
-const (
-	ClassOK        = "ok"
-	ClassCallKit   = "callkit-error" // the load failed with a CallKit error
-	ClassSQLite    = "sqlite-error"  // the load failed with a SQLite error
-	ClassStuck     = "stuck-loading" // the failure path failed: state left at 3
-	ClassZeroRows  = "zero-rows"     // a loaded extension left with zero rows
-	ClassRowsLost  = "rows-lost"     // the database disagrees with the model
-	ClassIntegrity = "integrity"     // malformed database
-)
-
-var classRank = map[string]int{ClassOK: 0, ClassCallKit: 1, ClassSQLite: 2, ClassStuck: 3, ClassZeroRows: 4, ClassRowsLost: 5, ClassIntegrity: 6}
-
-// Outcome is what a step or a run ended in.
-type Outcome struct {
-	Class  string `json:"class"`
-	Code   int    `json:"code,omitempty"` // CallKit or SQLite code
-	Detail string `json:"detail,omitempty"`
-}
-
-func (o Outcome) String() string {
-	switch o.Class {
-	case ClassOK:
-		return "ok"
-	case ClassCallKit:
-		return fmt.Sprintf("CallKit error %d", o.Code)
-	case ClassSQLite:
-		return fmt.Sprintf("SQLite %d (%s)", o.Code, sqliteName(o.Code))
-	case ClassStuck:
-		return "extension stuck loading"
-	case ClassZeroRows:
-		return "loaded extension left with zero rows"
-	case ClassRowsLost:
-		return "rows lost"
-	case ClassIntegrity:
-		return "integrity failure"
-	}
-	return o.Class
-}
-
-// Key identifies an outcome for shrinking: the same class and, for CallKit
-// and SQLite errors, the same code. A malformed database is one finding
-// whichever call first noticed it.
-func (o Outcome) Key() string {
-	if o.Class == ClassIntegrity || o.Class == ClassRowsLost {
-		return o.Class
-	}
-	return fmt.Sprintf("%s/%d", o.Class, o.Code)
-}
-
-func worse(a, b Outcome) Outcome {
-	if classRank[b.Class] > classRank[a.Class] {
-		return b
-	}
-	return a
-}
-
-func sqliteName(code int) string {
-	names := map[int]string{1: "SQLITE_ERROR", 5: "SQLITE_BUSY", 6: "SQLITE_LOCKED", 8: "SQLITE_READONLY", 10: "SQLITE_IOERR", 11: "SQLITE_CORRUPT", 13: "SQLITE_FULL", 14: "SQLITE_CANTOPEN", 19: "SQLITE_CONSTRAINT", 26: "SQLITE_NOTADB"}
-	if n, ok := names[code]; ok {
-		return n
-	}
-	return "code " + fmt.Sprint(code)
-}
-
-// outcomeOf classifies a step error.
-func outcomeOf(err error) Outcome {
-	var ck *CallKitError
-	if errors.As(err, &ck) {
-		return Outcome{Class: ClassCallKit, Code: ck.Code, Detail: ck.Msg}
-	}
-	if c := SQLiteCode(err); c != 0 {
-		if c == 11 || c == 26 {
-			return Outcome{Class: ClassIntegrity, Code: c, Detail: err.Error()}
-		}
-		return Outcome{Class: ClassSQLite, Code: c, Detail: err.Error()}
-	}
-	return Outcome{Class: ClassSQLite, Code: 1, Detail: err.Error()}
-}
-
 // StepReport is one step's outcome and the database after it.
 type StepReport struct {
 	Index      int     `json:"index"`
@@ -115,6 +34,10 @@ type Report struct {
 	ForeignKeyViolations int          `json:"foreign_key_violations"`
 	Statements           int64        `json:"statements"`
 	Kill                 *KillReport  `json:"kill,omitempty"`
+	// With a fault, Outcome is the worse of these two: the plan's own
+	// outcome without the fault, and what the fault left.
+	FaultFree *Outcome `json:"fault_free_outcome,omitempty"`
+	Fault     *Outcome `json:"fault_outcome,omitempty"`
 }
 
 // Options tune a replay.
@@ -169,93 +92,120 @@ func (p *Plan) check() error {
 		switch st.Kind {
 		case StepBusy, StepReader, StepWriter:
 			return fmt.Errorf("line %d: a kill fault cannot be combined with %s: the kill point must be deterministic", st.Line, st.Kind)
+		case StepReopen, StepCorrupt:
+			return fmt.Errorf("line %d: a kill fault cannot be combined with %s: the kill check compares one database file with a fault-free run", st.Line, st.Kind)
 		}
 	}
 	return nil
 }
 
+// replay is one in-process run: the driver (the daemon under test), the
+// reference model, and the report.
+type replay struct {
+	ctx    context.Context
+	p      *Plan
+	opts   Options
+	d      *Driver
+	m      *Model
+	rep    *Report
+	limit  int64
+	armed  *Step
+	helper *child
+}
+
 // replayInProcess runs the writer in this process. commit, when set, is
-// called at every commit point with the statement index and the model.
-func replayInProcess(ctx context.Context, p *Plan, path string, opts Options, commit func(int64, *Model)) (*Report, error) {
+// called at every commit point with the statement index and the ledger.
+func replayInProcess(ctx context.Context, p *Plan, path string, opts Options, commit func(int64, *Ledger)) (*Report, error) {
 	if err := createDB(ctx, path, p.Settings, p.Extensions); err != nil {
 		return nil, fmt.Errorf("create model database: %w", err)
 	}
-	db, conn, err := openDB(ctx, path, p.Settings, false)
+	d, err := newDriver(ctx, path, p.Settings, p.Extensions)
 	if err != nil {
 		return nil, err
 	}
-	defer db.Close()
-	defer conn.Close()
-	d, err := newDriver(ctx, db, conn, p.Settings, p.Extensions)
-	if err != nil {
-		return nil, err
-	}
+	defer func() { d.Close() }()
 	if commit != nil {
-		d.commit = func(i int64) { commit(i, d.model) }
+		d.commit = func(i int64) { commit(i, d.ledger) }
 	}
-	rep := &Report{Settings: p.Settings.Short(), Outcome: Outcome{Class: ClassOK}}
-	limit := opts.FullCheckRows
-	if limit == 0 {
-		limit = 250_000
+	r := &replay{ctx: ctx, p: p, opts: opts, d: d, m: newModel(p.Settings, p.Extensions),
+		rep: &Report{Settings: p.Settings.Short(), Outcome: Outcome{Class: ClassOK}}, limit: opts.FullCheckRows}
+	if r.limit == 0 {
+		r.limit = 250_000
 	}
-	var armed *Step
 	for i, st := range p.Steps {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		switch st.Kind {
-		case StepBusy, StepReader, StepWriter:
-			s := st
-			armed = &s
-			rep.Steps = append(rep.Steps, StepReport{Index: i, Line: st.Line, Step: describe(st), Outcome: Outcome{Class: ClassOK, Detail: "armed for the next step"}})
-			continue
-		}
-		start, n0 := time.Now(), d.n
-		var out Outcome
-		var helper *child
-		if armed != nil {
-			helper, err = startHelper(ctx, *armed, path, p)
-			if err != nil {
-				return nil, err
-			}
-		}
-		out, err = runStep(d, st)
-		if err != nil {
-			if helper != nil {
-				helper.stop()
-			}
+		if err := r.step(i, st); err != nil {
 			if st.Line == 0 { // a step of a build's or delta's plan
 				return nil, fmt.Errorf("step %d: %w", i+1, err)
 			}
 			return nil, fmt.Errorf("step %d (plan line %d): %w", i+1, st.Line, err)
 		}
-		if helper != nil {
-			if note := helper.wait(); note != "" {
-				out.Detail = joinDetail(out.Detail, note)
-			}
-			armed = nil
-		}
-		sr := StepReport{Index: i, Line: st.Line, Step: describe(st), Statements: d.n - n0}
-		sr.Outcome = worse(out, checkAfterStep(ctx, d, path, i == len(p.Steps)-1, limit))
-		if sr.Outcome.Class == ClassOK && out.Detail != "" {
-			sr.Outcome.Detail = out.Detail
-		}
-		sr.Metrics, _ = readMetrics(ctx, conn, path)
-		sr.Millis = float64(time.Since(start).Microseconds()) / 1000
-		rep.Steps = append(rep.Steps, sr)
-		rep.Outcome = worse(rep.Outcome, sr.Outcome)
-		if opts.Progress != nil {
-			opts.Progress(i, sr)
-		}
 	}
-	rep.Statements = d.n
-	finalChecks(ctx, conn, rep)
-	return rep, nil
+	r.rep.Statements = d.n
+	finalChecks(ctx, d.conn, r.rep)
+	return r.rep, nil
+}
+
+// step runs one plan step on the driver, judges it against the model and
+// checks the database.
+func (r *replay) step(i int, st Step) error {
+	switch st.Kind {
+	case StepBusy, StepReader, StepWriter:
+		s := st
+		r.armed = &s
+		r.rep.Steps = append(r.rep.Steps, StepReport{Index: i, Line: st.Line, Step: describe(st), Outcome: Outcome{Class: ClassOK, Detail: "armed for the next step"}})
+		return nil
+	}
+	start, n0 := time.Now(), r.d.n
+	if r.armed != nil {
+		h, err := startHelper(r.ctx, *r.armed, r.d.path, r.p)
+		if err != nil {
+			return err
+		}
+		r.helper, r.armed = h, nil
+	}
+	res, err := runStep(r.d, st)
+	if err != nil {
+		if r.helper != nil {
+			r.helper.stop()
+			r.helper = nil
+		}
+		return err
+	}
+	note := ""
+	if r.helper != nil {
+		note = r.helper.wait()
+		r.helper = nil
+	}
+	out, err := r.m.judge(r.ctx, st, res, r.d.ledger)
+	if err != nil {
+		return err
+	}
+	out.Detail = joinDetail(out.Detail, note)
+	sr := StepReport{Index: i, Line: st.Line, Step: describe(st), Statements: r.d.n - n0}
+	chk := checkAfterStep(r.ctx, r.d, r.m, i == len(r.p.Steps)-1, r.limit)
+	sr.Outcome = worse(out, chk)
+	if sr.Outcome != out { // the check's finding, with what the step itself said
+		sr.Outcome.Detail = joinDetail(chk.Detail, out.Detail)
+	}
+	sr.Metrics, _ = readMetrics(r.ctx, r.d.conn, r.d.path)
+	sr.Millis = float64(time.Since(start).Microseconds()) / 1000
+	r.rep.Steps = append(r.rep.Steps, sr)
+	r.rep.Outcome = worse(r.rep.Outcome, sr.Outcome)
+	if r.opts.Progress != nil {
+		r.opts.Progress(i, sr)
+	}
+	return nil
 }
 
 func joinDetail(a, b string) string {
 	if a == "" {
 		return b
+	}
+	if b == "" {
+		return a
 	}
 	return a + "; " + b
 }
@@ -273,51 +223,65 @@ func finalChecks(ctx context.Context, conn *sql.Conn, rep *Report) {
 	}
 }
 
+// stepResult is what the driver did in one step, before the model judges it.
+type stepResult struct {
+	out       Outcome     // the driver's outcome: ok, a CallKit or SQLite error
+	load      *LoadResult // a load's details
+	recovered bool        // a reopen recreated the database
+	expected  bool        // an expect-build step: out is the comparison, not a CallKit outcome
+}
+
 // runStep performs one step on the driver. The error is only for a plan
 // that cannot run (an unreadable shard); SQLite and CallKit failures are
 // outcomes.
-func runStep(d *Driver, st Step) (Outcome, error) {
+func runStep(d *Driver, st Step) (stepResult, error) {
 	var err error
 	switch st.Kind {
 	case StepLoad:
 		res := d.Load(st)
 		var se *SourceError
 		if errors.As(res.Err, &se) {
-			return Outcome{}, se
+			return stepResult{}, se
 		}
 		if errors.Is(res.Err, context.Canceled) {
-			return Outcome{}, res.Err
+			return stepResult{}, res.Err
 		}
-		if res.Err == nil {
-			return Outcome{Class: ClassOK}, nil
+		sr := stepResult{out: Outcome{Class: ClassOK}, load: &res}
+		if res.Err != nil {
+			sr.out = outcomeOf(res.Err)
 		}
-		out := outcomeOf(res.Err)
-		switch {
-		case res.StuckIn3:
-			out = Outcome{Class: ClassStuck, Code: out.Code, Detail: "the failure path failed after: " + out.String() + ": " + out.Detail}
-		case res.ZeroRows:
-			out = Outcome{Class: ClassZeroRows, Code: out.Code, Detail: fmt.Sprintf("after %s (%s): state 4 (loaded, still eligible for incremental loads), 0 rows", out, out.Detail)}
-		}
-		return out, nil
+		return sr, nil
 	case StepMaintenance:
 		err = d.Maintenance()
 	case StepPrepare:
 		err = d.Prepare()
 	case StepDisable:
 		err = d.Disable(st.Ext)
+	case StepUnavailable:
+		err = d.Unavailable(st.Ext)
 	case StepRemoveExt:
 		err = d.RemoveExtension(st.Ext)
 	case StepDiskFull:
 		err = d.SetMaxPageCount(st.Pages, st.Extra)
+	case StepCorrupt:
+		err = d.Corrupt(st.Table)
+	case StepReopen:
+		rec, err := d.Reopen()
+		sr := stepResult{out: Outcome{Class: ClassOK}, recovered: rec}
+		if err != nil {
+			sr.out = outcomeOf(err)
+		}
+		return sr, nil
 	case StepCheck:
-		return Outcome{Class: ClassOK}, nil // checkAfterStep does the work
+		return stepResult{out: Outcome{Class: ClassOK}}, nil // checkAfterStep does the work
 	case StepExpect:
-		return expectBuild(d, st.Path)
+		out, err := expectBuild(d, st.Path)
+		return stepResult{out: out, expected: true}, err
 	}
 	if err != nil {
-		return outcomeOf(err), nil
+		return stepResult{out: outcomeOf(err)}, nil
 	}
-	return Outcome{Class: ClassOK}, nil
+	return stepResult{out: Outcome{Class: ClassOK}}, nil
 }
 
 func describe(st Step) string {
@@ -353,6 +317,12 @@ func describeKind(st Step) string {
 		return s
 	case StepDisable, StepRemoveExt:
 		return string(st.Kind) + " " + st.Ext
+	case StepUnavailable:
+		return "unavailable " + st.Ext + " [inferred: what makes state 5 is not known]"
+	case StepCorrupt:
+		return "corrupt table=" + st.Table
+	case StepReopen:
+		return "reopen (schema-version probe)"
 	case StepDiskFull:
 		if st.Extra > 0 {
 			return fmt.Sprintf("disk-full extra=%d", st.Extra)
@@ -390,8 +360,8 @@ func expectBuild(d *Driver, dir string) (Outcome, error) {
 		want[extName(ext)] = [2]digest{bd, id}
 	}
 	var diffs []string
-	for _, name := range d.model.order {
-		bd, id, err := dbDigests(d.ctx, d.conn, d.model.exts[name].id)
+	for _, name := range d.ledger.order {
+		bd, id, err := dbDigests(d.ctx, d.conn, d.ledger.exts[name].id)
 		if err != nil {
 			return outcomeOf(err), nil
 		}

@@ -63,32 +63,7 @@ func Shrink(ctx context.Context, p *Plan, fails func(*Plan) bool, budget time.Du
 		}
 		// 2. Ops within loads, then 3. halves of ranges.
 		for si := 0; si < len(s.best.Steps) && alive(); si++ {
-			for oi := 0; oi < len(s.best.Steps[si].Ops) && len(s.best.Steps[si].Ops) > 1 && alive(); {
-				q := clonePlan(s.best)
-				q.Steps[si].Ops = append(q.Steps[si].Ops[:oi], q.Steps[si].Ops[oi+1:]...)
-				if s.try(q, s.killStep, s.offset) {
-					progress = true
-					continue
-				}
-				oi++
-			}
-			for oi := range s.best.Steps[si].Ops {
-				for alive() {
-					src := s.best.Steps[si].Ops[oi].Source
-					if src.Step == 0 || src.Count() < 2 {
-						break
-					}
-					mid := src.First + (src.Count()/2-1)*src.Step
-					lo, hi := clonePlan(s.best), clonePlan(s.best)
-					lo.Steps[si].Ops[oi].Source.Last = mid
-					hi.Steps[si].Ops[oi].Source.First = mid + src.Step
-					if s.try(lo, s.killStep, s.offset) || s.try(hi, s.killStep, s.offset) {
-						progress = true
-						continue
-					}
-					break
-				}
-			}
+			progress = s.shrinkOps(si) || progress
 		}
 		// 4. An earlier kill point within its step.
 		if s.killStep >= 0 && s.offset > 0 {
@@ -171,4 +146,37 @@ func clonePlan(p *Plan) *Plan {
 		q.Steps[i] = st
 	}
 	return &q
+}
+
+// shrinkOps removes ops of step si, then halves the ranges of the ops
+// left, keeping each change that still fails.
+func (s *shrinker) shrinkOps(si int) bool {
+	progress := false
+	for oi := 0; oi < len(s.best.Steps[si].Ops) && len(s.best.Steps[si].Ops) > 1 && s.alive(); {
+		q := clonePlan(s.best)
+		q.Steps[si].Ops = append(q.Steps[si].Ops[:oi], q.Steps[si].Ops[oi+1:]...)
+		if s.try(q, s.killStep, s.offset) {
+			progress = true
+			continue
+		}
+		oi++
+	}
+	for oi := range s.best.Steps[si].Ops {
+		for s.alive() {
+			src := s.best.Steps[si].Ops[oi].Source
+			if src.Step == 0 || src.Count() < 2 {
+				break
+			}
+			mid := src.First + (src.Count()/2-1)*src.Step
+			lo, hi := clonePlan(s.best), clonePlan(s.best)
+			lo.Steps[si].Ops[oi].Source.Last = mid
+			hi.Steps[si].Ops[oi].Source.First = mid + src.Step
+			if s.try(lo, s.killStep, s.offset) || s.try(hi, s.killStep, s.offset) {
+				progress = true
+				continue
+			}
+			break
+		}
+	}
+	return progress
 }

@@ -1,0 +1,233 @@
+package verifier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/calldir/calldir/shard"
+)
+
+// entry is one number (and label) of a batch.
+type entry struct {
+	num   int64
+	label string
+}
+
+// batch is one flush of the extension's buffer to the daemon (one XPC
+// message): entries of one kind, or a removeAll (no entries).
+type batch struct {
+	kind    OpKind
+	entries []entry
+}
+
+func isRemoval(k OpKind) bool {
+	return k == OpRemoveBlock || k == OpRemoveIdentify || k == OpRemoveAll || k == OpRemoveAllBlock || k == OpRemoveAllIdentify
+}
+
+// labelDropped is true for a label CallKit's label table refuses: empty,
+// or 65,535 UTF-8 bytes and more (its length + 1 needs more than 16 bits).
+// The context ignores the refusal, so the entry never reaches the daemon
+// (CALLKIT.md §1.2 [Inf]).
+func labelDropped(l string) bool { return len(l) == 0 || len(l)+1 > 0xFFFF }
+
+// bufferOrder is the order in which the extension's buffers are flushed
+// when several hold entries (a switch between adding and removing, a
+// removeAll, completeRequest). Which buffer goes first is [Inf]: the
+// decompiled context only says each flushes.
+var bufferOrder = []OpKind{OpBlock, OpIdentify, OpRemoveBlock, OpRemoveIdentify}
+
+// extension plays the extension side of one request (CALLKIT.md §1.2): it
+// buffers entries per kind and sends a batch when a buffer holds FlushSize
+// entries, when the request switches between adding and removing, on
+// removeAll*, and at completeRequest. It calls remove* only when the
+// daemon confirmed the request incremental (otherwise the context raises
+// and the extension dies), and dies before its batch failAfter+1 when the
+// plan says so. The driver (the daemon under test) and the reference model
+// both consume the batches it sends.
+type extension struct {
+	flush       int
+	incremental bool
+	failAfter   int // -1: never
+	sent        int // batches sent so far
+	dropped     int64
+	bufs        map[OpKind][]entry
+}
+
+func newExtension(set Settings, incremental bool, failAfter int) *extension {
+	return &extension{flush: set.FlushSize, incremental: incremental, failAfter: failAfter, bufs: map[OpKind][]entry{}}
+}
+
+// run sends the request's ops as batches to fn and stops at fn's first
+// error, which it returns.
+func (x *extension) run(ctx context.Context, ops []Op, fn func(batch) error) error {
+	for _, op := range ops {
+		if isRemoval(op.Kind) && !x.incremental {
+			// The context raises for remove* when isIncremental is false;
+			// the extension dies (CALLKIT.md §1.2 [Inf]).
+			return &CallKitError{ErrLoadingInterrupted, fmt.Sprintf("%s in a complete load: the extension raises and dies [inferred]", op.Kind)}
+		}
+		if op.Kind == OpRemoveAll || op.Kind == OpRemoveAllBlock || op.Kind == OpRemoveAllIdentify {
+			if err := x.flushAll(fn); err != nil {
+				return err
+			}
+			if err := x.send(batch{kind: op.Kind}, fn); err != nil {
+				return err
+			}
+			continue
+		}
+		err := eachEntry(op, func(en entry) error {
+			if op.Kind == OpIdentify && labelDropped(en.label) {
+				x.dropped++
+				return nil
+			}
+			if err := x.switchTo(op.Kind, fn); err != nil {
+				return err
+			}
+			x.bufs[op.Kind] = append(x.bufs[op.Kind], en)
+			if len(x.bufs[op.Kind]) >= x.flush {
+				if err := x.flushKind(op.Kind, fn); err != nil {
+					return err
+				}
+			}
+			return ctx.Err()
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return x.flushAll(fn) // completeRequest
+}
+
+// switchTo flushes the buffers of the other direction (adding or
+// removing) before an entry of kind k is buffered.
+func (x *extension) switchTo(k OpKind, fn func(batch) error) error {
+	for _, o := range bufferOrder {
+		if isRemoval(o) != isRemoval(k) && len(x.bufs[o]) > 0 {
+			if err := x.flushKind(o, fn); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (x *extension) flushAll(fn func(batch) error) error {
+	for _, o := range bufferOrder {
+		if len(x.bufs[o]) > 0 {
+			if err := x.flushKind(o, fn); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (x *extension) flushKind(k OpKind, fn func(batch) error) error {
+	err := x.send(batch{kind: k, entries: x.bufs[k]}, fn)
+	x.bufs[k] = x.bufs[k][:0]
+	return err
+}
+
+func (x *extension) send(b batch, fn func(batch) error) error {
+	if x.failAfter >= 0 && x.sent >= x.failAfter {
+		return &CallKitError{ErrLoadingInterrupted, fmt.Sprintf("extension died after %d flushes (plan fail-after)", x.failAfter)}
+	}
+	x.sent++
+	return fn(b)
+}
+
+// eachEntry yields an op's entries in source order.
+func eachEntry(op Op, fn func(entry) error) error {
+	src := op.Source
+	switch {
+	case src.Shard != "":
+		return eachShardEntry(op, fn)
+	case src.Step > 0:
+		for n := src.First; ; n += src.Step {
+			if err := fn(entry{num: n, label: op.Label}); err != nil {
+				return err
+			}
+			if n > src.Last-src.Step {
+				return nil
+			}
+		}
+	default:
+		for _, n := range src.Numbers {
+			if err := fn(entry{num: n, label: op.Label}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+func eachShardEntry(op Op, fn func(entry) error) error {
+	src := op.Source
+	f, err := openSource(src)
+	if err != nil {
+		return &SourceError{Path: src.Shard, Err: err}
+	}
+	defer f.Close()
+	labels := f.Labels()
+	for {
+		rec, err := f.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return &SourceError{Path: src.Shard, Err: err}
+		}
+		en := entry{num: rec.Number, label: op.Label}
+		if len(labels) > 0 && en.label == "" {
+			en.label = labels[rec.Label]
+		}
+		if err := fn(en); err != nil {
+			return err
+		}
+	}
+}
+
+// openSource opens a source's shard: inside its Root through an os.Root
+// when it has one, as given otherwise.
+func openSource(src Source) (*shard.File, error) {
+	if src.Root == "" {
+		return shard.Open(src.Shard)
+	}
+	rel, err := filepath.Rel(src.Root, src.Shard)
+	if err != nil {
+		return nil, err
+	}
+	root, err := os.OpenRoot(src.Root)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close() // the open shard keeps its own descriptor
+	return shard.OpenIn(root, rel)
+}
+
+// SourceError is a shard named by a plan that cannot be read.
+type SourceError struct {
+	Path string
+	Err  error
+}
+
+func (e *SourceError) Error() string {
+	var re *shard.PathError
+	if errors.As(e.Err, &re) {
+		return re.Error() // names the file and its directory already
+	}
+	if msg := e.Err.Error(); strings.HasPrefix(msg, e.Path+": ") {
+		return msg // shard.Open named it
+	}
+	var pe *os.PathError
+	if errors.As(e.Err, &pe) {
+		return e.Path + ": " + pe.Err.Error()
+	}
+	return e.Path + ": " + e.Err.Error()
+}
+func (e *SourceError) Unwrap() error { return e.Err }
