@@ -24,7 +24,8 @@ func (res Result) String() string {
 		res.Kept, res.Reverted, res.Garbage, res.Restored, res.Vanished)
 }
 
-// Finish ends the run; call it after the database is closed. After a
+// Finish ends the run; call it after the database is closed (after a
+// power loss it refuses to run while a file is still open). After a
 // power loss it rewrites the files as the reboot finds them (see the
 // package comment); without one, files deleted during the run are removed
 // for good.
@@ -32,7 +33,7 @@ func (r *Run) Finish() (Result, error) {
 	reg.Lock()
 	defer reg.Unlock()
 	res := Result{Writes: r.writes, PoweredOff: r.off, Refused: r.refused}
-	if r.open > 0 {
+	if r.open > 0 && r.off { // the files must be closed to be rewritten
 		return res, errOpenHandles
 	}
 	for _, f := range r.files {
