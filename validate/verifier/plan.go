@@ -240,10 +240,10 @@ func ParsePlan(r io.Reader, name, dir string) (*Plan, error) {
 			exts[args[0]] = true
 			p.Extensions = append(p.Extensions, ExtDef{Name: args[0], Bundle: args[1]})
 		case "fault":
-			if p.Kill != nil || p.Power != nil {
-				return nil, fail("only one fault per plan")
-			}
 			if len(args) == 1 && (args[0] == "power-loss" || args[0] == "disk-full") {
+				if p.Kill != nil || p.Power != nil {
+					return nil, fail("only one fault per plan")
+				}
 				if p.Power, err = parsePowerFault(args[0], kv); err != nil {
 					return nil, fail("%v", err)
 				}
@@ -251,6 +251,9 @@ func ParsePlan(r io.Reader, name, dir string) (*Plan, error) {
 			}
 			if len(args) != 1 || args[0] != "kill" {
 				return nil, fail(powerFaultUsage)
+			}
+			if p.Kill != nil || p.Power != nil {
+				return nil, fail("only one kill fault per plan, and no other fault with it")
 			}
 			k := &KillFault{}
 			at, ok := kv["at"]

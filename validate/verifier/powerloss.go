@@ -20,7 +20,7 @@ func replayPower(ctx context.Context, p *Plan, path string, opts Options) (*Repo
 		}
 	}
 	if p.Power.At < 0 {
-		cr, err := runCrashed(ctx, p, path, crashvfs.Config{PowerLossAt: -1, DiskFullAt: -1})
+		cr, err := runCrashed(ctx, p, path, crashCount)
 		if err != nil {
 			return nil, err
 		}
@@ -37,6 +37,10 @@ func replayPower(ctx context.Context, p *Plan, path string, opts Options) (*Repo
 	rep, _, err := powerCase(ctx, p, g, path)
 	return rep, err
 }
+
+// crashCount runs through the crash VFS without a fault, to count the
+// write points.
+var crashCount = crashvfs.Config{PowerLossAt: -1, DiskFullAt: -1}
 
 // crashed is what a run through the crash VFS did.
 type crashed struct {

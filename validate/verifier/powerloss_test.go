@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/calldir/calldir/validate/verifier/crashvfs"
 )
 
 // powerPlan is a 3-flush complete load (1,000 entries, flush 400) and a
@@ -38,7 +36,7 @@ func powerSweep(t *testing.T, settings string, stopAt int) (bad []*Plan, cases i
 	if err != nil {
 		t.Fatal(err)
 	}
-	count, err := runCrashed(ctx, p, t.TempDir()+"/CallDirectory.db", crashvfs.Config{PowerLossAt: -1, DiskFullAt: -1})
+	count, err := runCrashed(ctx, p, t.TempDir()+"/CallDirectory.db", crashCount)
 	if err != nil {
 		t.Fatal(err)
 	}
