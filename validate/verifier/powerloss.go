@@ -124,23 +124,27 @@ func powerCase(ctx context.Context, p *Plan, g *golden, path string) (*Report, *
 	}
 	rep := &Report{Settings: p.Settings.Short(), Statements: g.total, Outcome: Outcome{Class: ClassOK}}
 	what := fmt.Sprintf("%s of %d", f, cr.res.Writes)
+	where := fmt.Sprintf("during statement %d of %d (step %d: %s); reboot: %s", cr.stmt, g.total, cr.step+1, describe(p.Steps[min(cr.step, len(p.Steps)-1)]), cr.res)
 	switch {
 	case !cr.res.PoweredOff:
 		what = fmt.Sprintf("%s: never reached, the plan made %d writes", f, cr.res.Writes)
-		cr.stmt = g.total
+		where, cr.stmt = "", g.total
 	case cr.step == len(p.Steps):
-		what += ", while closing the database"
-	default:
-		what += fmt.Sprintf(", during statement %d of %d (step %d: %s); reboot: %s", cr.stmt, g.total, cr.step+1, describe(p.Steps[cr.step]), cr.res)
+		where = "while closing the database; reboot: " + cr.res.String()
 	}
-	rep.Steps = append(rep.Steps, StepReport{Index: max(min(cr.step, len(p.Steps)-1), 0), Step: what, Outcome: Outcome{Class: ClassOK}})
+	rep.Steps = append(rep.Steps, StepReport{Index: max(min(cr.step, len(p.Steps)-1), 0), Step: what, Outcome: Outcome{Class: ClassOK, Detail: where}})
 	state, out, sr := checkRecovered(ctx, p, path, powerAllowed(g, cr.stmt))
 	sr.Step = "reopen after the power loss: " + state
-	rep.Steps = append(rep.Steps, sr)
-	rep.Integrity, rep.Outcome = "ok", out
+	rep.Integrity = "ok"
 	if state == "malformed" {
 		rep.Integrity = out.Detail
 	}
+	if out.Class != ClassOK {
+		out.Detail = joinDetail(out.Detail, where)
+		sr.Outcome = out
+	}
+	rep.Steps = append(rep.Steps, sr)
+	rep.Outcome = out
 	return rep, cr, nil
 }
 
@@ -191,6 +195,10 @@ func checkRecovered(ctx context.Context, p *Plan, path string, allowed [][2]stri
 	defer conn.Close()
 	if res := integrity(ctx, conn); res != "ok" {
 		return malformed(11, "after the power loss: "+res)
+	}
+	if n, err := foreignKeyViolations(ctx, conn); err == nil && n > 0 {
+		sr.Outcome = Outcome{Class: ClassIntegrity, Detail: fmt.Sprintf("after the power loss: foreign_key_check: %d violations", n)}
+		return "malformed", sr.Outcome, sr
 	}
 	sr.Metrics, _ = readMetrics(ctx, conn, path)
 	m := newModel()
