@@ -148,6 +148,10 @@ func powerCase(ctx context.Context, p *Plan, g *golden, path string) (*Report, *
 	return rep, cr, nil
 }
 
+// statePrevious is the reopened state of a power loss that rolled back
+// the transaction committed last.
+const statePrevious = "previous (the last transaction rolled back)"
+
 // powerAllowed names the states a power loss during statement s may
 // leave: the last commit before s ("before"), the commit s completes or
 // the next one ("after", as for a kill), and the last different state
@@ -173,7 +177,7 @@ func powerAllowed(g *golden, s int64) [][2]string {
 		out = append(out, [2]string{"after", after})
 	}
 	if prev != "" {
-		out = append(out, [2]string{"previous (the last transaction rolled back)", prev})
+		out = append(out, [2]string{statePrevious, prev})
 	}
 	return out
 }

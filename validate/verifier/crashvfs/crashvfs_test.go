@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -20,8 +21,14 @@ func open(t *testing.T, path string, crash bool, pragmas ...string) *sql.DB {
 	}
 	db.SetMaxOpenConns(1)
 	for _, p := range pragmas {
-		if _, err := db.Exec(p); err != nil {
+		var got string
+		if err := db.QueryRow(p).Scan(&got); err != nil && err != sql.ErrNoRows {
 			t.Fatalf("%s: %v", p, err)
+		}
+		// journal_mode answers the mode it is in: WAL must work through
+		// the shim (its shared memory is the real VFS's).
+		if mode, ok := strings.CutPrefix(p, "PRAGMA journal_mode="); ok && got != mode {
+			t.Fatalf("%s: the database is in journal mode %q", p, got)
 		}
 	}
 	return db
