@@ -139,7 +139,7 @@ var Variants = []SettingsVariant{
 }
 
 // Faults are the fault kinds of the matrix.
-var Faults = []string{"kill", "none", "disk-full", "busy", "unlocked-writer", "kill+delete-journal", "kill+delete-wal"}
+var Faults = append([]string{"kill", "none", "disk-full", "busy", "unlocked-writer", "kill+delete-journal", "kill+delete-wal"}, PowerFaults...)
 
 // applyFault adds fault f to plan p (seed sizes the disk-full room). It
 // reports false when the fault does not apply to these settings or this
@@ -173,10 +173,12 @@ func applyFault(p *Plan, f string, seed uint64) bool {
 		last := len(p.Steps) - 1
 		p.Steps = append(p.Steps[:last], append([]Step{{Kind: StepWriter, Count: 20_000}}, p.Steps[last:]...)...)
 	default:
-		panic(fmt.Sprintf("unknown fault %q", f))
+		if !applyPowerFault(p, f) {
+			panic(fmt.Sprintf("unknown fault %q", f))
+		}
 	}
 	for _, st := range p.Steps {
-		if p.Kill != nil && (st.Kind == StepReader || st.Kind == StepBusy || st.Kind == StepWriter) {
+		if (p.Kill != nil || p.Power != nil) && (st.Kind == StepReader || st.Kind == StepBusy || st.Kind == StepWriter) {
 			return false
 		}
 	}

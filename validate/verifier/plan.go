@@ -23,7 +23,8 @@ type Plan struct {
 	Seed       uint64
 	Settings   Settings
 	Extensions []ExtDef
-	Kill       *KillFault // the writer process is killed before SQL statement Kill.At
+	Kill       *KillFault  // the writer process is killed before SQL statement Kill.At
+	Power      *PowerFault // power loss or a full disk through the crash VFS (powerfault.go)
 	Steps      []Step
 	Dir        string // directory that relative shard paths are resolved against
 }
@@ -264,11 +265,20 @@ func (ps *planParser) directive(f []string) error {
 		exts[args[0]] = true
 		p.Extensions = append(p.Extensions, ExtDef{Name: args[0], Bundle: args[1]})
 	case "fault":
-		if len(args) != 1 || args[0] != "kill" {
-			return fail("fault takes: kill at=K [then=delete-journal|delete-wal]")
+		if len(args) == 1 && (args[0] == "power-loss" || args[0] == "disk-full") {
+			if p.Kill != nil || p.Power != nil {
+				return fail("only one fault per plan")
+			}
+			if p.Power, err = parsePowerFault(args[0], kv); err != nil {
+				return fail("%v", err)
+			}
+			return nil
 		}
-		if p.Kill != nil {
-			return fail("only one kill fault per plan")
+		if len(args) != 1 || args[0] != "kill" {
+			return fail(powerFaultUsage)
+		}
+		if p.Kill != nil || p.Power != nil {
+			return fail("only one kill fault per plan, and no other fault with it")
 		}
 		k := &KillFault{}
 		at, ok := kv["at"]

@@ -25,6 +25,9 @@ func (p *Plan) Format(dir string) string {
 		}
 		b.WriteByte('\n')
 	}
+	if f := p.Power; f != nil {
+		b.WriteString(f.format())
+	}
 	for _, st := range p.Steps {
 		switch st.Kind {
 		case StepLoad:

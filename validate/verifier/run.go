@@ -77,6 +77,9 @@ func Replay(ctx context.Context, p *Plan, opts Options) (*Report, error) {
 		return nil, err
 	}
 	defer cleanup()
+	if p.Power != nil {
+		return replayPower(ctx, p, path, opts)
+	}
 	if p.Kill != nil {
 		return replayKill(ctx, p, path)
 	}
