@@ -301,7 +301,7 @@ func shrinkCase(ctx context.Context, p *Plan, res *CaseResult, o ExploreOptions)
 	if budget == 0 {
 		budget = 30 * time.Second
 	}
-	min := Shrink(ctx, p, func(q *Plan) bool {
+	min := ShrinkPower(ctx, p, func(q *Plan) bool {
 		r, err := Replay(ctx, q, Options{})
 		return err == nil && r.Outcome.Key() == want
 	}, budget)
