@@ -101,9 +101,25 @@ func LoadBuild(dir string) (*Build, error) {
 	return b, nil
 }
 
-// readShardEntries reads one shard of a build into e, hashing its bytes as
-// they are read.
+// readShardEntries reads one shard of a build into e.
 func readShardEntries(root *os.Root, s ShardInfo, e *ExtEntries) error {
+	e.Numbers = make([]int64, 0, s.Count)
+	return EachInShard(root, s, func(n int64, label string) error {
+		e.Numbers = append(e.Numbers, n)
+		if e.Kind == KindIdentify {
+			e.Labels = append(e.Labels, label)
+		}
+		return nil
+	})
+}
+
+// EachInShard streams the shard s of the build opened as root, calling fn
+// with each number and its label ("" in a blocking shard), and checks the
+// entry count and the SHA-256 the manifest gives, hashing the bytes as
+// they are read: fn sees the records before the hash is known, so a
+// caller that must not act on a replaced shard keeps what fn did
+// provisional until EachInShard returns nil.
+func EachInShard(root *os.Root, s ShardInfo, fn func(number int64, label string) error) error {
 	path := filepath.Join(root.Name(), s.File)
 	f, err := OpenFileIn(root, s.File)
 	if err != nil {
@@ -122,7 +138,6 @@ func readShardEntries(root *os.Root, s ShardInfo, e *ExtEntries) error {
 	if int64(rd.Header().Count) != s.Count {
 		return fmt.Errorf("%s: %d entries, the manifest says %d", path, rd.Header().Count, s.Count)
 	}
-	e.Numbers = make([]int64, 0, s.Count)
 	labels := rd.Labels()
 	for {
 		rec, err := rd.Next()
@@ -132,9 +147,12 @@ func readShardEntries(root *os.Root, s ShardInfo, e *ExtEntries) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
-		e.Numbers = append(e.Numbers, rec.Number)
-		if e.Kind == KindIdentify {
-			e.Labels = append(e.Labels, labels[rec.Label])
+		label := ""
+		if labels != nil {
+			label = labels[rec.Label]
+		}
+		if err := fn(rec.Number, label); err != nil {
+			return err
 		}
 	}
 	if sum := hex.EncodeToString(h.Sum(nil)); sum != s.SHA256 {

@@ -3,11 +3,7 @@ package livelookup
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -75,47 +71,12 @@ func (b *Build) Each(ctx context.Context, fn func(n int64, label string) error) 
 
 // eachIn streams one shard; prev is the last number of the shards before.
 func (b *Build) eachIn(root *os.Root, s shard.ShardInfo, prev *int64, fn func(int64, string) error) error {
-	path := filepath.Join(b.Dir, s.File)
-	f, err := shard.OpenFileIn(root, s.File)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	h := sha256.New()
-	rd, err := shard.NewReader(io.TeeReader(f, h), st.Size())
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if int64(rd.Header().Count) != s.Count {
-		return fmt.Errorf("%s: %d entries, the manifest says %d", path, rd.Header().Count, s.Count)
-	}
-	labels := rd.Labels()
-	for {
-		rec, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			break
+	path := filepath.Join(root.Name(), s.File)
+	return shard.EachInShard(root, s, func(n int64, label string) error {
+		if n <= *prev {
+			return fmt.Errorf("%s: %d is not above %d, the last number of the shard before: shards overlap; run calldir validate", path, n, *prev)
 		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-		if rec.Number <= *prev {
-			return fmt.Errorf("%s: %d is not above %d, the last number of the shard before: shards overlap; run calldir validate", path, rec.Number, *prev)
-		}
-		*prev = rec.Number
-		label := ""
-		if labels != nil {
-			label = labels[rec.Label]
-		}
-		if err := fn(rec.Number, label); err != nil {
-			return err
-		}
-	}
-	if sum := hex.EncodeToString(h.Sum(nil)); sum != s.SHA256 {
-		return fmt.Errorf("%s: SHA-256 %.12s…, the manifest says %.12s…: replaced or damaged; run calldir validate", path, sum, s.SHA256)
-	}
-	return nil
+		*prev = n
+		return fn(n, label)
+	})
 }
