@@ -129,7 +129,8 @@ func (o ExploreOptions) matrix() (cells []cell, firstRound int, vacuous []CaseRe
 
 // CannotFail says why fault f under settings v cannot fail by
 // construction, or "" when it can. A kill keeps the operating system's
-// page cache, so synchronous=off changes nothing without a power loss;
+// page cache, so synchronous=off changes nothing but under the power-loss
+// fault (the crash VFS drops what was not synced);
 // and a kill lands between statements, so with a rollback journal the
 // database file is written only inside COMMIT unless the page cache
 // spills dirty pages mid-transaction (a small cache_size): a deleted hot
@@ -137,8 +138,8 @@ func (o ExploreOptions) matrix() (cells []cell, firstRound int, vacuous []CaseRe
 // (howtocorrupt §1.3, §3.2) and are [inferred] here.
 func CannotFail(v SettingsVariant, f string) string {
 	s := withVariant(&Plan{Settings: DefaultSettings()}, v).Settings
-	if s.Synchronous == "off" {
-		return "synchronous=off only matters on power loss, which none of these faults is: the case is the default one [inferred]"
+	if s.Synchronous == "off" && f != "power-loss" {
+		return "synchronous=off only matters on power loss, which this fault is not: the case is the default one [inferred]"
 	}
 	rollback := s.JournalMode == "delete" || s.JournalMode == "truncate" || s.JournalMode == "persist"
 	if f == "kill+delete-journal" && rollback && !smallCache(s) {
