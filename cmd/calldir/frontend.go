@@ -36,7 +36,7 @@ func (f *frontEnd) flags(maxRejectsDefault, maxRejectsUsage string) []cli.Flag {
 		&cli.StringFlag{Name: "region", Value: "US", Usage: "default `REGION` for national numbers (ISO 3166, e.g. US, GB, FR)", Destination: &f.region},
 		&cli.StringFlag{Name: "accept", Value: "possible", Usage: "accept `POLICY`: valid, possible or any", Destination: &f.accept},
 		&cli.StringFlag{Name: "kind", Value: "block", Usage: "`KIND` of entries: block or identify", Destination: &f.kind},
-		&cli.StringFlag{Name: "input-format", Value: "auto", Usage: "input `FORMAT`: auto (by file name), text, csv or tsv", Destination: &f.format},
+		&cli.StringFlag{Name: "input-format", Value: "auto", Usage: "input `FORMAT`: auto (by file name), text, csv, tsv, or ranges (a number-range register: see --range-start, --prefix)", Destination: &f.format},
 		&cli.StringFlag{Name: "column", Usage: "CSV/TSV number column: header `NAME` or 1-based index (default: detected)", Destination: &f.column},
 		&cli.StringFlag{Name: "label-column", Usage: "identify: CSV/TSV label column, header `NAME` or 1-based index", Destination: &f.labelColumn},
 		&cli.StringFlag{Name: "label", Usage: "identify: one `LABEL` for every number", Destination: &f.label},
