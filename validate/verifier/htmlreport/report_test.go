@@ -189,7 +189,7 @@ func FuzzWrite(f *testing.F) {
 			t.Fatalf("data element: %v", m)
 		}
 		got := data.Steps[1]
-		if utf8.ValidString(step+detail+tag) && (got.Step != step || got.Detail != detail || got.Tag != tag) {
+		if utf8.ValidString(step) && utf8.ValidString(detail) && utf8.ValidString(tag) && (got.Step != step || got.Detail != detail || got.Tag != tag) {
 			t.Errorf("data: %q %q %q, want %q %q %q", got.Step, got.Detail, got.Tag, step, detail, tag)
 		}
 	})
