@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/calldir/calldir/fixtures/gen"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -18,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/calldir/calldir/fixtures/gen"
 
 	"github.com/calldir/calldir/e164"
 	"github.com/calldir/calldir/shard"
@@ -663,10 +664,17 @@ func randomCases() []blockCase {
 		{name: "b.txt.gz", data: genBlockInput(22, 3000, false), gz: true},
 		{name: "c.txt", data: lines("\r\n", false, shortLines...), norm: "GB"},
 		{name: "d.txt", data: genBlockInput(23, 2000, false)},
-		{name: "allow.txt", data: lines("\n", true, "+1 212 555 0123", "2125550124", "+33 1 62 00 00 01", "+1 212 555 0130"), allow: true},
+		{name: "allow.txt", data: lines("\n", true, "+1 212 555 0123", "2125550124", "+33 1 62 00 00 01", "+1 212 555 0130",
+			"+1 212 555 01##", "+33 162 12 0# ##", "+14155550150..+14155550249", "+999 ####", "12..5"), allow: true},
 	}
 	cs = append(cs, blockCase{name: "multi-source", srcs: multi})
 	cs = append(cs, blockCase{name: "multi-source-short-spill", srcs: multi[1:], memory: 64 << 10})
+	// An allowlist of every kind of line, patterns included (some inside
+	// the sources' patterns, some across their ends).
+	cs = append(cs, blockCase{name: "random-allowlist", srcs: []blockSrc{
+		{name: "a.txt", data: genBlockInput(31, 3000, false)},
+		{name: "allow.txt", data: genBlockInput(32, 1500, false), allow: true},
+	}})
 	return cs
 }
 

@@ -44,14 +44,12 @@ func (c *compilation) capacity() (limit int64, per int) {
 	return int64(per) * maxShards, per
 }
 
-// rangeEntries is the count of distinct numbers in rs that are not in
-// allow (sorted, distinct).
-func rangeEntries(rs []Range, allow []int64) int64 {
+// rangeEntries is the count of distinct numbers in rs that are not
+// allowlisted.
+func rangeEntries(rs []Range, allow allowSet) int64 {
 	var n int64
 	for _, iv := range coalesce(rs) {
-		lo, _ := slices.BinarySearch(allow, iv[0])
-		hi, _ := slices.BinarySearch(allow, iv[1]+1)
-		n += iv[1] - iv[0] + 1 - int64(hi-lo)
+		n += iv[1] - iv[0] + 1 - allow.count(iv[0], iv[1])
 	}
 	return n
 }
@@ -59,7 +57,7 @@ func rangeEntries(rs []Range, allow []int64) int64 {
 // checkRanges refuses ranges whose distinct numbers, less those in allow,
 // cannot fit in a build or, packed, in the spill directory. It returns
 // their count.
-func (c *compilation) checkRanges(rs []Range, allow []int64) (int64, error) {
+func (c *compilation) checkRanges(rs []Range, allow allowSet) (int64, error) {
 	if c.opts.Kind != shard.KindBlock || len(rs) == 0 {
 		return 0, nil
 	}
@@ -90,7 +88,7 @@ func (c *compilation) guardBeforeReading() error {
 		c.guard.next = math.MaxInt64
 		return nil
 	}
-	n, err := c.checkRanges(c.opts.Ranges, nil)
+	n, err := c.checkRanges(c.opts.Ranges, allowSet{})
 	if err != nil {
 		return err
 	}
@@ -112,7 +110,7 @@ func (c *compilation) guardRanges() {
 		return
 	}
 	g.at = len(c.ranges)
-	n, err := c.checkRanges(append(slices.Clip(c.ranges), c.opts.Ranges...), nil)
+	n, err := c.checkRanges(append(slices.Clip(c.ranges), c.opts.Ranges...), allowSet{})
 	if err != nil {
 		c.err = err
 		c.cancel(err) // stops the block pipeline too; Compile returns c.err

@@ -45,6 +45,11 @@ func TestRangeCapacity(t *testing.T) {
 		}
 		return p
 	}
+	// A pattern and a range: 9,000 numbers allowed.
+	allowPatterns := filepath.Join(dir, "allow-patterns.txt")
+	if err := os.WriteFile(allowPatterns, []byte("+1 202 555 1###\n+12025552000..+12025559999\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	list := filepath.Join(dir, "list.txt")
 	if err := os.WriteFile(list, []byte("+14155550101\n+1 202 555 ####\n+1 202 555 ####\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -64,6 +69,9 @@ func TestRangeCapacity(t *testing.T) {
 		{"disjoint ranges, 10,000 in all", 1, append(many("+1 202 555 0###", 1), many("+1 202 555 1000..+1 202 555 9999", 1)...), nil, nil, true},
 		{"allowlist brings 10,000 to 9,999", 1, many("+1 202 555 ####", 1), nil, []string{allow(1)}, false},
 		{"allowlist outside the range", 1, many("+1 202 556 ####", 1), nil, []string{allow(1)}, true},
+		{"allowlist patterns bring 10,000 to 1,000", 1, many("+1 202 555 ####", 1), nil, []string{allowPatterns}, false},
+		{"allowlist patterns bring 100,000 to 91,000", 1, many("+1 202 55# ####", 1), nil, []string{allowPatterns}, true},
+		{"allowlist patterns outside the range", 1, many("+1 202 556 ####", 1), nil, []string{allowPatterns}, true},
 		{"list patterns overlap", 1, nil, []string{list}, nil, true},
 		{"list patterns overlap, fit", 2, nil, []string{list}, nil, false},
 		{"list pattern and --pattern overlap", 2, many("+1 202 555 ####", 1), []string{list}, nil, false},

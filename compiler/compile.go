@@ -47,7 +47,7 @@ type Source struct {
 // Options controls a compilation.
 type Options struct {
 	Sources     []Source
-	Allow       []Source // allowlists: numbers removed from the output
+	Allow       []Source // allowlists: numbers, and in text lists patterns and ranges, removed from the output
 	Kind        shard.Kind
 	Normalizer  *e164.Normalizer
 	MaxPerShard int
@@ -73,6 +73,7 @@ type Options struct {
 // Reject is one rejected line.
 type Reject struct {
 	Source string
+	Role   string // "source", or "allow" for an allowlist's line
 	Line   int64
 	Raw    string // the line (or the number field), valid UTF-8, at most MaxRawBytes
 	Reason e164.Reason
@@ -115,9 +116,12 @@ type Result struct {
 	Stream   Entries  // blocking: the entries, when they are not in Numbers
 	Patterns []shard.PatternInfo
 	Inputs   []shard.InputStats
-	Totals   shard.Totals
-	buckets  *sortx.Buckets
-	packed   *runEntries
+	// Totals' lines, accepted and rejected count every input, allowlists
+	// too (as validate --raw does): an allowlist's rejected line weighs on
+	// the reject threshold like a source's.
+	Totals  shard.Totals
+	buckets *sortx.Buckets
+	packed  *runEntries
 }
 
 // Entries returns the blocking entries, however they are held.
@@ -168,7 +172,9 @@ type compilation struct {
 	idents       [][]identEntry // in chunks of identChunk: no copy of them all as they grow
 	labelID      map[string]uint32
 	table        []string
-	allow        []int64 // the allowlists' numbers, in no order
+	allow        []int64  // the allowlists' numbers, in no order
+	allowRanges  []Range  // the allowlists' patterns and ranges
+	allowlist    allowSet // both, once every allowlist is read
 }
 
 // readFunc reads one source (role "source", index idx) or allowlist
@@ -255,8 +261,9 @@ func (c *compilation) memory() int64 {
 	return c.opts.Memory
 }
 
-// readAll reads the sources, then the allowlists (sorted and deduplicated
-// in c.allow), and adds up the sources' totals.
+// readAll reads the sources, then the allowlists (into c.allowlist), and
+// adds up the inputs' lines: every input's, so that an allowlist's
+// rejected lines count against the threshold.
 func (c *compilation) readAll(res *Result, read readFunc) error {
 	for i, src := range c.opts.Sources {
 		st, err := read(c, src, uint32(i), "source")
@@ -272,15 +279,30 @@ func (c *compilation) readAll(res *Result, read readFunc) error {
 		res.Totals.Rejected += st.Rejected
 	}
 	for _, src := range c.opts.Allow {
+		ranges := len(c.allowRanges)
 		st, err := read(c, src, 0, "allow")
 		if err != nil {
 			return err
 		}
+		st.Patterns = int64(len(c.allowRanges) - ranges)
 		res.Inputs = append(res.Inputs, st)
+		res.Totals.Lines += st.Lines
+		res.Totals.Accepted += st.Accepted
+		res.Totals.Rejected += st.Rejected
 	}
-	slices.Sort(c.allow)
-	c.allow = slices.Compact(c.allow)
+	c.allowlist = newAllowSet(c.allow, c.allowRanges)
+	c.allow, c.allowRanges = nil, nil
 	return nil
+}
+
+// sourcesAccepted is the accepted lines of the sources (Totals.Accepted
+// counts the allowlists' too).
+func sourcesAccepted(res *Result, sources int) int64 {
+	var n int64
+	for _, in := range res.Inputs[:sources] {
+		n += in.Accepted
+	}
+	return n
 }
 
 // finishBlocking sorts a blocking build's numbers and merges them with
@@ -291,22 +313,22 @@ func (c *compilation) finishBlocking(res *Result) error {
 	for _, r := range opts.Ranges {
 		c.addRange(r)
 	}
-	if _, err := c.checkRanges(c.ranges, c.allow); err != nil {
+	if _, err := c.checkRanges(c.ranges, c.allowlist); err != nil {
 		return err
 	}
 	stats := make([]sourceStats, len(opts.Sources)+1)
 	// The packed entries take what the buckets leave of the budget (an
 	// eighth); past it they go to a file.
-	ents, distinct, allowed, err := newRunEntries(c.ctx, mergeInput{buckets: c.buckets, ranges: coalesce(c.ranges), allow: c.allow,
+	ents, distinct, allowed, err := newRunEntries(c.ctx, mergeInput{buckets: c.buckets, ranges: coalesce(c.ranges), allow: c.allowlist,
 		stats: stats, dir: opts.TempDir, packMemory: c.memory() / 8, progress: opts.Progress})
 	res.packed = ents
 	if err != nil {
 		return fmt.Errorf("sort: %w", err)
 	}
 	res.Stream = ents
-	res.Totals.Duplicates = res.Totals.Accepted - c.patternLines + c.rangeNs - distinct
+	res.Totals.Duplicates = sourcesAccepted(res, len(opts.Sources)) - c.patternLines + c.rangeNs - distinct
 	res.Totals.Allowlisted = allowed
-	res.Patterns = patternStats(c.ranges, c.allow)
+	res.Patterns = patternStats(c.ranges, c.allowlist)
 	for i := range opts.Sources {
 		in, st := &res.Inputs[i], stats[i]
 		in.Patterns = c.srcPatterns[i]
@@ -330,7 +352,7 @@ func (c *compilation) finishBlocking(res *Result) error {
 func (c *compilation) finishIdent(res *Result) {
 	c.dedupeIdent(res)
 	var keep []bool
-	res.Numbers, res.Totals.Allowlisted = subtract(res.Numbers, c.allow, &keep)
+	res.Numbers, res.Totals.Allowlisted = subtract(res.Numbers, c.allowlist, &keep)
 	labels := res.Labels[:0]
 	for i, k := range keep {
 		if k {
@@ -341,20 +363,17 @@ func (c *compilation) finishIdent(res *Result) {
 	res.Table = c.table
 }
 
-// subtract removes the sorted set allow from the sorted set nums, in place.
+// subtract removes the allowlist from the sorted set nums, in place.
 // When keep is non-nil it records which entries of nums survived.
-func subtract(nums, allow []int64, keep *[]bool) ([]int64, int64) {
+func subtract(nums []int64, allow allowSet, keep *[]bool) ([]int64, int64) {
 	if keep != nil {
 		*keep = make([]bool, len(nums))
 	}
 	out := nums[:0]
-	j := 0
+	cur := allowCursor{a: &allow}
 	var removed int64
 	for i, n := range nums {
-		for j < len(allow) && allow[j] < n {
-			j++
-		}
-		if j < len(allow) && allow[j] == n {
+		if cur.has(n) {
 			removed++
 			continue
 		}
@@ -391,7 +410,10 @@ func maybePattern(b []byte) bool {
 	return false
 }
 
-// pattern reads a pattern line: a range to add, or a reject.
+// pattern reads a pattern line: a range to add, or a reject. A source's
+// range blocks its numbers, an allowlist's allows them (in a build of
+// either kind); an identification source's lines need labels, which a
+// range cannot carry.
 func (c *compilation) pattern(s, role, path string, ln int64) (e164.Reason, *Range) {
 	if !IsPattern(s) {
 		return e164.ReasonNone, nil
@@ -400,11 +422,23 @@ func (c *compilation) pattern(s, role, path string, ln int64) (e164.Reason, *Ran
 	switch {
 	case err != nil:
 		return e164.ReasonBadPattern, nil
-	case role != "source" || c.opts.Kind != shard.KindBlock:
-		return e164.ReasonBadPattern, nil // patterns block; an allowlist or labels take numbers
+	case role == "source" && c.opts.Kind != shard.KindBlock:
+		return e164.ReasonBadPattern, nil
 	}
 	r.Source, r.Line = path, ln
 	return e164.ReasonNone, &r
+}
+
+// takePattern keeps a list line's range (pattern): a source's (index idx)
+// to block, an allowlist's to allow.
+func (c *compilation) takePattern(r Range, role string, idx uint32) {
+	if role == "allow" {
+		c.allowRanges = append(c.allowRanges, r)
+		return
+	}
+	c.patternLines++
+	c.srcPatterns[idx]++
+	c.addRange(r)
 }
 
 func (c *compilation) addRange(r Range) {
@@ -414,13 +448,12 @@ func (c *compilation) addRange(r Range) {
 }
 
 // patternStats counts, for each range, its numbers and the allowlisted ones.
-func patternStats(rs []Range, allow []int64) []shard.PatternInfo {
+func patternStats(rs []Range, allow allowSet) []shard.PatternInfo {
 	var out []shard.PatternInfo
 	for _, r := range rs {
-		lo, _ := slices.BinarySearch(allow, r.Lo)
-		hi, _ := slices.BinarySearch(allow, r.Hi+1)
+		listed := allow.count(r.Lo, r.Hi)
 		out = append(out, shard.PatternInfo{Pattern: r.Text, Source: r.Source, Line: r.Line, First: r.Lo, Last: r.Hi,
-			Size: r.Size(), Allowlisted: int64(hi - lo), Entries: r.Size() - int64(hi-lo)})
+			Size: r.Size(), Allowlisted: listed, Entries: r.Size() - listed})
 	}
 	return out
 }

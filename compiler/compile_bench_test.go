@@ -2,10 +2,11 @@ package compiler
 
 import (
 	"context"
-	"github.com/calldir/calldir/fixtures/gen"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/calldir/calldir/fixtures/gen"
 
 	"github.com/calldir/calldir/e164"
 	"github.com/calldir/calldir/shard"

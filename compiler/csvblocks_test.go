@@ -3,10 +3,11 @@ package compiler
 import (
 	"bytes"
 	"fmt"
-	"github.com/calldir/calldir/fixtures/gen"
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/calldir/calldir/fixtures/gen"
 
 	"github.com/calldir/calldir/e164"
 	"github.com/calldir/calldir/shard"

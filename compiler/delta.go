@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/calldir/calldir/shard/outfs"
+
 	"github.com/calldir/calldir/e164"
 	"github.com/calldir/calldir/shard"
 )
@@ -129,49 +131,66 @@ type DeltaOptions struct {
 // Chunk entries (removals first, then additions), and delta.json naming
 // both builds by build_id. It returns the delta manifest.
 func WriteDelta(ctx context.Context, dir string, old, new *shard.Build, o DeltaOptions) (*shard.DeltaManifest, error) {
-	if o.Chunk < 1 || o.Chunk > shard.MaxEntriesPerRequest {
-		return nil, &UsageError{fmt.Sprintf("chunk of %d entries: want 1 to %d entries per request", o.Chunk, shard.MaxEntriesPerRequest)}
+	if err := o.check(old, new); err != nil {
+		return nil, err
 	}
-	dm := &shard.DeltaManifest{
-		Format: shard.DeltaFormat, FormatVersion: shard.DeltaVersion, ToolVersion: o.ToolVersion,
-		Base: old.Manifest.BuildID, Target: new.Manifest.BuildID, Chunk: o.Chunk,
-		Extensions: []shard.DeltaExt{},
-	}
-	if g := o.Guard; g != nil {
-		if err := g.CheckShrink(ShrinkBase, old.Dir, old.Manifest.Totals.Entries, new.Manifest.Totals.Entries); err != nil {
-			return nil, err
-		}
-		counts := map[int]int64{}
-		for ext, x := range new.Exts {
-			counts[ext] = int64(len(x.Numbers))
-		}
-		if err := g.CheckEmptied(old, counts); err != nil {
-			return nil, err
-		}
-	}
-	deltas := Diff(old, new)
-	summarize(dm, old, new)
-	err := writeDirAtomic(ctx, dir, shard.DeltaManifestName, func(tmp string) error {
-		for _, d := range deltas {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			de, err := writeExtDelta(tmp, d, o.Chunk)
-			if err != nil {
-				return err
-			}
-			dm.Extensions = append(dm.Extensions, de)
-		}
-		b, err := dm.Marshal()
-		if err != nil {
-			return err
-		}
-		return writeFileSync(filepath.Join(tmp, shard.DeltaManifestName), b)
+	var dm *shard.DeltaManifest
+	reads := []NamedPath{{"OLD_BUILD", old.Dir}, {"NEW_BUILD", new.Dir}}
+	err := writeOutput(ctx, "delta", dir, shard.DeltaMark, reads, func(tmp string) (err error) {
+		dm, err = writeDeltaFiles(ctx, tmp, old, new, o)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return dm, nil
+}
+
+// check refuses a chunk CallKit would refuse and, with a Guard, a delta
+// whose target shrinks the list or empties extensions of the base.
+func (o DeltaOptions) check(old, new *shard.Build) error {
+	if o.Chunk < 1 || o.Chunk > shard.MaxEntriesPerRequest {
+		return &UsageError{fmt.Sprintf("chunk of %d entries: want 1 to %d entries per request", o.Chunk, shard.MaxEntriesPerRequest)}
+	}
+	g := o.Guard
+	if g == nil {
+		return nil
+	}
+	if err := g.CheckShrink(ShrinkBase, old.Dir, old.Manifest.Totals.Entries, new.Manifest.Totals.Entries); err != nil {
+		return err
+	}
+	counts := map[int]int64{}
+	for ext, x := range new.Exts {
+		counts[ext] = int64(len(x.Numbers))
+	}
+	return g.CheckEmptied(old, counts)
+}
+
+// writeDeltaFiles writes the delta's request files and its manifest, last,
+// into tmp.
+func writeDeltaFiles(ctx context.Context, tmp string, old, new *shard.Build, o DeltaOptions) (*shard.DeltaManifest, error) {
+	dm := &shard.DeltaManifest{
+		Format: shard.DeltaFormat, FormatVersion: shard.DeltaVersion, ToolVersion: o.ToolVersion,
+		Base: old.Manifest.BuildID, Target: new.Manifest.BuildID, Chunk: o.Chunk,
+		Extensions: []shard.DeltaExt{},
+	}
+	deltas := Diff(old, new)
+	summarize(dm, old, new)
+	for _, d := range deltas {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		de, err := writeExtDelta(tmp, d, o.Chunk)
+		if err != nil {
+			return nil, err
+		}
+		dm.Extensions = append(dm.Extensions, de)
+	}
+	b, err := dm.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	return dm, outfs.WriteNew(filepath.Join(tmp, shard.DeltaManifestName), b)
 }
 
 func writeExtDelta(tmp string, d *extDelta, chunk int) (shard.DeltaExt, error) {

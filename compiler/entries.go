@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"context"
+	"math"
 	"strconv"
 	"sync"
 
@@ -98,7 +99,7 @@ type sourceStats struct {
 type runEntries struct {
 	buckets *sortx.Buckets
 	ranges  intervals
-	allow   []int64 // sorted
+	allow   allowSet
 	packed  *sortx.Packed
 }
 
@@ -106,7 +107,7 @@ type runEntries struct {
 type mergeInput struct {
 	buckets    *sortx.Buckets
 	ranges     intervals
-	allow      []int64       // sorted
+	allow      allowSet
 	stats      []sourceStats // one per source, then one for the patterns
 	dir        string        // for the packed entries' file
 	packMemory int64         // bytes of packed entries held in memory
@@ -186,6 +187,26 @@ func (m *merger) add(n int64, src int, dup, listed bool) error {
 	return m.packed.Append(n)
 }
 
+// addAllowed takes k numbers of src in a row, each the first of its number
+// and allowlisted: what k calls of add would do, at once. The walk skips a
+// blocked range's numbers inside an allowed range so (an allowlist pattern
+// over a large blocked one costs nothing per number).
+func (m *merger) addAllowed(src int, k int64) error {
+	if err := m.ctx.Err(); err != nil {
+		return err
+	}
+	if src == rangeSrc {
+		src = len(m.stats) - 1
+	}
+	if src < len(m.stats) {
+		m.stats[src].distinct += k
+		m.stats[src].allowlisted += k
+	}
+	m.distinct += k
+	m.allowed += k
+	return nil
+}
+
 // close removes the packed entries' file, if any.
 func (e *runEntries) close() error { return e.packed.Close() }
 
@@ -216,7 +237,9 @@ func (c *ccCache) of(n int64) int {
 // source of a number after its first (its owner); listed when the number
 // is allowlisted. Range numbers come with source rangeSrc. The sorted
 // buckets come in chunks: a chunk that no range number precedes and no
-// allowlisted number falls in goes to m without those tests.
+// allowlisted number falls in goes to m without those tests. A run of
+// range numbers inside an allowed range, up to the next listed number,
+// goes to m at once (merger.addAllowed).
 func (e *runEntries) walk(m *merger) error {
 	it, err := e.buckets.Iterator()
 	if err != nil {
@@ -227,28 +250,37 @@ func (e *runEntries) walk(m *merger) error {
 	if len(e.ranges) > 0 {
 		cur = e.ranges[0][0]
 	}
-	j := 0
+	allow := allowCursor{a: &e.allow}
 	last, any := int64(0), false
 	// one gives m the number n (from src), after the allowlist test.
 	one := func(n int64, src int) error {
 		dup := any && n == last
 		last, any = n, true
-		for j < len(e.allow) && e.allow[j] < n {
-			j++
-		}
-		return m.add(n, src, dup, j < len(e.allow) && e.allow[j] == n)
+		return m.add(n, src, dup, allow.has(n))
 	}
-	// rangeNext gives m the next range number and moves past it.
-	rangeNext := func() error {
-		n := cur
-		if cur == e.ranges[k][1] {
+	// rangeNext gives m the next range number and moves past it or, when
+	// an allowed range holds it, every range number up to the end of that
+	// range or to limit (the number before the next listed one), whichever
+	// comes first: no list has them, so each is the first of its number.
+	rangeNext := func(limit int64) error {
+		n, end := cur, cur
+		if !(any && n == last) { // the same number as a list's is a duplicate: one at a time
+			if a := allow.rangeEnd(n); a >= 0 {
+				end = min(a, e.ranges[k][1], limit)
+			}
+		}
+		if end == e.ranges[k][1] {
 			if k++; k < len(e.ranges) {
 				cur = e.ranges[k][0]
 			}
 		} else {
-			cur++
+			cur = end + 1
 		}
-		return one(n, rangeSrc)
+		if end == n {
+			return one(n, rangeSrc)
+		}
+		last, any = end, true
+		return m.addAllowed(rangeSrc, end-n+1)
 	}
 	for {
 		chunk, ok := it.NextChunk()
@@ -257,15 +289,9 @@ func (e *runEntries) walk(m *merger) error {
 		}
 		for len(chunk) > 0 {
 			first, lastN := chunk[0]>>srcBits, chunk[len(chunk)-1]>>srcBits
-			noRange := k >= len(e.ranges) || cur > lastN
-			if noRange {
-				// No range number comes first: the allowlist moves on to
-				// the chunk.
-				for j < len(e.allow) && e.allow[j] < first {
-					j++
-				}
-			}
-			if noRange && (j >= len(e.allow) || e.allow[j] > lastN) {
+			// No range number comes first and no allowlisted number falls
+			// in the chunk: it goes whole.
+			if (k >= len(e.ranges) || cur > lastN) && allow.none(first, lastN) {
 				for _, key := range chunk {
 					n := key >> srcBits
 					dup := any && n == last
@@ -280,7 +306,7 @@ func (e *runEntries) walk(m *merger) error {
 			// A list's number comes before the same number of a range.
 			key := chunk[0]
 			if n := key >> srcBits; k < len(e.ranges) && cur < n {
-				if err := rangeNext(); err != nil {
+				if err := rangeNext(n - 1); err != nil {
 					return err
 				}
 				continue
@@ -295,7 +321,7 @@ func (e *runEntries) walk(m *merger) error {
 		return err
 	}
 	for k < len(e.ranges) {
-		if err := rangeNext(); err != nil {
+		if err := rangeNext(math.MaxInt64); err != nil {
 			return err
 		}
 	}

@@ -13,9 +13,9 @@ import (
 )
 
 // TestWalkSameAsModel compares newRunEntries (the chunked walk of the
-// sorted buckets with ranges and an allowlist) with a model: every
-// (number, source) pair in order, a list's before a range's, each given
-// to a merger one at a time.
+// sorted buckets with ranges and an allowlist of numbers and ranges) with
+// a model: every (number, source) pair in order, a list's before a
+// range's, each given to a merger one at a time, allowlisted or not.
 func TestWalkSameAsModel(t *testing.T) {
 	for seed := uint64(1); seed <= sweep[uint64](100, 1000); seed++ {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
@@ -40,12 +40,24 @@ func TestWalkSameAsModel(t *testing.T) {
 				rs = append(rs, Range{Lo: lo, Hi: lo + r.Int64N(300)})
 			}
 			ranges := coalesce(rs)
-			var allow []int64
+			var allowNums []int64
 			for range r.IntN(200) {
-				allow = append(allow, num())
+				allowNums = append(allowNums, num())
 			}
-			slices.Sort(allow)
-			allow = slices.Compact(allow)
+			var allowRanges []Range
+			for range r.IntN(4) {
+				lo := num()
+				allowRanges = append(allowRanges, Range{Lo: lo, Hi: lo + r.Int64N(400)})
+			}
+			listed := func(n int64) bool {
+				for _, a := range allowRanges {
+					if a.Lo <= n && n <= a.Hi {
+						return true
+					}
+				}
+				return slices.Contains(allowNums, n)
+			}
+			allow := newAllowSet(slices.Clone(allowNums), allowRanges)
 
 			dir := t.TempDir()
 			b := sortx.NewBuckets(dir, 1<<20)
@@ -90,7 +102,7 @@ func TestWalkSameAsModel(t *testing.T) {
 			m := &merger{ctx: context.Background(), stats: wantStats, packed: packed}
 			for i, p := range pairs {
 				dup := i > 0 && pairs[i-1].n == p.n
-				if err := m.add(p.n, p.src, dup, slices.Contains(allow, p.n)); err != nil {
+				if err := m.add(p.n, p.src, dup, listed(p.n)); err != nil {
 					t.Fatal(err)
 				}
 			}

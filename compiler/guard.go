@@ -1,14 +1,13 @@
 package compiler
 
 import (
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+	"maps"
 	"slices"
 	"strings"
 
 	"github.com/calldir/calldir/shard"
+	"github.com/calldir/calldir/shard/outfs"
 )
 
 // The guards of this file stop a run that would ship fewer numbers than
@@ -40,6 +39,8 @@ func (e *EmptyBuildError) Error() string {
 // ShrinkError is a build (or a delta's target) holding too many fewer
 // entries than the build it replaces.
 type ShrinkError struct {
+	What       string // "build" ("" too) or "export"
+	List       string // the list that shrank ("block"), when the output holds several or the new one lacks it
 	Against    string // ShrinkOut or ShrinkBase: the build compared with
 	Dir        string // its directory
 	Prev, Next int64  // entries
@@ -54,12 +55,33 @@ const (
 )
 
 func (e *ShrinkError) Error() string {
-	of := "the build in " + e.Dir
+	of := "the " + e.Noun() + " in " + e.Dir
 	if e.Against == ShrinkBase {
 		of = "the base build " + e.Dir
 	}
-	return fmt.Sprintf("the new build holds %d entries, %d fewer than the %d of %s (%.1f%%, more than %g%% may not be dropped)",
-		e.Next, e.Prev-e.Next, e.Prev, of, e.Dropped()*100, e.MaxShrink*100)
+	return fmt.Sprintf("the new %s holds %d %s, %d fewer than the %d of %s (%.1f%%, more than %g%% may not be dropped)",
+		e.Noun(), e.Next, e.Entries(), e.Prev-e.Next, e.Prev, of, e.Dropped()*100, e.MaxShrink*100)
+}
+
+// Noun is what shrank: "build" or "export".
+func (e *ShrinkError) Noun() string {
+	if e.What == "" {
+		return "build"
+	}
+	return e.What
+}
+
+// Entries names what is counted: "entries", "block entries", "identity
+// numbers".
+func (e *ShrinkError) Entries() string {
+	n := "entries"
+	if e.What == "export" {
+		n = "numbers"
+	}
+	if e.List != "" {
+		n = e.List + " " + n
+	}
+	return n
 }
 
 // Dropped is the share of Prev that is gone.
@@ -76,31 +98,9 @@ func (e *EmptiedError) Error() string {
 	return fmt.Sprintf("the delta empties extension(s) %s of %s: devices would lose every entry of them", joinInts(e.Extensions), e.Base)
 }
 
-// InsideOutputError is a path the run reads or writes that lies inside
-// the output directory, which is replaced as a whole: the swap would
-// delete it. Contains is set when the output lies inside the path instead.
-type InsideOutputError struct {
-	Role, Path string // "input", "rejects", "delta", …
-	Out        string
-	Contains   bool
-}
-
-func (e *InsideOutputError) Error() string {
-	if e.Contains {
-		return fmt.Sprintf("%s %s contains the output %s: refusing to write one inside the other", e.Role, e.Path, e.Out)
-	}
-	return fmt.Sprintf("%s %s is inside the output %s, which is replaced as a whole: it would be deleted", e.Role, e.Path, e.Out)
-}
-
-// ReportIsInputError is a report path that is also an input: the report
-// would replace the list it reports on.
-type ReportIsInputError struct {
-	Role, Path, Input string
-}
-
-func (e *ReportIsInputError) Error() string {
-	return fmt.Sprintf("%s %s is the input %s: the report would replace it", e.Role, e.Path, e.Input)
-}
+// OverlapError is a write that is, contains or lies inside another path
+// the run reads or writes (shard/outfs): refused before any work.
+type OverlapError = outfs.OverlapError
 
 // TooManyShardsError is a build whose entries need more shards than a
 // build holds (maxShards) at MaxPerShard entries each. Pattern, when set,
@@ -184,93 +184,28 @@ func (g Guard) CheckEmptied(base *shard.Build, target map[int]int64) error {
 }
 
 // A NamedPath is a path a run reads or writes, with its role for messages
-// ("input", "--rejects"). "" and "-" (stdin) are skipped by the checks.
+// ("input", "rejects"). "" and "-" (stdin) are skipped by the checks.
 type NamedPath struct{ Role, Path string }
 
-// CheckOutside refuses paths that lie inside out (after resolving
-// symbolic links): the swap that puts the new output in place would delete
-// them. A path whose role is in containers may not contain out either.
-func CheckOutside(out string, paths []NamedPath, containers ...string) error {
-	o, err := resolvePath(out)
-	if err != nil {
-		return err
+// checkCounts refuses a new output (what: "build" or "export" at dir)
+// holding next numbers per list that drops more than MaxShrink of a list
+// prev holds. It runs under the output's lock just before the swap.
+func (g Guard) checkCounts(what, dir string, prev *outfs.State, next map[string]int64) error {
+	if prev == nil || prev.Contents == nil {
+		return nil
 	}
-	for _, p := range paths {
-		if p.Path == "" || p.Path == "-" {
-			continue
-		}
-		r, err := resolvePath(p.Path)
-		if err != nil {
-			return err
-		}
-		if inside(r, o) {
-			return &InsideOutputError{Role: p.Role, Path: p.Path, Out: out}
-		}
-		if slices.Contains(containers, p.Role) && inside(o, r) {
-			return &InsideOutputError{Role: p.Role, Path: p.Path, Out: out, Contains: true}
+	lists := slices.Sorted(maps.Keys(prev.Counts))
+	for _, l := range lists {
+		if err := g.CheckShrink(ShrinkOut, dir, prev.Count(l), next[l]); err != nil {
+			se := err.(*ShrinkError)
+			se.What = what
+			if len(next) > 0 && next[l] == 0 || len(lists) > 1 {
+				se.List = l
+			}
+			return se
 		}
 	}
 	return nil
-}
-
-// CheckReportsNotInputs refuses a path whose role is one of reports that
-// is also one of the other paths (the inputs).
-func CheckReportsNotInputs(paths []NamedPath, reports ...string) error {
-	inputs := map[string]string{}
-	for _, p := range paths {
-		if p.Path == "" || p.Path == "-" || slices.Contains(reports, p.Role) {
-			continue
-		}
-		r, err := resolvePath(p.Path)
-		if err != nil {
-			return err
-		}
-		inputs[r] = p.Path
-	}
-	for _, p := range paths {
-		if p.Path == "" || !slices.Contains(reports, p.Role) {
-			continue
-		}
-		r, err := resolvePath(p.Path)
-		if err != nil {
-			return err
-		}
-		if in, ok := inputs[r]; ok {
-			return &ReportIsInputError{Role: p.Role, Path: p.Path, Input: in}
-		}
-	}
-	return nil
-}
-
-// inside reports whether path is dir or below it (both absolute, clean).
-func inside(path, dir string) bool {
-	rel, err := filepath.Rel(dir, path)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
-}
-
-// resolvePath makes p absolute with symbolic links resolved, as far as it
-// exists: the part that does not exist yet is appended as written.
-func resolvePath(p string) (string, error) {
-	abs, err := filepath.Abs(p)
-	if err != nil {
-		return "", err
-	}
-	rest := ""
-	for cur := abs; ; {
-		r, err := filepath.EvalSymlinks(cur)
-		if err == nil {
-			return filepath.Join(r, rest), nil
-		}
-		if !errors.Is(err, os.ErrNotExist) {
-			return "", fmt.Errorf("resolve %s: %w", p, err)
-		}
-		parent := filepath.Dir(cur)
-		if parent == cur {
-			return abs, nil
-		}
-		rest = filepath.Join(filepath.Base(cur), rest)
-		cur = parent
-	}
 }
 
 func joinInts(v []int) string {

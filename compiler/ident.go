@@ -127,7 +127,7 @@ func (c *compilation) dedupeIdent(res *Result) {
 		res.Labels = append(res.Labels, first.label)
 		i = j
 	}
-	res.Totals.Duplicates = res.Totals.Accepted - int64(len(res.Numbers))
+	res.Totals.Duplicates = sourcesAccepted(res, len(c.opts.Sources)) - int64(len(res.Numbers))
 }
 
 func (c *compilation) accept(n int64, label []byte, src uint32, line int64) {

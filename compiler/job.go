@@ -7,13 +7,15 @@ import (
 
 	"github.com/calldir/calldir/shard"
 	"github.com/calldir/calldir/shard/livelookup"
+	"github.com/calldir/calldir/shard/outfs"
 )
 
 // A Job is a whole compile, as `calldir compile` runs it:
 //
-//	check the outputs and paths ──▶ load --base ──▶ Compile
+//	declare and check every path ──▶ load --base ──▶ Compile
 //	  ──▶ Compiled (the caller's reports) ──▶ threshold, guards
-//	  ──▶ layout (stable against Base) ──▶ WriteBuild ──▶ WriteDelta
+//	  ──▶ layout (stable against Base) ──▶ stage build, delta, export
+//	  ──▶ lock, guards again, swap all (shard/outfs.Commit)
 //
 // Everything that can be refused before the work is refused before it.
 type Job struct {
@@ -28,9 +30,12 @@ type Job struct {
 	// Manifest holds what the caller records in the build's manifest
 	// (ToolVersion, Created, Options); Run fills in the rest.
 	Manifest shard.Manifest
-	// Reports are the files the caller writes (roles such as "--rejects"):
-	// refused inside Out, and where they would replace an input.
+	// Reports are the files the caller writes (roles such as "rejects"):
+	// refused where they are, contain or lie inside any other path.
 	Reports []NamedPath
+	// Reads are other files the caller read for the job (its
+	// configuration): no write may be, or lie inside, one.
+	Reads []NamedPath
 	// LiveLookup, when set, also exports the finished build for Live Caller
 	// ID Lookup (its Builds are the build just written).
 	LiveLookup *LiveLookup
@@ -70,23 +75,8 @@ func Run(ctx context.Context, j Job) (*Outcome, error) {
 	if j.Delta != "" && j.Base == "" {
 		return nil, &UsageError{"a delta needs the base build the devices have"}
 	}
-	outState, err := InspectOutput(j.Out, shard.ManifestName)
+	outs, err := j.Check()
 	if err != nil {
-		return nil, err
-	}
-	if j.Delta != "" {
-		if _, err := InspectOutput(j.Delta, shard.DeltaManifestName); err != nil {
-			return nil, err
-		}
-	}
-	if err := j.checkLiveLookup(); err != nil {
-		return nil, err
-	}
-	paths := j.paths()
-	if err := CheckOutside(j.Out, paths, "delta", "live-lookup"); err != nil {
-		return nil, err
-	}
-	if err := CheckReportsNotInputs(paths, reportRoles(j.Reports)...); err != nil {
 		return nil, err
 	}
 	var base *shard.Build
@@ -106,63 +96,54 @@ func Run(ctx context.Context, j Job) (*Outcome, error) {
 			return nil, err
 		}
 	}
-	if err := j.check(res, outState, base); err != nil {
+	if err := j.check(res, outs.build.State, base); err != nil {
 		return nil, err
 	}
-	m, err := j.write(ctx, res, base)
-	if err != nil {
-		return nil, err
+	return j.write(ctx, outs, res, base)
+}
+
+// jobOutputs are the outputs a job declared.
+type jobOutputs struct {
+	build, delta, live *outfs.Output
+}
+
+// Check declares every path the job reads and writes and refuses, before
+// any work, a write that is, contains or is inside another of them, and
+// an output path holding something calldir may not replace.
+func (j *Job) Check() (*jobOutputs, error) {
+	var p outfs.Plan
+	outs := &jobOutputs{build: p.Output("out", j.Out, shard.BuildMark)}
+	if j.Base != "" {
+		p.ReadDir("base", j.Base).MayBe(outs.build)
 	}
-	out := &Outcome{Totals: res.Totals, Inputs: res.Inputs, Patterns: res.Patterns, Manifest: m}
 	if j.Delta != "" {
-		g := j.Guard
-		if out.Delta, err = WriteDeltaFrom(ctx, j.Delta, base, j.Out, DeltaOptions{Chunk: j.Chunk, ToolVersion: j.Manifest.ToolVersion, Guard: &g}); err != nil {
-			return out, err
-		}
+		outs.delta = p.Output("delta", j.Delta, shard.DeltaMark)
 	}
 	if j.LiveLookup != nil {
-		x := *j.LiveLookup
-		x.Builds = []string{j.Out}
-		out.Live, err = ExportLiveLookup(ctx, x)
+		outs.live = j.LiveLookup.declare(&p)
 	}
-	return out, err
-}
-
-// checkLiveLookup refuses a Live Caller ID Lookup export that could not be
-// written, before the compile.
-func (j *Job) checkLiveLookup() error {
-	if j.LiveLookup == nil {
-		return nil
+	p.Scratch("temp-dir", j.TempDir)
+	for _, r := range j.Reports {
+		p.WriteFile(r.Role, r.Path)
 	}
-	_, err := InspectOutput(j.LiveLookup.Out, livelookup.ManifestName)
-	return err
-}
-
-// paths lists every path the job reads or writes besides Out.
-func (j *Job) paths() []NamedPath {
-	paths := append([]NamedPath{{"delta", j.Delta}, {"temp-dir", j.TempDir}}, j.Reports...)
-	if j.LiveLookup != nil {
-		paths = append(paths, NamedPath{"live-lookup", j.LiveLookup.Out}, NamedPath{"icons", j.LiveLookup.IconsDir})
+	for _, r := range j.Reads {
+		p.Read(r.Role, r.Path)
 	}
 	for _, s := range j.Sources {
-		paths = append(paths, NamedPath{"input", s.Path})
+		p.Read("input", s.Path)
 	}
 	for _, s := range j.Allow {
-		paths = append(paths, NamedPath{"allowlist", s.Path})
+		p.Read("allowlist", s.Path)
 	}
-	return paths
+	if err := p.Check(); err != nil {
+		return nil, err
+	}
+	return outs, nil
 }
 
-func reportRoles(reports []NamedPath) []string {
-	var roles []string
-	for _, r := range reports {
-		roles = append(roles, r.Role)
-	}
-	return roles
-}
-
-// check applies the threshold and the guards to a compiled result.
-func (j *Job) check(res *Result, out *OutputState, base *shard.Build) error {
+// check applies the threshold and the guards to a compiled result, before
+// anything is written (the shrink guard runs again before the swap).
+func (j *Job) check(res *Result, out *outfs.State, base *shard.Build) error {
 	t := res.Totals
 	if j.Threshold.Exceeded(t.Rejected, t.Lines) {
 		return &TooManyRejectsError{Rejected: t.Rejected, Lines: t.Lines, Threshold: j.Threshold}
@@ -170,7 +151,7 @@ func (j *Job) check(res *Result, out *OutputState, base *shard.Build) error {
 	if err := j.Guard.CheckEmpty(t.Entries, res.Inputs, len(res.Patterns)); err != nil {
 		return err
 	}
-	if err := j.Guard.CheckShrink(ShrinkOut, j.Out, out.Entries(), t.Entries); err != nil {
+	if err := j.Guard.checkCounts("build", j.Out, out, res.counts()); err != nil {
 		return err
 	}
 	if base != nil {
@@ -179,9 +160,19 @@ func (j *Job) check(res *Result, out *OutputState, base *shard.Build) error {
 	return nil
 }
 
-// write lays the result out (keeping Base's boundaries) and writes the
-// build with its manifest.
-func (j *Job) write(ctx context.Context, res *Result, base *shard.Build) (*shard.Manifest, error) {
+// counts is the result's entries by kind, as a build's manifest counts
+// them.
+func (r *Result) counts() map[string]int64 {
+	if r.Totals.Entries == 0 {
+		return map[string]int64{}
+	}
+	return map[string]int64{r.Kind.String(): r.Totals.Entries}
+}
+
+// write lays the result out (keeping Base's boundaries), stages the build
+// with its manifest, the delta and the export, and swaps them in only when
+// all are ready.
+func (j *Job) write(ctx context.Context, outs *jobOutputs, res *Result, base *shard.Build) (*Outcome, error) {
 	m := j.Manifest
 	m.Format, m.FormatVersion = shard.ManifestFormat, shard.ManifestVersion
 	m.Inputs, m.Patterns = res.Inputs, res.Patterns
@@ -202,18 +193,92 @@ func (j *Job) write(ctx context.Context, res *Result, base *shard.Build) (*shard
 			}
 		}
 	}
-	if err := WriteBuild(ctx, j.Out, res, &m, layout); err != nil {
+	if err := checkLayout(res, layout); err != nil {
 		return nil, err
 	}
-	return &m, nil
+	next := res.counts()
+	outs.build.Guard = func(prev *outfs.State) error { return j.Guard.checkCounts("build", j.Out, prev, next) }
+	bst, err := outs.build.Stage()
+	if err != nil {
+		return nil, err
+	}
+	defer bst.Abort()
+	if err := writeBuildFiles(ctx, bst.Dir, res, &m, layout); err != nil {
+		return nil, err
+	}
+	out := &Outcome{Totals: res.Totals, Inputs: res.Inputs, Patterns: res.Patterns, Manifest: &m}
+	stages := []*outfs.Stage{bst}
+	if j.Delta != "" {
+		st, err := j.stageDelta(ctx, outs.delta, base, bst.Dir, out)
+		if err != nil {
+			return nil, err
+		}
+		defer st.Abort()
+		stages = append(stages, st)
+	}
+	if j.LiveLookup != nil {
+		x := *j.LiveLookup
+		x.Guard = &j.Guard
+		st, err := outs.live.Stage()
+		if err != nil {
+			return nil, err
+		}
+		defer st.Abort()
+		if out.Live, err = x.exportInto(ctx, st.Dir, []string{bst.Dir}); err != nil {
+			return nil, err
+		}
+		outs.live.Guard = x.guard(out.Live)
+		stages = append(stages, st)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := outfs.Commit(stages...); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
-// WriteDeltaFrom loads the build in newDir and writes the delta from base
-// to it into dir (see WriteDelta).
-func WriteDeltaFrom(ctx context.Context, dir string, base *shard.Build, newDir string, o DeltaOptions) (*shard.DeltaManifest, error) {
+// stageDelta writes the delta from base to the staged build in buildDir.
+func (j *Job) stageDelta(ctx context.Context, o *outfs.Output, base *shard.Build, buildDir string, out *Outcome) (*outfs.Stage, error) {
+	nb, err := shard.LoadBuild(buildDir)
+	if err != nil {
+		return nil, err
+	}
+	g := j.Guard
+	do := DeltaOptions{Chunk: j.Chunk, ToolVersion: j.Manifest.ToolVersion, Guard: &g}
+	if err := do.check(base, nb); err != nil {
+		return nil, err
+	}
+	st, err := o.Stage()
+	if err != nil {
+		return nil, err
+	}
+	if out.Delta, err = writeDeltaFiles(ctx, st.Dir, base, nb, do); err != nil {
+		st.Abort()
+		return nil, err
+	}
+	return st, nil
+}
+
+// WriteDeltaFrom loads the builds in oldDir and newDir and writes the
+// delta between them into dir (see WriteDelta). The paths are checked
+// before the builds are read.
+func WriteDeltaFrom(ctx context.Context, dir, oldDir, newDir string, o DeltaOptions) (*shard.DeltaManifest, error) {
+	var p outfs.Plan
+	p.Output("out", dir, shard.DeltaMark)
+	p.ReadDir("OLD_BUILD", oldDir)
+	p.ReadDir("NEW_BUILD", newDir)
+	if err := p.Check(); err != nil {
+		return nil, err
+	}
+	old, err := shard.LoadBuild(oldDir)
+	if err != nil {
+		return nil, err
+	}
 	nb, err := shard.LoadBuild(newDir)
 	if err != nil {
 		return nil, err
 	}
-	return WriteDelta(ctx, dir, base, nb, o)
+	return WriteDelta(ctx, dir, old, nb, o)
 }

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/calldir/calldir/shard/outfs"
+
 	"github.com/calldir/calldir/shard"
 )
 
@@ -47,132 +49,65 @@ func Layout(n, maxPer int) []Placement {
 // WriteBuild writes res as a build directory at dir with the given layout,
 // atomically: every file goes to a temporary sibling directory, is synced,
 // the manifest is written last, and the directory then replaces dir in one
-// rename. On any error, or when ctx is cancelled, dir is left as it was and
-// the temporary directory is removed. m supplies the options and inputs;
-// WriteBuild fills in the shards, totals and build ID.
+// swap (shard/outfs). On any error, or when ctx is cancelled, dir is left
+// as it was and the temporary directory is removed. m supplies the options
+// and inputs; WriteBuild fills in the shards, totals and build ID.
 func WriteBuild(ctx context.Context, dir string, res *Result, m *shard.Manifest, layout []Placement) error {
-	if len(layout) > maxShards {
-		per := 0
-		for _, pl := range layout {
-			per = max(per, pl.Span.End-pl.Span.Start)
-		}
-		return &TooManyShardsError{Entries: int64(res.Len()), Shards: int64(len(layout)), MaxPerShard: per}
+	if err := checkLayout(res, layout); err != nil {
+		return err
 	}
-	return writeDirAtomic(ctx, dir, shard.ManifestName, func(tmp string) error {
-		m.Shards = m.Shards[:0]
-		if res.Kind == shard.KindBlock {
-			infos, err := writeStream(ctx, tmp, res.Kind, res.Entries(), layout)
-			if err != nil {
-				return err
-			}
-			for i, pl := range layout {
-				infos[i].Extension, infos[i].Resplit = pl.Extension, pl.Resplit
-			}
-			m.Shards = infos
-		}
-		for _, pl := range layout {
-			if res.Kind == shard.KindBlock {
-				break
-			}
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			info, err := writeShard(tmp, ShardName(res.Kind, pl.Extension), res, pl.Span)
-			if err != nil {
-				return err
-			}
-			info.Extension, info.Resplit = pl.Extension, pl.Resplit
-			m.Shards = append(m.Shards, info)
-		}
-		m.Totals = res.Totals
-		m.Totals.Shards = len(m.Shards)
-		m.BuildID = shard.BuildID(m.Shards)
-		b, err := m.Marshal()
-		if err != nil {
-			return err
-		}
-		return writeFileSync(filepath.Join(tmp, shard.ManifestName), b)
+	return writeOutput(ctx, "out", dir, shard.BuildMark, nil, func(tmp string) error {
+		return writeBuildFiles(ctx, tmp, res, m, layout)
 	})
 }
 
-// writeDirAtomic builds a directory in a temporary sibling with fill, syncs
-// it, then puts it in place of dir (see replaceDir). On error the
-// temporary directory is removed and dir is untouched. dir is replaced only
-// if InspectOutput proves calldir made it, as an output of the kind whose
-// manifest is named manifest; temporaries of dead calldir processes beside
-// it are removed first.
-func writeDirAtomic(ctx context.Context, dir, manifest string, fill func(tmp string) error) (err error) {
-	dir = filepath.Clean(dir)
-	if _, err := InspectOutput(dir, manifest); err != nil {
-		return err
+// checkLayout refuses a layout of more shards than a build holds.
+func checkLayout(res *Result, layout []Placement) error {
+	if len(layout) <= maxShards {
+		return nil
 	}
-	if _, err := RemoveStaleTemps(dir); err != nil {
-		return err
+	per := 0
+	for _, pl := range layout {
+		per = max(per, pl.Span.End-pl.Span.Start)
 	}
-	parent := filepath.Dir(dir)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", parent, err)
-	}
-	tmp, err := os.MkdirTemp(parent, TempPrefix(dir))
-	if err != nil {
-		return fmt.Errorf("create temporary directory: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			os.RemoveAll(tmp)
-		}
-	}()
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return err
-	}
-	if err := fill(tmp); err != nil {
-		return err
-	}
-	if err := syncDir(tmp); err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	// Check again just before the swap: the directory may have changed
-	// while the build was written (a long compile on a shared machine).
-	if _, err := InspectOutput(dir, manifest); err != nil {
-		return err
-	}
-	return replaceDir(tmp, dir)
+	return &TooManyShardsError{Entries: int64(res.Len()), Shards: int64(len(layout)), MaxPerShard: per}
 }
 
-// replaceDir moves tmp to dir, swapping atomically when dir exists.
-func replaceDir(tmp, dir string) error {
-	parent := filepath.Dir(dir)
-	if _, err := os.Lstat(dir); errors.Is(err, os.ErrNotExist) {
-		if err := os.Rename(tmp, dir); err != nil {
-			return fmt.Errorf("rename %s: %w", dir, err)
-		}
-		return syncDir(parent)
-	}
-	swapped, err := exchange(tmp, dir)
-	if err != nil {
-		return fmt.Errorf("replace %s: %w", dir, err)
-	}
-	if swapped { // tmp now holds the previous build
-		if err := syncDir(parent); err != nil {
+// writeBuildFiles writes the shards and the manifest, last, into tmp.
+func writeBuildFiles(ctx context.Context, tmp string, res *Result, m *shard.Manifest, layout []Placement) error {
+	m.Shards = m.Shards[:0]
+	if res.Kind == shard.KindBlock {
+		infos, err := writeStream(ctx, tmp, res.Kind, res.Entries(), layout)
+		if err != nil {
 			return err
 		}
-		return os.RemoveAll(tmp)
+		for i, pl := range layout {
+			infos[i].Extension, infos[i].Resplit = pl.Extension, pl.Resplit
+		}
+		m.Shards = infos
 	}
-	old := tmp + ".old"
-	if err := os.Rename(dir, old); err != nil {
-		return fmt.Errorf("replace %s: %w", dir, err)
+	for _, pl := range layout {
+		if res.Kind == shard.KindBlock {
+			break
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		info, err := writeShard(tmp, ShardName(res.Kind, pl.Extension), res, pl.Span)
+		if err != nil {
+			return err
+		}
+		info.Extension, info.Resplit = pl.Extension, pl.Resplit
+		m.Shards = append(m.Shards, info)
 	}
-	if err := os.Rename(tmp, dir); err != nil {
-		os.Rename(old, dir) // put the previous build back
-		return fmt.Errorf("replace %s: %w", dir, err)
-	}
-	if err := syncDir(parent); err != nil {
+	m.Totals = res.Totals
+	m.Totals.Shards = len(m.Shards)
+	m.BuildID = shard.BuildID(m.Shards)
+	b, err := m.Marshal()
+	if err != nil {
 		return err
 	}
-	return os.RemoveAll(old)
+	return outfs.WriteNew(filepath.Join(tmp, shard.ManifestName), b)
 }
 
 // shardFile is a shard being written.
@@ -376,40 +311,4 @@ func localLabels(table []string, ids []uint32) ([]string, []uint32) {
 		local[i] = p
 	}
 	return labels, local
-}
-
-// writeFileSync writes a file via a temporary name, syncs and renames it.
-func writeFileSync(path string, b []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: sync: %w", filepath.Base(path), err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, path)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
-	}
-	return nil
 }

@@ -38,7 +38,8 @@ type sourceRead struct {
 
 // read streams one source (role "source") or allowlist ("allow") through
 // the block pipeline: a source's numbers go to the buckets (blocking) or
-// to c.accept (identify), an allowlist's to c.allow (in no order).
+// to c.accept (identify), an allowlist's to c.allow (in no order) and its
+// patterns to c.allowRanges.
 func (c *compilation) read(src Source, idx uint32, role string) (shard.InputStats, error) {
 	st := shard.InputStats{Path: src.Path, Role: role}
 	in, err := openInput(src.Path, src.Format, src.Encoding, c.opts.Stdin)
@@ -240,20 +241,20 @@ func (r *sourceRead) collect(b *tblock) error {
 	}
 	for _, p := range b.patterns {
 		p.Line += base + 1
-		c.patternLines++
-		c.srcPatterns[r.idx]++
 		if r.header != nil && r.header.ranges != nil {
 			// A register's ranges are checked once it is read (read):
 			// a refusal then counts all of them.
+			c.patternLines++
+			c.srcPatterns[r.idx]++
 			c.ranges = append(c.ranges, p)
 			c.rangeNs += p.Size()
 			continue
 		}
-		c.addRange(p)
+		c.takePattern(p, r.role, r.idx)
 	}
 	if c.opts.OnReject != nil {
 		for _, j := range b.rejects {
-			c.opts.OnReject(Reject{Source: r.src.Path, Line: base + j.line + 1, Raw: rawText(b.buf[j.r0:j.r1]), Reason: j.why})
+			c.opts.OnReject(Reject{Source: r.src.Path, Role: r.role, Line: base + j.line + 1, Raw: rawText(b.buf[j.r0:j.r1]), Reason: j.why})
 		}
 	}
 	for _, t := range b.idents {

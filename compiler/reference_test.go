@@ -100,9 +100,7 @@ func (p *refParser) take(line []byte, tooLong bool, ln int64) error {
 	st.Lines++
 	if rng != nil {
 		st.Accepted++
-		c.patternLines++
-		c.srcPatterns[p.idx]++
-		c.addRange(*rng)
+		c.takePattern(*rng, p.role, p.idx)
 		return nil
 	}
 	if why == e164.ReasonNone {
@@ -123,7 +121,7 @@ func (p *refParser) take(line []byte, tooLong bool, ln int64) error {
 	st.Rejected++
 	p.reasons[why]++
 	if c.opts.OnReject != nil {
-		c.opts.OnReject(Reject{Source: p.src.Path, Line: ln, Raw: rawText(line), Reason: why})
+		c.opts.OnReject(Reject{Source: p.src.Path, Role: p.role, Line: ln, Raw: rawText(line), Reason: why})
 	}
 	return nil
 }

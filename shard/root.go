@@ -2,6 +2,7 @@ package shard
 
 import (
 	"errors"
+	"github.com/calldir/calldir/shard/outfs"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -86,23 +87,7 @@ func OpenIn(root *os.Root, name string) (*File, error) {
 
 // FileType names a file's type, with its article, for messages that
 // refuse it: "a symbolic link", "a named pipe (FIFO)", ...
-func FileType(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&fs.ModeSymlink != 0:
-		return "a symbolic link"
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe (FIFO)"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	case m.IsRegular():
-		return "a regular file"
-	}
-	return "a special file (" + m.Type().String() + ")"
-}
+func FileType(m fs.FileMode) string { return outfs.FileType(m) }
 
 // causeText is an error without the *os.PathError's operation and path,
 // which the caller's message already names.

@@ -14,6 +14,7 @@ import (
 	"github.com/calldir/calldir/compiler"
 	"github.com/calldir/calldir/compiler/bench"
 	"github.com/calldir/calldir/fixtures/gen"
+	"github.com/calldir/calldir/shard/outfs"
 	"github.com/calldir/calldir/validate/verifier"
 	"github.com/urfave/cli/v2"
 )
@@ -89,11 +90,11 @@ EXAMPLES:
 func runBench(ctx context.Context, o benchOpts, e *env) error {
 	dir := o.dir
 	if dir == "" {
-		d, err := os.MkdirTemp("", "calldir-bench-")
+		d, remove, err := outfs.ScratchDir("calldir-bench-")
 		if err != nil {
 			return err
 		}
-		defer os.RemoveAll(d)
+		defer remove()
 		dir = d
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err

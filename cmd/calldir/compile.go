@@ -152,12 +152,17 @@ func runCompile(ctx context.Context, o compileOpts, opts compiler.Options, thres
 		Manifest: shard.Manifest{ToolVersion: Version, Created: sourceDateEpoch(e),
 			Options: o.manifestOptions(opts, o.maxPerShard)},
 		Reports: []compiler.NamedPath{{Role: "rejects", Path: o.rejects}, {Role: "conflicts", Path: o.conflicts}},
+		Reads:   []compiler.NamedPath{{Role: "config", Path: o.config}},
+	}
+	if job.LiveLookup, err = o.live.jobIf("live-lookup"); err != nil {
+		return err
 	}
 	var rejects, conflicts *csvReport
 	defer func() { rejects.discard(); conflicts.discard() }() // no-ops after commit
-	// The reports are opened only once the job's paths are known good: a
-	// report inside --out must be refused before it is created.
-	if err := compiler.CheckOutside(o.out, job.Reports); err != nil {
+	// The reports are opened only once every path of the job is known
+	// good: a report onto the configuration, an input or inside --out is
+	// refused before it is created.
+	if _, err := job.Check(); err != nil {
 		return err
 	}
 	if o.rejects != "" {
@@ -187,9 +192,6 @@ func runCompile(ctx context.Context, o compileOpts, opts compiler.Options, thres
 		}
 		return conflicts.commit()
 	}
-	if job.LiveLookup, err = o.live.jobIf("live-lookup"); err != nil {
-		return err
-	}
 	out, err := compiler.Run(ctx, job)
 	prog.done()
 	if out != nil && !o.quiet {
@@ -212,12 +214,14 @@ func printOutputSummaries(w io.Writer, o compileOpts, out *compiler.Outcome, too
 	}
 }
 
-// printCompileSummary prints the summary line of a compile, and with
-// several blocking sources a line for each.
+// printCompileSummary prints the summary line of a compile, with several
+// blocking sources a line for each, and a line for each allowlist (its
+// rejected lines count in the totals and against --max-rejects like a
+// source's, so the summary says whose they are).
 func printCompileSummary(w io.Writer, o compileOpts, opts compiler.Options, out *compiler.Outcome, took time.Duration) {
 	t := out.Totals
-	fmt.Fprintf(w, "calldir: %s lines from %d file(s): %s accepted, %s rejected, %s duplicates, %s allowlisted",
-		group(t.Lines), len(opts.Sources), group(t.Accepted), group(t.Rejected), group(t.Duplicates), group(t.Allowlisted))
+	fmt.Fprintf(w, "calldir: %s lines from %s: %s accepted, %s rejected, %s duplicates, %s allowlisted",
+		group(t.Lines), inputsText(len(opts.Sources), len(opts.Allow)), group(t.Accepted), group(t.Rejected), group(t.Duplicates), group(t.Allowlisted))
 	if t.LabelConflicts > 0 {
 		fmt.Fprintf(w, ", %s label conflicts", group(t.LabelConflicts))
 	}
@@ -230,14 +234,39 @@ func printCompileSummary(w io.Writer, o compileOpts, opts compiler.Options, out 
 	}
 	fmt.Fprintf(w, " -> %s entries in %d shard(s) in %s (%s)\n",
 		group(t.Entries), len(out.Manifest.Shards), o.out, took.Round(time.Millisecond))
-	if len(opts.Sources) > 1 && opts.Kind == shard.KindBlock {
-		for _, in := range out.Inputs {
-			if in.Role == "source" {
-				fmt.Fprintf(w, "  %s: %s lines, %s accepted, %s rejected, %s repeats, %s in an earlier source, %s allowlisted -> %s entries\n",
-					in.Path, group(in.Lines), group(in.Accepted), group(in.Rejected), group(in.Duplicates), group(in.Across), group(in.Allowlisted), group(in.Entries))
-			}
+	for _, in := range out.Inputs {
+		switch {
+		case in.Role == "source" && len(opts.Sources) > 1 && opts.Kind == shard.KindBlock:
+			fmt.Fprintf(w, "  %s: %s lines, %s accepted, %s rejected, %s repeats, %s in an earlier source, %s allowlisted -> %s entries\n",
+				in.Path, group(in.Lines), group(in.Accepted), group(in.Rejected), group(in.Duplicates), group(in.Across), group(in.Allowlisted), group(in.Entries))
+		case in.Role == "allow":
+			printAllowSummary(w, in)
 		}
 	}
+}
+
+// inputsText is "2 file(s)", or with allowlists "2 file(s) and 1 allowlist(s)".
+func inputsText(sources, allowlists int) string {
+	s := fmt.Sprintf("%d file(s)", sources)
+	if allowlists > 0 {
+		s += fmt.Sprintf(" and %d allowlist(s)", allowlists)
+	}
+	return s
+}
+
+// printAllowSummary prints an allowlist's line: what it read, how many of
+// its lines were patterns (each allows a whole range), and its rejected
+// lines by reason (they are in --rejects, under its path).
+func printAllowSummary(w io.Writer, in shard.InputStats) {
+	fmt.Fprintf(w, "  allowlist %s: %s lines, %s accepted", in.Path, group(in.Lines), group(in.Accepted))
+	if in.Patterns > 0 {
+		fmt.Fprintf(w, " (%s pattern(s))", group(in.Patterns))
+	}
+	fmt.Fprintf(w, ", %s rejected", group(in.Rejected))
+	if in.Rejected > 0 {
+		fmt.Fprintf(w, " (%s)", reasonsText(in.Reasons))
+	}
+	fmt.Fprintln(w)
 }
 
 // sourceDateEpoch returns SOURCE_DATE_EPOCH as RFC 3339, or "" so that

@@ -57,18 +57,8 @@ EXAMPLES:
 				return err
 			}
 			oldDir, newDir := c.Args().Get(0), c.Args().Get(1)
-			if err := compiler.CheckOutside(out, []compiler.NamedPath{{Role: "OLD_BUILD", Path: oldDir}, {Role: "NEW_BUILD", Path: newDir}}); err != nil {
-				return err
-			}
-			if _, err := compiler.InspectOutput(out, shard.DeltaManifestName); err != nil {
-				return err
-			}
-			old, err := shard.LoadBuild(oldDir)
-			if err != nil {
-				return err
-			}
 			guard := compiler.Guard{AllowEmpty: allowEmpty, MaxShrink: shrink}
-			dm, err := compiler.WriteDeltaFrom(c.Context, out, old, newDir, compiler.DeltaOptions{Chunk: chunk, ToolVersion: Version, Guard: &guard})
+			dm, err := compiler.WriteDeltaFrom(c.Context, out, oldDir, newDir, compiler.DeltaOptions{Chunk: chunk, ToolVersion: Version, Guard: &guard})
 			if err != nil {
 				return err
 			}

@@ -168,6 +168,17 @@ func runExplore(ctx context.Context, o verifier.ExploreOptions, format string, e
 	if interrupted {
 		return err
 	}
+	// A plan that could not be written is an I/O error, whatever was
+	// found: the user asked for the plans.
+	var unwritten []string
+	for _, c := range rep.Cases {
+		if c.PlanError != "" {
+			unwritten = append(unwritten, fmt.Sprintf("case %d: %s", c.N, c.PlanError))
+		}
+	}
+	if len(unwritten) > 0 {
+		return fmt.Errorf("%d shrunk plan(s) not written:\n  %s", len(unwritten), strings.Join(unwritten, "\n  "))
+	}
 	for _, c := range rep.Cases {
 		unsafe := c.Settings == "journal-off" || c.Settings == "journal-memory" || c.Fault == "kill+delete-journal" || c.Fault == "kill+delete-wal" || c.Fault == "unlocked-writer"
 		// synchronous=off only loses data on power loss, which a process kill is not.

@@ -83,7 +83,8 @@ func (o *liveOpts) jobIf(outFlag string) (*compiler.LiveLookup, error) {
 
 func exportCommand(e *env) *cli.Command {
 	var o liveOpts
-	var quiet bool
+	var quiet, allowEmpty bool
+	var maxShrink string
 	return &cli.Command{
 		Name:  "export",
 		Usage: "export builds for another target",
@@ -100,14 +101,18 @@ build, value a CallIdentity: its label as the name, --category and
 PIRProcessDatabase configuration whose shard count follows the rows
 (docs/LIVE-LOOKUP.md), and live-lookup.json with counts and SHA-256s.
 A CallIdentity over 65,535 bytes, two numbers with one national key, or an
-icon over 64 KiB refuse the export; nothing is written.
+icon over 64 KiB refuse the export; nothing is written. An export of 0
+numbers, or one holding more than --max-shrink fewer numbers of a kind than
+the export it replaces, is refused too (--allow-empty, --max-shrink 100%).
 
 EXAMPLES:
    calldir export live-lookup --out live build ids
    calldir export live-lookup --key-forms e164,national --category business -o live-uk build-uk
    cd live && PIRProcessDatabase block-config.json && PIRProcessDatabase identity-config.json`),
 			Flags: append(o.flags("out", "o"),
-				&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no summary", Destination: &quiet}),
+				&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no summary", Destination: &quiet},
+				&cli.BoolFlag{Name: "allow-empty", Usage: "allow an export of 0 numbers", Destination: &allowEmpty},
+				&cli.StringFlag{Name: "max-shrink", Value: defaultMaxShrink, Usage: "refuse an export holding more than `P%` fewer numbers of a kind than the export it replaces (100% allows any)", Destination: &maxShrink}),
 			Action: func(c *cli.Context) error {
 				if c.Args().Len() == 0 || c.Args().Len() > 2 {
 					return usagef("export live-lookup: want one or two BUILD directories (a blocking build, an identification build)")
@@ -116,6 +121,12 @@ EXAMPLES:
 				if err != nil {
 					return err
 				}
+				shrink, err := parseShrink(maxShrink)
+				if err != nil {
+					return err
+				}
+				x.Guard = &compiler.Guard{AllowEmpty: allowEmpty, MaxShrink: shrink}
+				x.Role = "out"
 				return runExport(c.Context, x, quiet, e)
 			},
 		}},

@@ -235,10 +235,11 @@ func TestGuardExportOutOnlyReplacesOwnExport(t *testing.T) {
 	t.Chdir(dir)
 	liveBuilds(t)
 	mustWrite(t, "mine/notes.txt", "my notes\n")
-	mustRefuse(t, dir, "", []string{"refusing to replace mine", "not a calldir build"}, "export", "live-lookup", "-o", "mine", "blk")
+	mustRefuse(t, dir, "", []string{"refusing to replace mine", "not a calldir Live Caller ID Lookup export"}, "export", "live-lookup", "-o", "mine", "blk")
 	mustRefuse(t, dir, "", []string{"it is a calldir build, not a Live Caller ID Lookup export"}, "export", "live-lookup", "-o", "ids", "blk")
 	mustCLI(t, 0, "export", "live-lookup", "-q", "-o", "live", "blk", "ids")
-	mustCLI(t, 0, "export", "live-lookup", "-q", "-o", "live", "blk") // its own: replaced
+	mustRefuse(t, dir, "", []string{"0 identity numbers", "--max-shrink"}, "export", "live-lookup", "-q", "-o", "live", "blk") // drops every identity
+	mustCLI(t, 0, "export", "live-lookup", "-q", "--max-shrink", "100%", "-o", "live", "blk")                                  // its own: replaced
 	if _, err := os.Stat(filepath.Join("live", "identity.binpb")); !os.IsNotExist(err) {
 		t.Fatalf("identity.binpb survived the replacing export: %v", err)
 	}
@@ -309,7 +310,7 @@ func TestCompileLiveLookup(t *testing.T) {
 		}
 	}
 	dir, _ := os.Getwd()
-	mustRefuse(t, dir, "", []string{"--live-lookup", "contains --out"}, "compile", "-o", "live1/b", "--live-lookup", "live1", "block.txt")
+	mustRefuse(t, dir, "", []string{"--out live1/b is inside --live-lookup live1"}, "compile", "-o", "live1/b", "--live-lookup", "live1", "block.txt")
 }
 
 // The starter configuration of calldir init feeds both targets: with its

@@ -40,7 +40,7 @@ func (f *frontEnd) flags(maxRejectsDefault, maxRejectsUsage string) []cli.Flag {
 		&cli.StringFlag{Name: "column", Usage: "CSV/TSV number column: header `NAME` or 1-based index (default: detected)", Destination: &f.column},
 		&cli.StringFlag{Name: "label-column", Usage: "identify: CSV/TSV label column, header `NAME` or 1-based index", Destination: &f.labelColumn},
 		&cli.StringFlag{Name: "label", Usage: "identify: one `LABEL` for every number", Destination: &f.label},
-		&cli.StringSliceFlag{Name: "allow", Usage: "allowlist `FILE`: its numbers are removed from the output (repeatable)"},
+		&cli.StringSliceFlag{Name: "allow", Usage: "allowlist `FILE`: its numbers, and a text list's patterns and ranges (+1 212 555 01##), are removed from the output (repeatable)"},
 		&cli.StringFlag{Name: "max-rejects", Value: maxRejectsDefault, Usage: maxRejectsUsage, Destination: &f.maxRejects},
 		&cli.BoolFlag{Name: "allow-empty", Usage: "accept empty input files, and a build (or delta) that leaves an extension with no entries", Destination: &f.allowEmpty},
 	}

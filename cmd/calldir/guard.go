@@ -3,11 +3,14 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/calldir/calldir/compiler"
+	"github.com/calldir/calldir/shard/outfs"
 
 	"github.com/calldir/calldir/shard"
 )
@@ -101,8 +104,10 @@ func explainGuard(err error) (msg string, ok bool) {
 		empty   *compiler.EmptyBuildError
 		shrink  *compiler.ShrinkError
 		emptied *compiler.EmptiedError
-		inside  *compiler.InsideOutputError
-		report  *compiler.ReportIsInputError
+		overlap *compiler.OverlapError
+		inOut   *outfs.InsideOutputError
+		emptyX  *compiler.EmptyExportError
+		mount   *outfs.MountPointError
 		rejects *compiler.TooManyRejectsError
 		shards  *compiler.TooManyShardsError
 	)
@@ -123,21 +128,24 @@ func explainGuard(err error) (msg string, ok bool) {
 		}
 	case errors.As(err, &shrink):
 		of := "the build in --out " + shrink.Dir
-		if shrink.Against == compiler.ShrinkBase {
+		switch {
+		case shrink.Against == compiler.ShrinkBase:
 			of = "--base " + shrink.Dir
+		case shrink.Noun() == "export":
+			of = "the export in " + shrink.Dir
 		}
-		msg = fmt.Sprintf("the new build holds %s entries, %s fewer than the %s of %s (%.1f%%, over --max-shrink %s); refusing (pass --max-shrink 100%% if the list really shrank)",
-			group(shrink.Next), group(shrink.Prev-shrink.Next), group(shrink.Prev), of, 100*shrink.Dropped(), percent(shrink.MaxShrink))
+		msg = fmt.Sprintf("the new %s holds %s %s, %s fewer than the %s of %s (%.1f%%, over --max-shrink %s); refusing (pass --max-shrink 100%% if the list really shrank)",
+			shrink.Noun(), group(shrink.Next), shrink.Entries(), group(shrink.Prev-shrink.Next), group(shrink.Prev), of, 100*shrink.Dropped(), percent(shrink.MaxShrink))
+	case errors.As(err, &emptyX):
+		msg = emptyX.Error() + "; refusing (pass --allow-empty if that is meant)"
+	case errors.As(err, &mount):
+		msg = mount.Error()
 	case errors.As(err, &emptied):
 		msg = emptied.Error() + "; refusing (pass --allow-empty if that is meant)"
-	case errors.As(err, &inside):
-		if inside.Contains {
-			msg = fmt.Sprintf("%s %s contains --out %s: refusing to write one inside the other", flagOf(inside.Role), inside.Path, inside.Out)
-		} else {
-			msg = fmt.Sprintf("%s %s is inside --out %s, which is replaced as a whole: it would be deleted; put it elsewhere", flagOf(inside.Role), inside.Path, inside.Out)
-		}
-	case errors.As(err, &report):
-		msg = fmt.Sprintf("%s %s is the input %s: the report would replace it", flagOf(report.Role), report.Path, report.Input)
+	case errors.As(err, &overlap):
+		msg = explainOverlap(overlap)
+	case errors.As(err, &inOut):
+		msg = explainInsideOutput(inOut)
 	case errors.As(err, &rejects):
 		msg = fmt.Sprintf("%d of %d lines rejected, over --max-rejects %s; build not written", rejects.Rejected, rejects.Lines, rejects.Threshold)
 	case errors.As(err, &shards):
@@ -174,11 +182,43 @@ func explainInput(err error) (msg string, ok bool) {
 	return "", false
 }
 
+// explainOverlap words a write that is, contains or lies inside another
+// path of the run, naming both by their flags.
+func explainOverlap(e *compiler.OverlapError) string {
+	a := flagOf(e.Role) + " " + e.Path
+	b := flagOf(e.OtherRole) + " " + e.OtherPath
+	switch {
+	case e.How == outfs.Inside && e.Replaced:
+		return fmt.Sprintf("%s is inside %s, which is replaced as a whole: it would be deleted; put it elsewhere", a, b)
+	case e.How == outfs.Inside && e.BothWrite:
+		return fmt.Sprintf("%s is inside %s: refusing to write one inside the other", a, b)
+	case e.How == outfs.Inside:
+		return fmt.Sprintf("%s is inside %s, which this run reads: writing there would change it; put it elsewhere", a, b)
+	case e.BothWrite:
+		return fmt.Sprintf("%s and %s are the same file: one would be lost; give each its own path", a, b)
+	}
+	return fmt.Sprintf("%s is the %s, which this run reads: writing it would destroy it; give another path", a, b)
+}
+
+// explainInsideOutput words a write inside a calldir output the run does
+// not replace.
+func explainInsideOutput(e *outfs.InsideOutputError) string {
+	dir := e.Output
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, dir); err == nil && !strings.HasPrefix(rel, "..") {
+			dir = rel
+		}
+	}
+	return fmt.Sprintf("%s %s is inside the calldir %s %s: a file written there would make it fail validate; put it elsewhere", flagOf(e.Role), e.Path, e.Kind, dir)
+}
+
 // flagOf is the command-line name of a path's role in a compiler error.
 func flagOf(role string) string {
 	switch role {
 	case "input", "OLD_BUILD", "NEW_BUILD", "BUILD":
 		return role
+	case "out", "live-lookup", "delta", "rejects", "conflicts", "config", "base", "temp-dir", "icons", "keep", "report":
+		return "--" + role
 	case "allowlist":
 		return "--allow"
 	}

@@ -20,7 +20,7 @@ import (
 	"github.com/calldir/calldir/compiler/bench"
 )
 
-// Guarantee tests of the README's "What calldir never does": each runs the
+// Guarantee tests of docs/GUARANTEES.md: each runs the
 // CLI in-process in a temporary directory, asserts the exit status and that
 // every file that was there before the run is byte-identical after it.
 

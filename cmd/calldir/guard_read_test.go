@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-// The README's "What calldir never does", for the readers of a build. Each
+// docs/GUARANTEES.md, for the readers of a build. Each
 // test runs the real CLI in a temp dir, asserts the exit code, that stderr
 // names the file and the reason, that stdout got nothing it must not have, and
 // that every pre-existing file is byte-identical afterwards.

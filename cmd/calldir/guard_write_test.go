@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/calldir/calldir/compiler/sortx"
+	"github.com/calldir/calldir/shard/outfs"
 )
 
-// Tests of the guarantees of writes to --out (README, "What calldir never
+// Tests of the guarantees of writes to --out (docs/GUARANTEES.md, "What calldir never
 // does"): each runs the CLI in a temp dir and proves, with snapshotTree,
 // that a refused run left every pre-existing entry byte-identical.
 
@@ -210,7 +210,7 @@ func TestGuardPathsInsideOut(t *testing.T) {
 	// A report over one of the inputs would replace it.
 	mustRefuse(t, dir, "", []string{"--rejects list.txt is the input list.txt"}, "compile", "-q", "-o", "other", "--rejects", "list.txt", "list.txt")
 	mustRefuse(t, dir, "", []string{"--conflicts ./list.txt is the input list.txt"}, "compile", "-q", "-o", "other", "--kind", "identify", "--label", "x", "--conflicts", "./list.txt", "list.txt")
-	mustRefuse(t, dir, "", []string{"OLD_BUILD build is inside --out build"}, "diff", "-q", "build", "build", "-o", "build")
+	mustRefuse(t, dir, "", []string{"--out build is the OLD_BUILD build"}, "diff", "-q", "build", "build", "-o", "build")
 	// --base may be --out itself: it is read before the swap.
 	mustCLI(t, 0, "compile", "-q", "--base", "build", "-o", "build", "list.txt")
 }
@@ -223,13 +223,13 @@ func TestGuardStaleTemporaries(t *testing.T) {
 	mustWrite(t, "list.txt", goodList)
 	mustCLI(t, 0, "compile", "-q", "-o", "build", "list.txt")
 	dead := deadPID(t)
-	stale := ".build.calldir-tmp-" + sortx.Owner(dead) + "-123456"
+	stale := ".build.calldir-tmp-" + outfs.Owner(dead) + "-123456"
 	mustWrite(t, filepath.Join(stale, "block-0001.shard"), strings.Repeat("x", 1000))
-	staleOld := ".build.calldir-tmp-" + sortx.Owner(dead) + "-654321.old"
+	staleOld := ".build.calldir-tmp-" + outfs.Owner(dead) + "-654321.old"
 	mustWrite(t, filepath.Join(staleOld, "manifest.json"), "{}")
-	live := ".build.calldir-tmp-" + sortx.Owner(os.Getpid()) + "-999"
+	live := ".build.calldir-tmp-" + outfs.Owner(os.Getpid()) + "-999"
 	mustWrite(t, filepath.Join(live, "x"), "in use\n")
-	foreign := []string{".build.tmp-123", ".build.calldir-tmp-notapid-1", ".other.calldir-tmp-" + sortx.Owner(dead) + "-1", ".build.calldir-tmp-" + strconv.Itoa(dead) + ".999-1"}
+	foreign := []string{".build.tmp-123", ".build.calldir-tmp-notapid-1", ".other.calldir-tmp-" + outfs.Owner(dead) + "-1", ".build.calldir-tmp-" + strconv.Itoa(dead) + ".999-1"}
 	for _, f := range foreign {
 		mustWrite(t, filepath.Join(f, "x"), "not ours to remove\n")
 	}
@@ -280,7 +280,7 @@ func TestGuardKilledCompileLeftovers(t *testing.T) {
 		}
 		exited := make(chan struct{})
 		go func() { cmd.Wait(); close(exited) }()
-		pattern := filepath.Join(dir, ".build.calldir-tmp-"+sortx.Owner(cmd.Process.Pid)+"-*")
+		pattern := filepath.Join(dir, ".build.calldir-tmp-"+outfs.Owner(cmd.Process.Pid)+"-*")
 	poll: // kill it as soon as its temporary sibling exists
 		for {
 			select {

@@ -94,7 +94,7 @@ EXAMPLES:
 				return err
 			}
 			_, err = io.WriteString(out, starterConfig)
-			if err := out.commit(err); err != nil {
+			if err := out.Commit(err); err != nil {
 				return err
 			}
 			fmt.Fprintf(e.stderr, "calldir: wrote %s; edit it, then: calldir compile --config %s\n", path, path)

@@ -139,11 +139,14 @@ func runReplay(ctx context.Context, o replayOpts, args []string, e *env) error {
 			return usageError{err}
 		}
 	}
-	// The report's path is checked, and its temporary file made, before
+	// The paths are checked, and the report's temporary file made, before
 	// the replay, which may take minutes.
+	if err := checkReplayPaths(args, o.keep, o.report); err != nil {
+		return err
+	}
 	var html *htmlOut
 	if o.report != "" {
-		if html, err = openHTMLReport(o.report, replayTitle(args, o.target), o.keep, p); err != nil {
+		if html, err = openHTMLReport(o.report, replayTitle(args, o.target), p); err != nil {
 			return err
 		}
 		defer html.discard()

@@ -9,28 +9,24 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/calldir/calldir/compiler"
+	"github.com/calldir/calldir/shard/outfs"
 	"github.com/calldir/calldir/validate/verifier"
 	"github.com/calldir/calldir/validate/verifier/htmlreport"
 )
 
-// htmlOut is replay's --report FILE: an outFile (see report.go for what
+// htmlOut is replay's --report FILE: an outfs.File (see report.go for what
 // is done with a FIFO, a device, a symlink or a directory at the path)
 // that, stricter than a CSV report, replaces a regular file only when it
 // is empty or a report calldir wrote: an HTML file at the path is more
 // likely a page of the user's than a report of ours.
 type htmlOut struct {
-	out *outFile
+	out *outfs.File
 	in  htmlreport.Input
 }
 
 // openHTMLReport checks the path and opens the report's temporary file.
 // title names what is replayed; p gives the settings and the steps' tags;
-// keep is --keep's directory, whose database files the report may not be.
-func openHTMLReport(path, title, keep string, p *verifier.Plan) (*htmlOut, error) {
-	if err := checkNotKeptDB(path, keep); err != nil {
-		return nil, err
-	}
+func openHTMLReport(path, title string, p *verifier.Plan) (*htmlOut, error) {
 	if err := checkOwnReport(path); err != nil {
 		return nil, err
 	}
@@ -59,21 +55,36 @@ func replayTitle(args []string, target string) string {
 	return shown
 }
 
-// checkNotKeptDB refuses a report path that is one of the files of the
-// database replay keeps in keep: the replay deletes and recreates them,
-// and the report's rename would then replace the database.
-func checkNotKeptDB(path, keep string) error {
-	if keep == "" {
-		return nil
+// checkReplayPaths declares what a replay reads (its plan or builds) and
+// writes (the database --keep keeps, --report) and refuses, before the
+// replay, a write that is, contains or lies inside another of them
+// (shard/outfs): --keep inside a build, a report onto the database.
+func checkReplayPaths(args []string, keep, report string) error {
+	var p outfs.Plan
+	for _, a := range args {
+		p.ReadDir("input", a)
 	}
-	paths := []compiler.NamedPath{{Role: "report", Path: path}}
-	for _, suffix := range []string{"", "-journal", "-wal", "-shm"} {
-		paths = append(paths, compiler.NamedPath{Role: "database", Path: filepath.Join(keep, "CallDirectory.db"+suffix)})
+	if keep != "" {
+		db := filepath.Join(keep, verifier.DBName)
+		p.WriteFile("keep", db)
+		for _, suffix := range []string{"-journal", "-wal", "-shm"} {
+			p.WriteFile("database", db+suffix)
+		}
 	}
-	err := compiler.CheckReportsNotInputs(paths, "report")
-	var same *compiler.ReportIsInputError
-	if errors.As(err, &same) {
-		return usagef("--report %s is %s, a file of the database --keep writes; give another path", path, same.Input)
+	p.WriteFile("report", report)
+	err := p.Check()
+	if err == nil && keep != "" {
+		if err := verifier.CheckKeep(keep); err != nil {
+			return usagef("--keep %s: %v", keep, err)
+		}
+	}
+	var ov *outfs.OverlapError
+	if errors.As(err, &ov) && ov.How == outfs.Same && (ov.Role == "report" || ov.OtherRole == "report") && ov.BothWrite {
+		db := ov.OtherPath
+		if ov.Role != "report" {
+			db = ov.Path
+		}
+		return usagef("--report %s is %s, a file of the database --keep writes; give another path", report, db)
 	}
 	return err
 }
@@ -115,12 +126,12 @@ func (h *htmlOut) write(rep *verifier.Report, interrupted bool) error {
 	}
 	in := h.in
 	in.Report, in.Interrupted = rep, interrupted
-	return h.out.commit(htmlreport.Write(h.out, in))
+	return h.out.Commit(htmlreport.Write(h.out, in))
 }
 
 // discard drops the temporary file of a report not written.
 func (h *htmlOut) discard() {
 	if h != nil {
-		h.out.discard()
+		h.out.Discard()
 	}
 }

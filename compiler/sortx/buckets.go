@@ -9,6 +9,8 @@ import (
 	"math/bits"
 	"os"
 	"slices"
+
+	"github.com/calldir/calldir/shard/outfs"
 )
 
 // Buckets sorts a large stream of positive numbers in bounded memory
@@ -79,7 +81,7 @@ type spillFile interface {
 }
 
 // createSpill creates a spill file; tests inject faults through it.
-var createSpill = func(dir, pattern string) (spillFile, error) { return os.CreateTemp(dir, pattern) }
+var createSpill = func(dir, pattern string) (spillFile, error) { return outfs.CreateScratch(dir, pattern) }
 
 // extent is a bucket's numbers in the spill file.
 type extent struct {

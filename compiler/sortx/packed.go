@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"io/fs"
 	"os"
+
+	"github.com/calldir/calldir/shard/outfs"
 )
 
 // Packed holds a long ascending sequence of distinct positive numbers
@@ -114,7 +115,7 @@ func (p *Packed) seal() error {
 		return p.fail(fmt.Errorf("pack: %w", err))
 	}
 	if p.f == nil {
-		f, err := os.CreateTemp(p.dir, spillPattern("packed"))
+		f, err := outfs.CreateScratch(p.dir, spillPattern("packed"))
 		if err != nil {
 			return p.fail(fmt.Errorf("pack: %w", err))
 		}
@@ -171,7 +172,7 @@ func (p *Packed) Close() error {
 // fine), and returns both errors.
 func closeRemove(f io.Closer, path string) error {
 	err := f.Close()
-	if rerr := os.Remove(path); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+	if rerr := outfs.RemoveScratch(path); rerr != nil {
 		err = errors.Join(err, rerr)
 	}
 	return err

@@ -4,9 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"math"
 	"os"
+
+	"github.com/calldir/calldir/shard/outfs"
 )
 
 // Memory accounting of Runs. The budget covers the numbers buffered and
@@ -101,7 +102,7 @@ func NewRuns(dir string, memoryBytes int64) *Runs {
 		limit:  max(limit, minRunNumbers),
 		buf:    []int64{}, // cap 0: the first Add allocates
 		fanIn:  maxFanIn,
-		create: func(dir, pattern string) (runFile, error) { return os.CreateTemp(dir, pattern) },
+		create: func(dir, pattern string) (runFile, error) { return outfs.CreateScratch(dir, pattern) },
 	}
 }
 
@@ -277,7 +278,7 @@ func (r *Runs) fail(err error) error {
 
 // remove deletes a run file now; if that fails, Close tries again.
 func (r *Runs) remove(path string) {
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := outfs.RemoveScratch(path); err != nil {
 		return
 	}
 	for i, p := range r.paths {
@@ -302,7 +303,7 @@ func (r *Runs) Close() error {
 		}
 	}
 	for _, p := range r.paths {
-		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := outfs.RemoveScratch(p); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -1,13 +1,11 @@
 package sortx
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
+
+	"github.com/calldir/calldir/shard/outfs"
 )
 
 // Spill files are named
@@ -24,41 +22,9 @@ const spillPrefix = "calldir-spill-"
 // spillKinds are the what of a spill file's name.
 var spillKinds = map[string]bool{"bucket": true, "run": true, "packed": true}
 
-// myNS is this process's PID namespace, owner its owner token.
-var (
-	myNS  = pidNamespace()
-	owner = ownerToken(os.Getpid())
-)
-
-// ownerToken is the owner part of the names of pid's spill files; pid must
-// be in this process's PID namespace.
-func ownerToken(pid int) string {
-	if myNS != "" {
-		return strconv.Itoa(pid) + "." + myNS
-	}
-	return strconv.Itoa(pid)
-}
-
-// Owner is the owner token of process pid (in this process's PID
-// namespace) as calldir writes it into the names of its temporaries: the
-// spill files here, and the temporary siblings of an output directory.
-func Owner(pid int) string { return ownerToken(pid) }
-
-// OwnerGone reports whether the process an owner token names is known to
-// have ended: a token of this PID namespace whose PID is no running
-// process. A token of another namespace, or one that does not parse, is
-// never gone: what calldir cannot prove stale it keeps.
-func OwnerGone(tok string) bool {
-	pidText, ns, _ := strings.Cut(tok, ".")
-	if ns != myNS {
-		return false
-	}
-	pid, err := strconv.Atoi(pidText)
-	if err != nil || pid <= 0 || strconv.Itoa(pid) != pidText || pid == os.Getpid() {
-		return false
-	}
-	return !processAlive(pid)
-}
+// myNS is this process's PID namespace, owner its owner token
+// (shard/outfs, which names every temporary calldir makes).
+var owner = outfs.Self()
 
 // spillPattern is the os.CreateTemp pattern of this process's spill files
 // of kind what.
@@ -68,7 +34,7 @@ func spillPattern(what string) string { return spillPrefix + owner + "-" + what 
 // packed) made by process pid, with random in place of CreateTemp's
 // random part: what RemoveStale looks for. For tests and tools.
 func SpillName(pid int, what, random string) string {
-	return spillPrefix + ownerToken(pid) + "-" + what + "-" + random
+	return spillPrefix + outfs.Owner(pid) + "-" + what + "-" + random
 }
 
 // RemoveStale removes the spill files in dir (empty: os.TempDir()) left by
@@ -79,53 +45,29 @@ func SpillName(pid int, what, random string) string {
 // removed, and the errors of reading dir or removing a file, which a caller
 // may ignore: the files are scratch.
 func RemoveStale(dir string) (removed int, err error) {
-	if dir == "" {
-		dir = os.TempDir()
-	}
-	ents, err := os.ReadDir(dir)
+	removed, err = outfs.RemoveStale(dir, staleOwner)
 	if err != nil {
-		return 0, fmt.Errorf("remove stale spill files: %w", err)
+		return removed, fmt.Errorf("remove stale spill files: %w", err)
 	}
-	var errs []error
-	for _, e := range ents {
-		pid, ok := staleOwner(e.Name())
-		if !ok || pid == os.Getpid() || !e.Type().IsRegular() || processAlive(pid) {
-			continue
-		}
-		p := filepath.Join(dir, e.Name())
-		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			errs = append(errs, fmt.Errorf("remove stale spill file: %w", err))
-			continue
-		}
-		removed++
-	}
-	return removed, errors.Join(errs...)
+	return removed, nil
 }
 
-// staleOwner returns the PID of a spill file's name when the name is a
-// spill file's of this PID namespace.
-func staleOwner(name string) (int, bool) {
+// staleOwner returns the owner token of a spill file's name when the
+// name is a spill file's.
+func staleOwner(name string) (string, bool) {
 	rest, ok := strings.CutPrefix(name, spillPrefix)
 	if !ok {
-		return 0, false
+		return "", false
 	}
 	tok, rest, ok := strings.Cut(rest, "-")
 	if !ok {
-		return 0, false
+		return "", false
 	}
 	what, random, ok := strings.Cut(rest, "-")
 	if !ok || !spillKinds[what] || random == "" {
-		return 0, false
+		return "", false
 	}
-	pidText, ns, _ := strings.Cut(tok, ".")
-	if ns != myNS {
-		return 0, false // another namespace's PIDs mean nothing here
-	}
-	pid, err := strconv.Atoi(pidText)
-	if err != nil || pid <= 0 || strconv.Itoa(pid) != pidText {
-		return 0, false
-	}
-	return pid, true
+	return tok, true
 }
 
 // SpaceError is a spill that does not fit in the free space of its

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"github.com/calldir/calldir/shard/outfs"
 	"hash"
 	"io"
 	"os"
@@ -72,7 +73,7 @@ func Export(ctx context.Context, dir string, in Inputs, o Options) (*Manifest, e
 	if err != nil {
 		return nil, err
 	}
-	if err := writeFile(filepath.Join(dir, ManifestName), b); err != nil {
+	if err := outfs.WriteNew(filepath.Join(dir, ManifestName), b); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -121,7 +122,7 @@ func exportOne(ctx context.Context, dir, kind string, b *Build, o Options) (*Dat
 	d.Shards = shards
 	sum := sha256.Sum256(cb)
 	d.ConfigSHA256 = hex.EncodeToString(sum[:])
-	return d, writeFile(filepath.Join(dir, config), cb)
+	return d, outfs.WriteNew(filepath.Join(dir, config), cb)
 }
 
 // rowWriter writes the rows of each number, one per key form.
@@ -237,22 +238,4 @@ func (w *dbWriter) finish() (int64, string, error) {
 		return 0, "", fmt.Errorf("write %s: sync: %w", name, err)
 	}
 	return w.bytes, hex.EncodeToString(w.h.Sum(nil)), w.f.Close()
-}
-
-// writeFile writes a small file and syncs it (inside the export's
-// temporary directory, which is renamed into place as a whole).
-func writeFile(path string, b []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: sync: %w", filepath.Base(path), err)
-	}
-	return f.Close()
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"github.com/calldir/calldir/shard/outfs"
 	"io"
 	"os"
 	"slices"
@@ -69,7 +70,7 @@ func NewKeySet(dir string, expected int64) (*KeySet, error) {
 	parts := int(expected/keySetPartRows) + 1
 	ks := &KeySet{ws: make([]*bufio.Writer, parts), fs: make([]*os.File, parts)}
 	for i := range ks.fs {
-		f, err := os.CreateTemp(dir, ".keys-*")
+		f, err := outfs.CreateScratch(dir, ".keys-"+outfs.Self()+"-*")
 		if err != nil {
 			ks.Close()
 			return nil, err
@@ -155,7 +156,7 @@ func (ks *KeySet) Close() {
 	for _, f := range ks.fs {
 		if f != nil {
 			f.Close()
-			os.Remove(f.Name())
+			outfs.RemoveScratch(f.Name())
 		}
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/calldir/calldir/shard/outfs"
 )
 
 // ChildEnv marks a process started as a verifier child: a writer to be
@@ -232,11 +234,11 @@ type golden struct {
 }
 
 func goldenRun(ctx context.Context, p *Plan) (*golden, error) {
-	dir, err := os.MkdirTemp("", "calldir-golden-")
+	dir, remove, err := outfs.ScratchDir("calldir-golden-")
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
+	defer remove()
 	g := &golden{}
 	q := *p
 	q.Kill = nil
@@ -336,10 +338,10 @@ func runKilled(ctx context.Context, p *Plan, path string) (bool, error) {
 	}
 	switch p.Kill.Then {
 	case "delete-journal":
-		os.Remove(path + "-journal")
+		outfs.RemoveScratch(path + "-journal")
 	case "delete-wal":
-		os.Remove(path + "-wal")
-		os.Remove(path + "-shm")
+		outfs.RemoveScratch(path + "-wal")
+		outfs.RemoveScratch(path + "-shm")
 	}
 	return true, nil
 }

@@ -5,7 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"os"
+
+	"github.com/calldir/calldir/shard/outfs"
 
 	"github.com/calldir/calldir/shard"
 	"github.com/mattn/go-sqlite3"
@@ -106,8 +107,10 @@ func openDB(ctx context.Context, path string, set Settings, create bool) (*sql.D
 // createDB makes a fresh model database at path with the schema and the
 // extensions (state 1), as the daemon's template copy plus registration.
 func createDB(ctx context.Context, path string, set Settings, exts []ExtDef) error {
-	for _, suffix := range []string{"", "-journal", "-wal", "-shm"} {
-		if err := os.Remove(path + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
+	// path is in a scratch directory of this run, or was proved calldir's
+	// (Options.dbPath): it and its companions are removed.
+	for _, suffix := range append([]string{""}, dbCompanions...) {
+		if err := outfs.RemoveScratch(path + suffix); err != nil {
 			return err
 		}
 	}
@@ -117,7 +120,7 @@ func createDB(ctx context.Context, path string, set Settings, exts []ExtDef) err
 	}
 	defer db.Close()
 	defer conn.Close()
-	for _, q := range schema {
+	for _, q := range append(schema, markDB) {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("schema: %w", err)
 		}

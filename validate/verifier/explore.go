@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/calldir/calldir/shard/outfs"
 )
 
 // ExploreOptions tune a matrix run.
@@ -41,6 +43,8 @@ type CaseResult struct {
 	Steps    int     `json:"shrunk_steps,omitempty"`
 	Repro    bool    `json:"reproduced,omitempty"` // replaying the shrunk plan gives the same outcome
 	Note     string  `json:"note,omitempty"`
+	// PlanError says why the shrunk plan could not be written to --out.
+	PlanError string `json:"plan_error,omitempty"`
 }
 
 // ExploreReport is the matrix.
@@ -287,11 +291,11 @@ func runCase(ctx context.Context, p *Plan, rng *rand.Rand) (*Report, error) {
 		return nil, err
 	}
 	p.Kill.At = rng.Int64N(max(g.total, 1))
-	dir, err := os.MkdirTemp("", "calldir-explore-")
+	dir, remove, err := outfs.ScratchDir("calldir-explore-")
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
+	defer remove()
 	return killCase(ctx, p, g, filepath.Join(dir, "CallDirectory.db"))
 }
 
@@ -310,14 +314,14 @@ func shrinkCase(ctx context.Context, p *Plan, res *CaseResult, o ExploreOptions)
 		return
 	}
 	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
-		res.Note = err.Error()
+		res.Note, res.PlanError = err.Error(), err.Error()
 		return
 	}
 	path := filepath.Join(o.OutDir, fmt.Sprintf("case-%03d-%s-%s-%s.plan", res.N, res.Pattern, res.Settings, res.Fault))
 	text := fmt.Sprintf("# calldir explore case %d: pattern %s, settings %s, fault %s\n# outcome: %s\n# replay: calldir replay %s\n%s",
 		res.N, res.Pattern, res.Settings, res.Fault, res.Outcome, filepath.Base(path), min.Format(o.OutDir))
 	if err := writePlanFile(path, text); err != nil {
-		res.Note = err.Error()
+		res.Note, res.PlanError = err.Error(), err.Error()
 		return
 	}
 	res.Shrunk, res.Steps = path, len(min.Steps)
@@ -329,33 +333,9 @@ func shrinkCase(ctx context.Context, p *Plan, res *CaseResult, o ExploreOptions)
 	}
 }
 
-// writePlanFile writes a shrunk plan: through a temporary file renamed into
-// place, and only over nothing or a regular file (a symlink, FIFO or
-// directory of the same name is left alone).
+// writePlanFile writes a shrunk plan by shard/outfs's rules for a file:
+// through a temporary file renamed into place over nothing or a regular
+// file; a symlink followed; a FIFO written through; a directory refused.
 func writePlanFile(path, text string) error {
-	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() {
-		return fmt.Errorf("write %s: not a regular file (%v); not replacing it", path, fi.Mode().Type())
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".calldir-tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	_, err = f.WriteString(text)
-	if err == nil {
-		err = f.Chmod(0o644)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return outfs.WriteFile(path, []byte(text))
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/calldir/calldir/shard/outfs"
+
 	"github.com/calldir/calldir/shard"
 )
 
@@ -50,18 +52,32 @@ type Options struct {
 	Progress      func(i int, st StepReport)
 }
 
+// CheckKeep refuses a directory to keep the database in (Options.Dir)
+// that holds a CallDirectory.db calldir did not make, or SQLite files
+// beside none: they are never replaced.
+func CheckKeep(dir string) error {
+	_, err := outfs.CheckClear(filepath.Join(dir, DBName), DBMark, dbCompanions...)
+	return err
+}
+
 func (o *Options) dbPath() (string, func(), error) {
 	if o.Dir != "" {
 		if err := os.MkdirAll(o.Dir, 0o755); err != nil {
 			return "", nil, err
 		}
-		return filepath.Join(o.Dir, "CallDirectory.db"), func() {}, nil
+		// A database already there is replaced only when calldir made it
+		// (its application_id), with its journal, WAL and shared memory.
+		path := filepath.Join(o.Dir, DBName)
+		if err := outfs.ClearFile(path, DBMark, dbCompanions...); err != nil {
+			return "", nil, err
+		}
+		return path, func() {}, nil
 	}
-	dir, err := os.MkdirTemp("", "calldir-replay-")
+	dir, remove, err := outfs.ScratchDir("calldir-replay-")
 	if err != nil {
 		return "", nil, err
 	}
-	return filepath.Join(dir, "CallDirectory.db"), func() { os.RemoveAll(dir) }, nil
+	return filepath.Join(dir, DBName), remove, nil
 }
 
 // Replay runs a plan against a fresh model database and checks it after

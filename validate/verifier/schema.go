@@ -1,7 +1,14 @@
 package verifier
 
 import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
 	"strings"
+
+	"github.com/calldir/calldir/shard/outfs"
 )
 
 // SchemaVersion is CallDirectory.db's current schema version (CALLKIT.md §3.2).
@@ -77,4 +84,37 @@ func sqlInsertIdent(n int) string {
 func sqlRemove(table string, n int) string {
 	return `DELETE FROM ` + table + ` WHERE extension_id = ? AND phone_number_id IN (SELECT id FROM PhoneNumber WHERE number IN (` +
 		strings.TrimSuffix(strings.Repeat("?,", n), ",") + `))`
+}
+
+// DBName is the model database's file name, as on a device.
+const DBName = "CallDirectory.db"
+
+// dbCompanions are the files SQLite keeps beside a database.
+var dbCompanions = []string{"-journal", "-wal", "-shm"}
+
+// appID is the application_id (offset 68 of the SQLite header) of the
+// databases calldir makes, "CDIR": how a kept database is told from
+// someone else's (a device's CallDirectory.db copied for doctor, say),
+// which is never replaced.
+const appID = 0x43444952
+
+// markDB stamps a new model database as calldir's.
+var markDB = fmt.Sprintf("PRAGMA application_id = %d", appID)
+
+// DBMark recognises a model database calldir made (shard/outfs).
+var DBMark = &outfs.FileMark{Kind: "calldir model database", Prove: proveDB}
+
+// proveDB checks the SQLite header's magic and application_id.
+func proveDB(f *os.File) error {
+	var h [100]byte
+	if _, err := io.ReadFull(f, h[:]); err != nil {
+		return errors.New("not a SQLite database")
+	}
+	if string(h[:16]) != "SQLite format 3\x00" {
+		return errors.New("not a SQLite database")
+	}
+	if id := binary.BigEndian.Uint32(h[68:72]); id != appID {
+		return fmt.Errorf("a SQLite database with application_id %d, not calldir's", id)
+	}
+	return nil
 }

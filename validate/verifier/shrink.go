@@ -2,9 +2,10 @@ package verifier
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/calldir/calldir/shard/outfs"
 )
 
 // Shrink minimizes a plan that fails (fails(p) is true) by delta debugging:
@@ -114,11 +115,11 @@ func (s *shrinker) try(q *Plan, killStep int, offset int64) bool {
 func (s *shrinker) prefixes(q *Plan) ([]int64, bool) {
 	r := clonePlan(q)
 	r.Kill = nil
-	dir, err := os.MkdirTemp("", "calldir-shrink-")
+	dir, remove, err := outfs.ScratchDir("calldir-shrink-")
 	if err != nil {
 		return nil, false
 	}
-	defer os.RemoveAll(dir)
+	defer remove()
 	rep, err := replayInProcess(s.ctx, r, filepath.Join(dir, "CallDirectory.db"), Options{}, nil)
 	if err != nil {
 		return nil, false

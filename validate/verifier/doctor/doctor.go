@@ -13,9 +13,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
+
+	"github.com/calldir/calldir/shard/outfs"
 
 	_ "github.com/mattn/go-sqlite3" // the SQLite driver; the verifier's own
 )
@@ -90,11 +91,11 @@ type Shared struct {
 // that cannot be examined at all (missing, not a regular file, not SQLite,
 // truncated, without CallDirectory.db's tables) is an *UnreadableError.
 func Examine(ctx context.Context, path string) (*Report, error) {
-	tmp, err := os.MkdirTemp("", "calldir-doctor-")
+	tmp, remove, err := outfs.ScratchDir("calldir-doctor-")
 	if err != nil {
 		return nil, fmt.Errorf("doctor %s: %w", path, err)
 	}
-	defer os.RemoveAll(tmp)
+	defer remove()
 	copied, err := snapshot(path, tmp)
 	if err != nil {
 		return nil, err

@@ -1,6 +1,6 @@
 //go:build !(linux && (amd64 || arm64))
 
-package compiler
+package outfs
 
-// exchange is not available here; WriteBuild falls back to two renames.
+// exchange is not available here; Commit falls back to two renames.
 func exchange(a, b string) (bool, error) { return false, nil }

@@ -1,0 +1,5 @@
+//go:build !unix
+
+package outfs
+
+func devDiffers(string) bool { return false }
