@@ -626,3 +626,24 @@ func TestOutfsMedGExplorePlanPath(t *testing.T) {
 		})
 	}
 }
+
+// A compile swaps its build, delta and export in that order; a crash
+// between two swaps leaves a new build beside the previous delta. That
+// state is what the run below produces (the second compile writes the
+// build alone), and validate reports it: the delta no longer leads to the
+// build beside it.
+func TestOutfsCrashBetweenSwapsIsReported(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	mustWrite(t, "a.txt", numbersText(14155550101, 14155550102, 14155550103))
+	mustWrite(t, "b.txt", numbersText(14155550101, 14155550102, 14155550104))
+	mustWrite(t, "c.txt", numbersText(14155550101, 14155550102, 14155550105))
+	mustCLI(t, 0, "compile", "-q", "-o", "b0", "a.txt")
+	mustCLI(t, 0, "compile", "-q", "--base", "b0", "-o", "b1", "--delta", "d1", "b.txt")
+	mustCLI(t, 0, "validate", "d1", "--base", "b0", "--target", "b1")
+	mustCLI(t, 0, "compile", "-q", "--base", "b0", "-o", "b1", "c.txt") // the build swapped, the delta not
+	code, out, stderr := runCLI(t, "", "validate", "d1", "--base", "b0", "--target", "b1")
+	if code != 1 || !strings.Contains(out+stderr, "delta leads to build") {
+		t.Fatalf("validate of a delta beside another build: exit %d, want 1 naming the build IDs\n%s%s", code, out, stderr)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"runtime/pprof"
 	"syscall"
 
+	"github.com/calldir/calldir/shard/outfs"
 	"github.com/calldir/calldir/validate/verifier"
 )
 
@@ -21,14 +22,19 @@ func main() {
 	}
 	// CALLDIR_CPUPROFILE=FILE writes a CPU profile of the run (for
 	// docs/PERFORMANCE.md work; go tool pprof reads it).
+	// Written by shard/outfs's rules for a file, like a report.
+	var prof *outfs.File
 	if path := os.Getenv("CALLDIR_CPUPROFILE"); path != "" {
-		if f, err := os.Create(path); err == nil {
+		if f, err := outfs.CreateFile(path, false); err == nil {
+			prof = f
 			pprof.StartCPUProfile(f)
-			defer f.Close()
 		}
 	}
 	code := run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
-	pprof.StopCPUProfile()
+	if prof != nil {
+		pprof.StopCPUProfile()
+		prof.Commit(nil)
+	}
 	stop()
 	os.Exit(code)
 }

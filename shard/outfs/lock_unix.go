@@ -27,6 +27,13 @@ func LockDir(dir string) (unlock func() error, err error) {
 			break
 		}
 	}
+	if err == syscall.ENOLCK || err == syscall.EOPNOTSUPP || err == syscall.ENOSYS {
+		// A file system without flock (some network mounts): the
+		// compare-and-swap is not serialized there, as on systems
+		// without flock at all.
+		f.Close()
+		return func() error { return nil }, nil
+	}
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("lock %s: %w", dir, err)

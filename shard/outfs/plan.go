@@ -114,7 +114,7 @@ type place struct {
 	abs string   // absolute, symlinks resolved as far as it exists
 	id  fileID   // the path's own identity; zero when it does not exist
 	up  []fileID // the identities of its existing ancestors
-	dev bool     // a character device: written through, never destroyed
+	dev bool     // a character device or FIFO: written through, never replaced
 }
 
 // Check refuses, before any work, every declared write that is, contains
@@ -194,7 +194,7 @@ func insideOutput(pl place) error {
 // overlap checks write a against b.
 func overlap(a, b place) error {
 	if a.dev || b.dev {
-		return nil // /dev/null twice, or read and written: nothing is destroyed
+		return nil // /dev/null or a pipe twice: written through, nothing is replaced
 	}
 	how := relation(a, b)
 	if how == "" {
@@ -255,7 +255,7 @@ func resolve(d *Decl) (place, error) {
 	pl := place{d: d, abs: abs}
 	if fi, err := os.Stat(d.Path); err == nil {
 		pl.id = identity(fi)
-		pl.dev = fi.Mode()&fs.ModeCharDevice != 0
+		pl.dev = fi.Mode()&(fs.ModeCharDevice|fs.ModeNamedPipe) != 0
 	}
 	for dir := filepath.Dir(abs); ; dir = filepath.Dir(dir) {
 		if fi, err := os.Stat(dir); err == nil {
