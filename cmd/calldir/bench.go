@@ -89,6 +89,11 @@ EXAMPLES:
 
 func runBench(ctx context.Context, o benchOpts, e *env) error {
 	dir := o.dir
+	var p outfs.Plan
+	p.WriteInto("dir", dir)
+	if err := p.Check(); err != nil {
+		return err
+	}
 	if dir == "" {
 		d, remove, err := outfs.ScratchDir("calldir-bench-")
 		if err != nil {

@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/calldir/calldir/fixtures/gen"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -17,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/calldir/calldir/fixtures/gen"
 
 	"github.com/calldir/calldir/shard"
 )

@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/calldir/calldir/shard/outfs"
 	"github.com/calldir/calldir/validate/verifier"
 	"github.com/urfave/cli/v2"
 )
@@ -90,6 +91,11 @@ EXAMPLES:
 				Patterns: c.StringSlice("pattern"), Variants: c.StringSlice("settings"), Faults: c.StringSlice("fault"),
 			}
 			if err := checkNames(eo); err != nil {
+				return err
+			}
+			var p outfs.Plan
+			p.WriteInto("out", o.out)
+			if err := p.Check(); err != nil {
 				return err
 			}
 			return runExplore(c.Context, eo, o.format, e)

@@ -209,15 +209,18 @@ func explainInsideOutput(e *outfs.InsideOutputError) string {
 			dir = rel
 		}
 	}
+	if e.Is {
+		return fmt.Sprintf("%s %s is a calldir %s: a file written there would make it fail validate; put it elsewhere", flagOf(e.Role), e.Path, e.Kind)
+	}
 	return fmt.Sprintf("%s %s is inside the calldir %s %s: a file written there would make it fail validate; put it elsewhere", flagOf(e.Role), e.Path, e.Kind, dir)
 }
 
 // flagOf is the command-line name of a path's role in a compiler error.
 func flagOf(role string) string {
 	switch role {
-	case "input", "OLD_BUILD", "NEW_BUILD", "BUILD":
+	case "input", "OLD_BUILD", "NEW_BUILD", "BUILD", "FILE":
 		return role
-	case "out", "live-lookup", "delta", "rejects", "conflicts", "config", "base", "temp-dir", "icons", "keep", "report":
+	case "out", "live-lookup", "delta", "rejects", "conflicts", "config", "base", "temp-dir", "icons", "keep", "report", "dir":
 		return "--" + role
 	case "allowlist":
 		return "--allow"

@@ -647,3 +647,27 @@ func TestOutfsCrashBetweenSwapsIsReported(t *testing.T) {
 		t.Fatalf("validate of a delta beside another build: exit %d, want 1 naming the build IDs\n%s%s", code, out, stderr)
 	}
 }
+
+// Every command that writes declares it: explore's plans, bench's work,
+// init's file and replay's report are refused inside a build, before any
+// work, with the build byte-identical.
+func TestOutfsWritersRefuseInsideOutputs(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	mustWrite(t, "list.txt", goodList)
+	mustCLI(t, 0, "compile", "-q", "-o", "b", "list.txt")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"explore", "--budget", "1s", "--out", "b"}, "--out b is a calldir build"},
+		{[]string{"explore", "--budget", "1s", "--out", "b/plans"}, "--out b/plans is inside the calldir build b"},
+		{[]string{"bench", "--lines", "1000", "--dir", "b"}, "--dir b is a calldir build"},
+		{[]string{"init", "b/calldir.toml"}, "FILE b/calldir.toml is inside the calldir build b"},
+		{[]string{"replay", "--report", "b/r.html", "b"}, "--report b/r.html is inside input b"},
+		{[]string{"replay", "--report", "b/r.html", "other"}, "--report b/r.html is inside the calldir build b"},
+	} {
+		outfsRefuse(t, dir, []string{tc.want}, tc.args...)
+	}
+	mustCLI(t, 0, "validate", "b")
+}

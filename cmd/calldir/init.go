@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/calldir/calldir/shard/outfs"
 	"github.com/urfave/cli/v2"
 )
 
@@ -89,6 +90,11 @@ EXAMPLES:
 			// file is written by the report rules (report.go): a regular
 			// file replaced atomically, a FIFO or device written through, a
 			// symlink followed, a directory refused.
+			var p outfs.Plan
+			p.WriteFile("FILE", path)
+			if err := p.Check(); err != nil {
+				return err
+			}
 			out, err := createOut(path, !force)
 			if err != nil {
 				return err

@@ -126,6 +126,10 @@ func loadPlan(args []string, o replayOpts) (*verifier.Plan, error) {
 
 func runReplay(ctx context.Context, o replayOpts, args []string, e *env) error {
 	path := strings.Join(args, " ")
+	// Every path is checked before anything is read.
+	if err := checkReplayPaths(args, o.keep, o.report); err != nil {
+		return err
+	}
 	p, err := loadPlan(args, o)
 	if err != nil {
 		return err
@@ -139,11 +143,8 @@ func runReplay(ctx context.Context, o replayOpts, args []string, e *env) error {
 			return usageError{err}
 		}
 	}
-	// The paths are checked, and the report's temporary file made, before
-	// the replay, which may take minutes.
-	if err := checkReplayPaths(args, o.keep, o.report); err != nil {
-		return err
-	}
+	// The report's temporary file is made before the replay, which may
+	// take minutes.
 	var html *htmlOut
 	if o.report != "" {
 		if html, err = openHTMLReport(o.report, replayTitle(args, o.target), p); err != nil {

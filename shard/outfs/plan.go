@@ -26,7 +26,8 @@ const (
 	kindReadDir                 // a directory read (a build), never written
 	kindScratch                 // a directory the run makes working files in
 	kindOutput                  // a directory output, replaced as a whole
-	kindFile                    // a file written (a report), or a file in a directory
+	kindFile                    // a file written (a report)
+	kindInto                    // a directory files are added to (explore's plans)
 )
 
 // A Decl is one declared path.
@@ -61,6 +62,13 @@ func (p *Plan) WriteFile(role, path string) *Decl {
 	return p.add(&Decl{Role: role, Path: path, kind: kindFile})
 }
 
+// WriteInto declares a directory the run adds files to (explore's plans,
+// bench's work): it may not be, contain or lie inside another path of the
+// run, nor be or lie inside a calldir output.
+func (p *Plan) WriteInto(role, dir string) *Decl {
+	return p.add(&Decl{Role: role, Path: dir, kind: kindInto})
+}
+
 // MayBe lets a read be output o itself: a build read as --base and
 // replaced as --out. It may still not be inside o or contain it.
 func (d *Decl) MayBe(o *Output) *Decl {
@@ -75,7 +83,7 @@ func (p *Plan) add(d *Decl) *Decl {
 
 func (d *Decl) skipped() bool { return d.Path == "" || d.Path == "-" }
 
-func (d *Decl) writes() bool { return d.kind == kindOutput || d.kind == kindFile }
+func (d *Decl) writes() bool { return d.kind == kindOutput || d.kind == kindFile || d.kind == kindInto }
 
 // How one declared path lies relative to another.
 const (
@@ -166,23 +174,32 @@ type InsideOutputError struct {
 	Role, Path string
 	Output     string // the output's directory
 	Kind       string // its kind: "build"
+	Is         bool   // the path is the output itself (files would be added to it)
 }
 
 func (e *InsideOutputError) Error() string {
-	return fmt.Sprintf("%s %s is inside the calldir %s %s: a file written there makes it fail validation", e.Role, e.Path, e.Kind, e.Output)
+	where := "is inside"
+	if e.Is {
+		where = "is"
+	}
+	return fmt.Sprintf("%s %s %s the calldir %s %s: a file written there makes it fail validation", e.Role, e.Path, where, e.Kind, e.Output)
 }
 
 // insideOutput refuses a write lying inside a directory that is a calldir
 // output: each ancestor holding a registered manifest that decodes as one.
 func insideOutput(pl place) error {
-	for dir := filepath.Dir(pl.abs); ; dir = filepath.Dir(dir) {
+	start := filepath.Dir(pl.abs)
+	if pl.d.kind == kindInto {
+		start = pl.abs // its files go inside it
+	}
+	for dir := start; ; dir = filepath.Dir(dir) {
 		for _, m := range known() {
 			fi, err := os.Lstat(filepath.Join(dir, m.Manifest))
 			if err != nil || !fi.Mode().IsRegular() {
 				continue
 			}
 			if _, err := readManifest(dir, m); err == nil {
-				return &InsideOutputError{Role: pl.d.Role, Path: pl.d.Path, Output: dir, Kind: m.Kind}
+				return &InsideOutputError{Role: pl.d.Role, Path: pl.d.Path, Output: dir, Kind: m.Kind, Is: dir == pl.abs}
 			}
 		}
 		if filepath.Dir(dir) == dir {
