@@ -28,7 +28,8 @@ type File struct {
 	path    string // as given, for messages
 	target  string // path with symlinks followed: what is replaced
 	f       *os.File
-	through bool // f is the path itself, not a temporary file
+	through bool        // f is the path itself, not a temporary file
+	perm    fs.FileMode // the replaced file's permissions (0644 for a new file)
 	done    bool
 }
 
@@ -45,10 +46,14 @@ type TargetError struct {
 func (e *TargetError) Error() string { return fmt.Sprintf("create %s: %s", e.Path, e.Reason) }
 
 // fileTarget follows path's symlinks to what a write replaces, and says
-// whether that is a FIFO or device, written through.
+// whether that is a FIFO or device, written through. A descriptor path
+// (/dev/stdout, /proc/self/fd/N) is written through whatever it names.
 func fileTarget(path string, noClobber bool) (target string, through bool, err error) {
 	target = path
 	for hops := 0; ; hops++ {
+		if _, ok := fdPath(target); ok && !noClobber {
+			return target, true, nil
+		}
 		fi, err := os.Lstat(target)
 		if errors.Is(err, fs.ErrNotExist) {
 			return target, false, nil // created by the rename
@@ -70,10 +75,7 @@ func fileTarget(path string, noClobber bool) (target string, through bool, err e
 			if err != nil {
 				return "", false, fmt.Errorf("create %s: %w", path, unwrapPathError(err))
 			}
-			if !filepath.IsAbs(link) {
-				link = filepath.Join(filepath.Dir(target), link)
-			}
-			target = link
+			target = linkTarget(target, link)
 		case m.IsDir():
 			return "", false, &TargetError{Path: path, Reason: "is a directory; want a file path"}
 		case m&fs.ModeSocket != 0:
@@ -93,7 +95,17 @@ func CreateFile(path string, noClobber bool) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := &File{path: path, target: target, through: through}
+	o := &File{path: path, target: target, through: through, perm: 0o644}
+	if fd, ok := fdPath(target); ok && through {
+		// The descriptor itself, duplicated: its offset and O_APPEND are
+		// kept (a shell's >> log), and nothing is reopened or replaced.
+		f, err := dupFD(fd, path)
+		if err != nil {
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
+		o.f = f
+		return o, nil
+	}
 	if through {
 		// O_WRONLY alone: no O_CREATE or O_TRUNC, so a path that changed
 		// since the Lstat is not made a regular file. A FIFO blocks here
@@ -104,6 +116,9 @@ func CreateFile(path string, noClobber bool) (*File, error) {
 		}
 		o.f = f
 		return o, nil
+	}
+	if fi, err := os.Stat(target); err == nil {
+		o.perm = fi.Mode().Perm() // a private file stays private
 	}
 	// The temporaries a killed run left beside the file go first.
 	RemoveStaleTemps(target)
@@ -134,7 +149,7 @@ func (o *File) Commit(werr error) error {
 		return nil
 	}
 	if err == nil {
-		err = o.f.Chmod(0o644)
+		err = o.f.Chmod(o.perm)
 	}
 	if err == nil {
 		err = o.f.Sync()

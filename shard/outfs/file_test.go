@@ -144,7 +144,14 @@ func TestCreateFileRefuses(t *testing.T) {
 		{"symlink loop", func(t *testing.T, p string) { mustSymlink(t, filepath.Base(p), p) }, false, "too many levels of symbolic links", false},
 		{"no-clobber, regular file", func(t *testing.T, p string) { mustWriteFile(t, p, "keep") }, true, "exists", true},
 		{"no-clobber, dangling symlink", func(t *testing.T, p string) { mustSymlink(t, "nowhere", p) }, true, "exists", true},
-		{"no-clobber, FIFO", func(t *testing.T, p string) { must(t, syscall.Mkfifo(p, 0o644)) }, true, "exists", true},
+		{"no-clobber, FIFO", func(t *testing.T, p string) {
+			must(t, syscall.Mkfifo(p, 0o644))
+			// A reader, so that a CreateFile that wrongly opens the FIFO
+			// fails the test instead of blocking it.
+			r, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+			must(t, err)
+			t.Cleanup(func() { r.Close() })
+		}, true, "exists", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := t.TempDir()

@@ -141,7 +141,8 @@ func writeStage(t *testing.T, dir string, m *Mark, files map[string]string, coun
 }
 
 // tree is what dir holds: slash path to content, "/" appended to a
-// directory's path, "-> target" for a symlink. Nothing there is nil.
+// directory's path, "-> target" for a symlink, the type of a special
+// file. Nothing there is nil.
 func tree(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
@@ -166,6 +167,8 @@ func tree(t *testing.T, dir string) map[string]string {
 				return err
 			}
 			got[rel] = "-> " + l
+		case !d.Type().IsRegular():
+			got[rel] = "(" + FileType(d.Type()) + ")" // never opened: a FIFO would block
 		default:
 			b, err := os.ReadFile(p)
 			if err != nil {

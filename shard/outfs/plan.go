@@ -151,7 +151,7 @@ func (p *Plan) Check() error {
 		}
 	}
 	for _, pl := range places {
-		if pl.d.writes() {
+		if pl.d.writes() || pl.d.kind == kindScratch {
 			if err := insideOutput(pl); err != nil {
 				return err
 			}
@@ -270,6 +270,9 @@ func resolve(d *Decl) (place, error) {
 		return place{}, err
 	}
 	pl := place{d: d, abs: abs}
+	if _, ok := fdPath(d.Path); ok {
+		pl.dev = true // a descriptor: written through
+	}
 	if fi, err := os.Stat(d.Path); err == nil {
 		pl.id = identity(fi)
 		pl.dev = fi.Mode()&(fs.ModeCharDevice|fs.ModeNamedPipe) != 0
@@ -283,6 +286,20 @@ func resolve(d *Decl) (place, error) {
 		}
 	}
 	return pl, nil
+}
+
+// linkTarget is where the symlink at path, reading link, points: a
+// relative link is taken from the directory the symlink really is in
+// (its parent resolved, as the kernel does), not from its spelling.
+func linkTarget(path, link string) string {
+	if filepath.IsAbs(link) {
+		return filepath.Clean(link)
+	}
+	dir := filepath.Dir(path)
+	if r, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = r
+	}
+	return filepath.Join(dir, link)
 }
 
 // ResolvePath makes p absolute with symbolic links resolved, as far as it
@@ -307,10 +324,7 @@ func ResolvePath(p string) (string, error) {
 		}
 		if fi, lerr := os.Lstat(cur); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 && hops < maxLinkHops {
 			if link, lerr := os.Readlink(cur); lerr == nil {
-				if !filepath.IsAbs(link) {
-					link = filepath.Join(filepath.Dir(cur), link)
-				}
-				cur, hops = filepath.Clean(link), hops+1
+				cur, hops = linkTarget(cur, link), hops+1
 				continue
 			}
 		}

@@ -38,8 +38,8 @@ func wantOverlap(role, how, otherRole string, bothWrite, replaced bool) checkWan
 }
 
 // wantInsideOutput wants an *InsideOutputError naming the output at
-// rel under the test directory.
-func wantInsideOutput(role, rel, kind string) checkWant {
+// rel under the test directory; is, that the path is that output.
+func wantInsideOutput(role, rel, kind string, is bool) checkWant {
 	return func(t *testing.T, d string, err error) {
 		t.Helper()
 		if err == nil {
@@ -48,8 +48,8 @@ func wantInsideOutput(role, rel, kind string) checkWant {
 		e := wantAs[*InsideOutputError](t, err)
 		out, rerr := ResolvePath(filepath.Join(d, rel))
 		must(t, rerr)
-		if e.Role != role || e.Output != out || e.Kind != kind {
-			t.Errorf("Check: %+v, want role %s output %s kind %s", e, role, out, kind)
+		if e.Role != role || e.Output != out || e.Kind != kind || e.Is != is {
+			t.Errorf("Check: %+v, want role %s output %s kind %s Is %v", e, role, out, kind, is)
 		}
 	}
 }
@@ -209,6 +209,13 @@ func TestPlanCheck(t *testing.T) {
 			p.WriteFile("plan", "/dev/null")
 			return &p
 		}, wantOK},
+		{"one FIFO written twice", func(t *testing.T, d string) *Plan {
+			must(t, syscall.Mkfifo(filepath.Join(d, "pipe"), 0o644))
+			var p Plan
+			p.WriteFile("report", filepath.Join(d, "pipe"))
+			p.WriteFile("plan", filepath.Join(d, "pipe"))
+			return &p
+		}, wantOK},
 		{"/dev/null read and written", func(t *testing.T, d string) *Plan {
 			var p Plan
 			p.Read("list", "/dev/null")
@@ -299,26 +306,26 @@ func TestPlanCheck(t *testing.T) {
 			var p Plan
 			p.WriteFile("report", filepath.Join(d, "build", "r.html"))
 			return &p
-		}, wantInsideOutput("report", "build", "testout")},
+		}, wantInsideOutput("report", "build", "testout", false)},
 		{"write deep inside a calldir output of another kind", func(t *testing.T, d string) *Plan {
 			mustOutput(t, filepath.Join(d, "delta"), otherMark, map[string]string{"x/y": "Y"}, nil)
 			var p Plan
 			p.WriteFile("report", filepath.Join(d, "delta", "x", "new", "r.html"))
 			return &p
-		}, wantInsideOutput("report", "delta", "testother")},
+		}, wantInsideOutput("report", "delta", "testother", false)},
 		{"write inside a calldir output, via symlink", func(t *testing.T, d string) *Plan {
 			own(t, filepath.Join(d, "build"))
 			mustSymlink(t, "build", filepath.Join(d, "alias"))
 			var p Plan
 			p.WriteFile("report", filepath.Join(d, "alias", "r.html"))
 			return &p
-		}, wantInsideOutput("report", "build", "testout")},
+		}, wantInsideOutput("report", "build", "testout", false)},
 		{"output inside a calldir output", func(t *testing.T, d string) *Plan {
 			own(t, filepath.Join(d, "build"))
 			var p Plan
 			p.Output("out", filepath.Join(d, "build", "nested"), testMark)
 			return &p
-		}, wantInsideOutput("out", "build", "testout")},
+		}, wantInsideOutput("out", "build", "testout", false)},
 		{"write beside a manifest of the name that does not decode", func(t *testing.T, d string) *Plan {
 			mustWriteFile(t, filepath.Join(d, "app", "testout.json"), `{"name":"a web app","icons":[]}`)
 			var p Plan
@@ -337,6 +344,49 @@ func TestPlanCheck(t *testing.T) {
 			p.WriteFile("report", filepath.Join(d, "app", "r.html"))
 			return &p
 		}, wantOK},
+		{"write into a calldir output", func(t *testing.T, d string) *Plan {
+			own(t, filepath.Join(d, "build"))
+			var p Plan
+			p.WriteInto("plans", filepath.Join(d, "build"))
+			return &p
+		}, wantInsideOutput("plans", "build", "testout", true)},
+		{"write into a directory inside a calldir output", func(t *testing.T, d string) *Plan {
+			own(t, filepath.Join(d, "build"))
+			var p Plan
+			p.WriteInto("plans", filepath.Join(d, "build", "sub"))
+			return &p
+		}, wantInsideOutput("plans", "build", "testout", false)},
+		{"write into a directory beside a manifest that does not decode", func(t *testing.T, d string) *Plan {
+			mustWriteFile(t, filepath.Join(d, "app", "testout.json"), `{"name":"a web app"}`)
+			var p Plan
+			p.WriteInto("plans", filepath.Join(d, "app"))
+			return &p
+		}, wantOK},
+		{"write into a directory read", func(t *testing.T, d string) *Plan {
+			mustMkdir(t, filepath.Join(d, "plans"))
+			var p Plan
+			p.ReadDir("input", filepath.Join(d, "plans"))
+			p.WriteInto("plans", filepath.Join(d, "plans"))
+			return &p
+		}, wantOverlap("plans", Same, "input", false, false)},
+		{"write into a directory holding a read", func(t *testing.T, d string) *Plan {
+			var p Plan
+			p.WriteInto("plans", filepath.Join(d, "plans"))
+			p.Read("list", filepath.Join(d, "plans", "list.txt"))
+			return &p
+		}, wantOverlap("list", Inside, "plans", false, false)},
+		{"write into a directory inside scratch", func(t *testing.T, d string) *Plan {
+			var p Plan
+			p.Scratch("temp-dir", filepath.Join(d, "tmp"))
+			p.WriteInto("plans", filepath.Join(d, "tmp", "plans"))
+			return &p
+		}, wantOK},
+		{"write into a directory holding the output", func(t *testing.T, d string) *Plan {
+			var p Plan
+			p.WriteInto("plans", d)
+			p.Output("out", filepath.Join(d, "build"), testMark)
+			return &p
+		}, wantOverlap("out", Inside, "plans", true, false)},
 		{"output is nothing", func(t *testing.T, d string) *Plan {
 			var p Plan
 			p.Output("out", filepath.Join(d, "build"), testMark)
@@ -419,6 +469,19 @@ func TestOverlapErrorMessage(t *testing.T) {
 			"--report b/r is inside --out b, which is replaced as a whole: it would be deleted"},
 		{OverlapError{Role: "--report", Path: "i/r", How: Inside, OtherRole: "--icons", OtherPath: "i"},
 			"--report i/r is inside --icons i: refusing to write one inside the other"},
+	} {
+		if got := tc.e.Error(); got != tc.want {
+			t.Errorf("Error() = %q, want %q", got, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		e    InsideOutputError
+		want string
+	}{
+		{InsideOutputError{Role: "--report", Path: "b/r", Output: "/x/b", Kind: "build"},
+			"--report b/r is inside the calldir build /x/b: a file written there makes it fail validation"},
+		{InsideOutputError{Role: "--plans", Path: "b", Output: "/x/b", Kind: "build", Is: true},
+			"--plans b is the calldir build /x/b: a file written there makes it fail validation"},
 	} {
 		if got := tc.e.Error(); got != tc.want {
 			t.Errorf("Error() = %q, want %q", got, tc.want)

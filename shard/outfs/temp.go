@@ -19,7 +19,14 @@ const tempMark = ".calldir-tmp-"
 // TempPrefix is the os.CreateTemp/MkdirTemp pattern of this process's
 // temporary siblings of path (an output directory or a file).
 func TempPrefix(path string) string {
-	return "." + filepath.Base(path) + tempMark + self + "-"
+	return tempBase(path) + tempMark + self + "-"
+}
+
+// tempBase is the first part of a temporary sibling's name: the path's
+// base name with a dot before it, and '*' (which os.CreateTemp would take
+// for the place of its random part) as '_'.
+func tempBase(path string) string {
+	return "." + strings.ReplaceAll(filepath.Base(path), "*", "_")
 }
 
 // IsTemp reports whether a name is one of calldir's temporaries: a
@@ -40,7 +47,7 @@ func RemoveStaleTemps(path string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	prefix := "." + filepath.Base(path) + tempMark
+	prefix := tempBase(path) + tempMark
 	var removed []string
 	for _, e := range ents {
 		rest, ok := strings.CutPrefix(e.Name(), prefix)

@@ -58,7 +58,7 @@ func TestOwner(t *testing.T) {
 		{"abc", false},
 		{Owner(0), false},
 		{Owner(-5), false},
-		{"0" + dead, false}, // not how a PID is written
+		{"0" + dead, false},                   // not how a PID is written
 		{strconv.Itoa(deadPID) + ".1", false}, // another namespace
 	} {
 		if got := OwnerGone(tc.tok); got != tc.gone {
@@ -97,11 +97,11 @@ func TestRemoveStaleTemps(t *testing.T) {
 				".out" + tempMark + Owner(1) + "-5", // a live run's
 				".out" + tempMark + "0" + dead + "-6",
 				".out" + tempMark + "x-7",
-				".out" + tempMark + dead,                      // no random part
-				".other" + tempMark + dead + "-8",             // another path's
-				".out.bak" + tempMark + dead + "-9",           // another path's
-				"out" + tempMark + dead + "-10",               // not a temporary
-				".out.backup",                                 // the user's
+				".out" + tempMark + dead,                         // no random part
+				".other" + tempMark + dead + "-8",                // another path's
+				".out.bak" + tempMark + dead + "-9",              // another path's
+				"out" + tempMark + dead + "-10",                  // not a temporary
+				".out.backup",                                    // the user's
 				strings.TrimPrefix(tempMark, ".") + dead + "-11", // not a temporary
 			}
 			for _, name := range all {
