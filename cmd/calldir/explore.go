@@ -185,19 +185,47 @@ func runExplore(ctx context.Context, o verifier.ExploreOptions, format string, e
 	if len(unwritten) > 0 {
 		return fmt.Errorf("%d shrunk plan(s) not written:\n  %s", len(unwritten), strings.Join(unwritten, "\n  "))
 	}
+	// The exit status is the worst case's, and stderr says which and why.
+	if reasons := exploreFindings(rep); len(reasons) > 0 {
+		fmt.Fprintf(e.stderr, "explore: exit 1: %d case(s) found what the settings do not excuse:\n  %s\n", len(reasons), strings.Join(reasons, "\n  "))
+		return findingsError{reasons[0]}
+	}
+	return nil
+}
+
+// exploreFindings lists the cases that fail explore (exit 1), each with
+// why: the model disagreeing with the driver under any settings, and a
+// malformed file, lost rows or a wrong state under settings SQLite calls
+// safe.
+func exploreFindings(rep *verifier.ExploreReport) []string {
+	var reasons []string
 	for _, c := range rep.Cases {
-		unsafe := c.Settings == "journal-off" || c.Settings == "journal-memory" || c.Fault == "kill+delete-journal" || c.Fault == "kill+delete-wal" || c.Fault == "unlocked-writer"
-		// synchronous=off only loses data on power loss, which a process kill is not.
 		switch c.Outcome.Class {
 		case verifier.ClassModel: // the driver broke a CallKit rule: a fault of the verifier, whatever the settings
-			return findingsError{fmt.Sprintf("case %d: %s", c.N, c.Outcome)}
+			reasons = append(reasons, fmt.Sprintf("case %d (%s, %s, %s): %s: the model disagrees with the driver, whatever the settings", c.N, c.Pattern, c.Settings, c.Fault, c.Outcome))
 		case verifier.ClassIntegrity, verifier.ClassRowsLost, verifier.ClassState:
-			if !unsafe {
-				return findingsError{fmt.Sprintf("case %d: %s with safe settings", c.N, c.Outcome)}
+			if !unsafeCase(c) {
+				reasons = append(reasons, fmt.Sprintf("case %d (%s, %s, %s): %s with safe settings", c.N, c.Pattern, c.Settings, c.Fault, c.Outcome))
 			}
 		}
 	}
-	return nil
+	return reasons
+}
+
+// unsafeCase is a case whose settings or fault SQLite documents as able
+// to corrupt or lose data (howtocorrupt §3.2, §7): its findings are
+// expected, not failures. synchronous=off loses data only on power loss,
+// which a process kill is not.
+func unsafeCase(c verifier.CaseResult) bool {
+	switch {
+	case c.Settings == "journal-off", c.Settings == "journal-memory":
+		return true
+	case c.Fault == "kill+delete-journal", c.Fault == "kill+delete-wal", c.Fault == "unlocked-writer":
+		return true
+	case c.Settings == "sync-off" && c.Fault == "power-loss":
+		return true
+	}
+	return false
 }
 
 func printExplore(w io.Writer, rep *verifier.ExploreReport, took time.Duration) {
@@ -227,6 +255,9 @@ func printExplore(w io.Writer, rep *verifier.ExploreReport, took time.Duration) 
 		out := c.Outcome.String()
 		if c.KillAt > 0 || c.Fault == "kill" {
 			out += fmt.Sprintf(" [kill@%d]", c.KillAt)
+		}
+		if strings.Contains(c.Note, "limit not reached") {
+			out += " [disk-full limit not reached]"
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%.0f\t%s\n", c.N, c.Pattern, c.Settings, c.Fault, out, group(c.Rows), bytesText(c.Bytes), c.Millis, shrunk)
 		counts[c.Outcome.String()]++

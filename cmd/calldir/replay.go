@@ -187,7 +187,7 @@ func runReplay(ctx context.Context, o replayOpts, args []string, e *env) error {
 	if err := html.write(rep, false); err != nil {
 		return err
 	}
-	if rep.Outcome.Class != verifier.ClassOK {
+	if rep.Outcome.Finding() {
 		return findingsError{rep.Outcome.String()}
 	}
 	return nil
@@ -251,6 +251,9 @@ func printReplay(w io.Writer, path string, rep *verifier.Report) {
 		fk = fmt.Sprintf("%d violations", rep.ForeignKeyViolations)
 	}
 	fmt.Fprintf(w, "outcome: %s; integrity_check: %s; foreign_key_check: %s; %d SQL statements\n", rep.Outcome, rep.Integrity, fk, rep.Statements)
+	if rep.Outcome.Class == verifier.ClassRolledBack || rep.Fault != nil && rep.Fault.Class == verifier.ClassRolledBack {
+		fmt.Fprintf(w, "warning: the power loss rolled back commits the settings allow to roll back (not a finding): %s\n", verifier.RolledBackWarning)
+	}
 }
 
 // printReplaySteps prints the header, one row per step and the details.

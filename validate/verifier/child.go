@@ -229,6 +229,7 @@ type golden struct {
 	initial string
 	points  []int64
 	prints  []string
+	writes  []int64 // write points done at each commit point (power faults: traceWrites)
 	total   int64
 	outcome Outcome
 }
@@ -310,12 +311,7 @@ func killCase(ctx context.Context, p *Plan, g *golden, path string) (*Report, er
 	if !kr.Killed {
 		fault.Detail = joinDetail(fault.Detail, fmt.Sprintf("kill point %d is past the plan's %d statements", k.At, g.total))
 	}
-	free := g.outcome
-	rep.FaultFree, rep.Fault = &free, &fault
-	rep.Outcome = worse(fault, free)
-	if rep.Outcome != fault {
-		rep.Outcome.Detail = joinDetail("in the fault-free run of the plan", free.Detail)
-	}
+	faultVerdict(rep, g.outcome, fault)
 	return rep, nil
 }
 

@@ -267,9 +267,30 @@ func runCell(ctx context.Context, c cell, scale float64, rng *rand.Rand) (CaseRe
 		if r.Kill != nil {
 			res.KillAt = r.Kill.At
 		}
+		if c.f == "disk-full" || c.f == "disk-full-at" {
+			res.Note = joinDetail(res.Note, diskFullReached(r))
+		}
 	}
 	res.Millis = float64(time.Since(start).Microseconds()) / 1000
 	return res, p, nil
+}
+
+// diskFullReached says whether a disk-full case's limit was reached: a
+// step that failed with SQLITE_FULL (13), or the crash VFS refusing writes.
+func diskFullReached(r *Report) string {
+	for _, st := range r.Steps {
+		if st.Outcome.Code == 13 && (st.Outcome.Class == ClassSQLite || st.Outcome.Class == ClassStuck || st.Outcome.Class == ClassZeroRows) {
+			return fmt.Sprintf("disk-full limit reached at step %d", st.Index+1)
+		}
+	}
+	detail := r.Outcome.Detail
+	if r.Fault != nil {
+		detail = r.Fault.Detail
+	}
+	if strings.Contains(detail, "writes refused with SQLITE_FULL") && !strings.Contains(detail, ": 0 writes refused") {
+		return "disk-full limit reached"
+	}
+	return "disk-full limit not reached: the case ran as without the fault"
 }
 
 func finalSize(r *Report) (int64, int64) {

@@ -8,18 +8,23 @@ import (
 // Outcome classes, from harmless to worst. A step's outcome is the worst
 // thing it showed.
 const (
-	ClassOK        = "ok"
-	ClassCallKit   = "callkit-error"   // the load failed with a CallKit error
-	ClassSQLite    = "sqlite-error"    // the load failed with a SQLite error
-	ClassStuck     = "stuck-loading"   // the failure path failed: state left at 3
-	ClassZeroRows  = "zero-rows"       // a loaded extension left with zero rows
-	ClassState     = "state-differs"   // an extension's state in the database is not the model's; rows agree
-	ClassModel     = "model-disagrees" // the driver broke a CallKit rule the model applies
-	ClassRowsLost  = "rows-lost"       // the database's rows are not the model's
-	ClassIntegrity = "integrity"       // malformed database
+	ClassOK         = "ok"
+	ClassRolledBack = "rolled-back"     // a power loss took back commits the settings allow it to (a warning, not a finding)
+	ClassCallKit    = "callkit-error"   // the load failed with a CallKit error
+	ClassSQLite     = "sqlite-error"    // the load failed with a SQLite error
+	ClassStuck      = "stuck-loading"   // the failure path failed: state left at 3
+	ClassZeroRows   = "zero-rows"       // a loaded extension left with zero rows
+	ClassState      = "state-differs"   // an extension's state in the database is not the model's; rows agree
+	ClassModel      = "model-disagrees" // the driver broke a CallKit rule the model applies
+	ClassRowsLost   = "rows-lost"       // the database's rows are not the model's
+	ClassIntegrity  = "integrity"       // malformed database
 )
 
-var classRank = map[string]int{ClassOK: 0, ClassCallKit: 1, ClassSQLite: 2, ClassStuck: 3, ClassZeroRows: 4, ClassState: 5, ClassModel: 6, ClassRowsLost: 7, ClassIntegrity: 8}
+var classRank = map[string]int{ClassOK: 0, ClassRolledBack: 1, ClassCallKit: 2, ClassSQLite: 3, ClassStuck: 4, ClassZeroRows: 5, ClassState: 6, ClassModel: 7, ClassRowsLost: 8, ClassIntegrity: 9}
+
+// Finding reports whether an outcome is a finding (exit 1): everything
+// but ok and a rollback the settings allow.
+func (o Outcome) Finding() bool { return o.Class != ClassOK && o.Class != ClassRolledBack }
 
 // Outcome is what a step or a run ended in.
 type Outcome struct {
@@ -36,6 +41,8 @@ func (o Outcome) String() string {
 		return fmt.Sprintf("CallKit error %d", o.Code)
 	case ClassSQLite:
 		return fmt.Sprintf("SQLite %d (%s)", o.Code, sqliteName(o.Code))
+	case ClassRolledBack:
+		return "rolled back"
 	case ClassStuck:
 		return "extension stuck loading"
 	case ClassZeroRows:
@@ -61,6 +68,17 @@ func (o Outcome) Key() string {
 		return o.Class
 	}
 	return fmt.Sprintf("%s/%d", o.Class, o.Code)
+}
+
+// faultVerdict sets a faulted run's outcome: the worse of the fault-free
+// run's and what the fault produced, both kept in the report. A fault
+// widens what is acceptable; it never replaces the plan's own finding.
+func faultVerdict(rep *Report, free, fault Outcome) {
+	rep.FaultFree, rep.Fault = &free, &fault
+	rep.Outcome = worse(fault, free)
+	if rep.Outcome != fault {
+		rep.Outcome.Detail = joinDetail("in the fault-free run of the plan", free.Detail)
+	}
 }
 
 func worse(a, b Outcome) Outcome {

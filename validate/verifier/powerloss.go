@@ -34,8 +34,25 @@ func replayPower(ctx context.Context, p *Plan, path string, opts Options) (*Repo
 	if err != nil {
 		return nil, err
 	}
+	if err := g.traceWrites(ctx, p, path); err != nil {
+		return nil, err
+	}
 	rep, _, err := powerCase(ctx, p, g, path)
 	return rep, err
+}
+
+// traceWrites counts, through the crash VFS without a fault, the write
+// points done by each commit point of the golden run, so that
+// powerAllowed counts the commits that wrote.
+func (g *golden) traceWrites(ctx context.Context, p *Plan, path string) error {
+	cr, err := runCrashed(ctx, p, path, crashCount)
+	if err != nil {
+		return err
+	}
+	if len(cr.commitWrites) == len(g.points) {
+		g.writes = cr.commitWrites
+	}
+	return nil
 }
 
 // crashCount runs through the crash VFS without a fault, to count the
@@ -44,10 +61,14 @@ var crashCount = crashvfs.Config{PowerLossAt: -1, DiskFullAt: -1}
 
 // crashed is what a run through the crash VFS did.
 type crashed struct {
-	res  crashvfs.Result
-	stmt int64 // the statement writing when the power failed (the plan's count after the last: closing)
-	step int   // the plan step it belongs to (len(Steps): closing)
-	n    int64 // statements issued in all
+	res crashvfs.Result
+	// commitWrites is, when traced, the write points done at each commit
+	// point: a commit that did not write (a DELETE of no rows) is no
+	// transaction a power loss can take back.
+	commitWrites []int64
+	stmt         int64 // the statement writing when the power failed (the plan's count after the last: closing)
+	step         int   // the plan step it belongs to (len(Steps): closing)
+	n            int64 // statements issued in all
 }
 
 // runCrashed creates the database, then plays the plan's steps through
@@ -78,6 +99,7 @@ func runCrashed(ctx context.Context, p *Plan, path string, cfg crashvfs.Config) 
 		}
 		defer d.Close()
 		d.before = func(i int64) { cur = i }
+		d.commit = func(int64) { cr.commitWrites = append(cr.commitWrites, run.Writes()) }
 		for i, st := range p.Steps {
 			if run.PoweredOff() {
 				break
@@ -99,8 +121,9 @@ func runCrashed(ctx context.Context, p *Plan, path string, cfg crashvfs.Config) 
 }
 
 // powerCase plays the plan until the power fails, reboots and reopens the
-// database with the plain VFS, and requires integrity and a committed
-// state (powerAllowed).
+// database with the plain VFS, and requires integrity and a state the
+// settings allow (powerAllowed). Its outcome is the worse of that and the
+// fault-free run's: the fault never hides the plan's own finding.
 func powerCase(ctx context.Context, p *Plan, g *golden, path string) (*Report, *crashed, error) {
 	f := p.Power
 	seed := f.Seed
@@ -116,13 +139,13 @@ func powerCase(ctx context.Context, p *Plan, g *golden, path string) (*Report, *
 	where := fmt.Sprintf("during statement %d of %d (step %d: %s); reboot: %s", cr.stmt, g.total, cr.step+1, describe(p.Steps[min(cr.step, len(p.Steps)-1)]), cr.res)
 	switch {
 	case !cr.res.PoweredOff:
-		what = fmt.Sprintf("%s: never reached, the plan made %d writes", f, cr.res.Writes)
+		what = fmt.Sprintf("%s: fault not reached, the plan made %d writes", f, cr.res.Writes)
 		where, cr.stmt = "", g.total
 	case cr.step == len(p.Steps):
 		where = "while closing the database; reboot: " + cr.res.String()
 	}
 	rep.Steps = append(rep.Steps, StepReport{Index: max(min(cr.step, len(p.Steps)-1), 0), Step: what, Outcome: Outcome{Class: ClassOK, Detail: where}})
-	state, out, sr := checkRecovered(ctx, p, path, powerAllowed(g, cr.stmt))
+	state, out, sr := checkRecovered(ctx, p, path, powerAllowed(g, cr.stmt, p.Settings))
 	sr.Step = "reopen after the power loss: " + state
 	rep.Integrity = "ok"
 	if state == "malformed" {
@@ -132,49 +155,98 @@ func powerCase(ctx context.Context, p *Plan, g *golden, path string) (*Report, *
 		out.Detail = joinDetail(out.Detail, where)
 		sr.Outcome = out
 	}
+	if !cr.res.PoweredOff {
+		out.Detail = joinDetail(out.Detail, "fault not reached")
+	}
 	rep.Steps = append(rep.Steps, sr)
-	rep.Outcome = out
+	faultVerdict(rep, g.outcome, out)
 	return rep, cr, nil
 }
 
-// statePrevious is the reopened state of a power loss that rolled back
-// the transaction committed last.
-const statePrevious = "previous (the last transaction rolled back)"
+// A rollbackRule is how many commits before the last one a power loss may
+// take back under a database's settings, and the setting that allows it.
+type rollbackRule struct {
+	commits int // -1: any since the database was created
+	why     string
+}
+
+// rollbackAllowed is what SQLite documents for the settings
+// (https://sqlite.org/pragma.html#pragma_synchronous, wal.html):
+//
+//	synchronous=extra            nothing rolls back
+//	wal, synchronous=full        nothing: each commit syncs the WAL
+//	wal, synchronous=normal      the commits since the last checkpoint
+//	rollback journal, full       the last commit: the directory is not
+//	                             synced after the journal is deleted
+//	synchronous=off, journal off/memory, rollback journal + normal:
+//	                             unsafe: SQLite documents lost commits and
+//	                             corruption, so every loss is a finding
+//	                             (explore lists these settings as unsafe)
+func rollbackAllowed(s Settings) rollbackRule {
+	wal := s.JournalMode == "wal"
+	switch {
+	case s.Synchronous == "extra":
+		return rollbackRule{0, "synchronous=extra syncs every commit and the directory: nothing may roll back"}
+	case s.Synchronous == "off" || s.JournalMode == "off" || s.JournalMode == "memory":
+		return rollbackRule{0, fmt.Sprintf("journal_mode=%s with synchronous=%s is unsafe on power loss: nothing is allowed to roll back, every loss is a finding", s.JournalMode, s.Synchronous)}
+	case wal && s.Synchronous == "full":
+		return rollbackRule{0, "journal_mode=wal with synchronous=full syncs the WAL at every commit: nothing may roll back"}
+	case wal:
+		return rollbackRule{-1, "journal_mode=wal with synchronous=normal: the commits since the last checkpoint are not synced and may roll back"}
+	case s.Synchronous == "normal":
+		return rollbackRule{0, fmt.Sprintf("journal_mode=%s with synchronous=normal is unsafe on power loss: nothing is allowed to roll back, every loss is a finding", s.JournalMode)}
+	}
+	return rollbackRule{1, fmt.Sprintf("journal_mode=%s with synchronous=full: the directory is not synced after the journal is deleted, so the last commit may roll back", s.JournalMode)}
+}
+
+// allowedState is a state a power loss may leave: its name, its
+// fingerprint, and for a rollback how many commits it took back.
+type allowedState struct {
+	name, print string
+	back        int
+}
 
 // powerAllowed names the states a power loss during statement s may
 // leave: the last commit before s ("before"), the commit s completes or
-// the next one ("after", as for a kill), and the last different state
-// before "before" ("previous"): with synchronous=FULL in DELETE mode
-// SQLite does not sync the directory after deleting the journal, so the
-// transaction committed last may come back rolled back until the next
-// transaction's journal syncs the directory (synchronous=EXTRA syncs it).
-// Anything older must survive.
-func powerAllowed(g *golden, s int64) [][2]string {
+// the next one ("after", as for a kill), and the earlier commits the
+// settings allow to roll back (rollbackAllowed). Anything else is a
+// finding.
+func powerAllowed(g *golden, s int64, set Settings) []allowedState {
 	before, after := g.allowed(s)
-	prev := ""
-	last := g.initial
+	out := []allowedState{{name: "before", print: before}}
+	if after != "" {
+		out = append(out, allowedState{name: "after", print: after})
+	}
+	rule := rollbackAllowed(set)
+	// undone[k] is the state before the k-th last commit that wrote
+	// before s: what rolling back k commits leaves.
+	var undone []string
+	prev, lastWrites := g.initial, int64(-1)
 	for i, at := range g.points {
 		if at >= s {
 			break
 		}
-		if g.prints[i] != last {
-			prev, last = last, g.prints[i]
+		wrote := g.writes == nil || g.writes[i] != lastWrites
+		if g.writes != nil {
+			lastWrites = g.writes[i]
 		}
+		if wrote {
+			undone = append(undone, prev)
+		}
+		prev = g.prints[i]
 	}
-	out := [][2]string{{"before", before}}
-	if after != "" {
-		out = append(out, [2]string{"after", after})
-	}
-	if prev != "" {
-		out = append(out, [2]string{statePrevious, prev})
+	for back := 1; back <= len(undone) && (rule.commits < 0 || back <= rule.commits); back++ {
+		out = append(out, allowedState{name: fmt.Sprintf("rolled back %d commit(s)", back), print: undone[len(undone)-back], back: back})
 	}
 	return out
 }
 
 // checkRecovered reopens the database after a power loss with the plain
 // VFS (SQLite rolls back a hot journal or replays the WAL) and names the
-// allowed state it is in, or the finding.
-func checkRecovered(ctx context.Context, p *Plan, path string, allowed [][2]string) (string, Outcome, StepReport) {
+// allowed state it is in, or the finding. A rollback the settings allow
+// is ClassRolledBack: not a finding, but an app that stored the build ID
+// of the rolled-back load believes the device holds it.
+func checkRecovered(ctx context.Context, p *Plan, path string, allowed []allowedState) (string, Outcome, StepReport) {
 	sr := StepReport{Outcome: Outcome{Class: ClassOK}}
 	malformed := func(code int, detail string) (string, Outcome, StepReport) {
 		sr.Outcome = Outcome{Class: ClassIntegrity, Code: code, Detail: detail}
@@ -203,14 +275,22 @@ func checkRecovered(ctx context.Context, p *Plan, path string, allowed [][2]stri
 		return "between", sr.Outcome, sr
 	}
 	for _, a := range allowed {
-		if got == a[1] {
-			return a[0], sr.Outcome, sr
+		if got != a.print {
+			continue
 		}
+		if a.back > 0 {
+			sr.Outcome = Outcome{Class: ClassRolledBack, Detail: a.name + " (" + rollbackAllowed(p.Settings).why + "); " + RolledBackWarning}
+		}
+		return a.name, sr.Outcome, sr
 	}
-	sr.Outcome = diffOutcome(got, allowed[0][1])
-	sr.Outcome.Detail = "committed rows lost: neither the last committed state nor the interrupted transaction's: " + sr.Outcome.Detail
+	sr.Outcome = diffOutcome(got, allowed[0].print)
+	why := rollbackAllowed(p.Settings).why
+	sr.Outcome.Detail = "committed rows lost: neither the last committed state, the interrupted transaction's, nor a rollback the settings allow (" + why + "): " + sr.Outcome.Detail
 	return "between", sr.Outcome, sr
 }
+
+// RolledBackWarning says what a rollback means for an app.
+const RolledBackWarning = "an app that stored the build ID of a rolled-back load believes the device holds it; its next incremental load fails and wipes the extension (store the ID only after the next launch confirms it, or reload completely after a reboot)"
 
 // replayDiskFull replays the plan through the crash VFS with the disk
 // full from write At on, with every check of a plain replay.
@@ -232,9 +312,15 @@ func replayDiskFull(ctx context.Context, p *Plan, path string, opts Options) (*R
 	rep.Settings = p.Settings.Short()
 	note := fmt.Sprintf("%s of %d: %d writes refused with SQLITE_FULL", p.Power, res.Writes, res.Refused)
 	if res.Writes <= p.Power.At {
-		note = fmt.Sprintf("%s: never reached, the plan made %d writes", p.Power, res.Writes)
+		note = fmt.Sprintf("%s: fault not reached, the plan made %d writes", p.Power, res.Writes)
 	}
-	rep.Outcome.Detail = joinDetail(rep.Outcome.Detail, note)
+	fault := rep.Outcome
+	fault.Detail = joinDetail(fault.Detail, note)
+	g, err := goldenRun(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	faultVerdict(rep, g.outcome, fault)
 	return rep, nil
 }
 
