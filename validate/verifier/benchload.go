@@ -60,7 +60,7 @@ func replayLoad(ctx context.Context, dir string, n int) error {
 func rawSQLLoad(ctx context.Context, dir string, n int) error {
 	set := DefaultSettings()
 	path := filepath.Join(dir, "CallDirectory.db")
-	if err := createDB(ctx, path, set, []ExtDef{{"a", "com.example.a"}}); err != nil {
+	if err := createDB(ctx, path, set, []ExtDef{{Name: "a", Bundle: "com.example.a"}}); err != nil {
 		return err
 	}
 	db, conn, err := openDB(ctx, path, set, false)

@@ -72,7 +72,7 @@ type Driver struct {
 // keys on, busy timeout, shared cache (settings), one connection; then sets
 // the page-level pragmas. create makes the file and the schema.
 func openDB(ctx context.Context, path string, set Settings, create bool) (*sql.DB, *sql.Conn, error) {
-	db, err := sql.Open("sqlite3", set.dsn(path, create))
+	db, err := sql.Open("sqlite3", dsn(set, path, create))
 	if err != nil {
 		return nil, nil, err
 	}

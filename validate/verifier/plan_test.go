@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/calldir/calldir/validate/verifier/plan"
 )
 
 func TestParsePlanErrors(t *testing.T) {
@@ -28,7 +30,7 @@ func TestParsePlanErrors(t *testing.T) {
 		{"unterminated quote", "calldir-plan 1\nextension a \"x\n", "unterminated quote"},
 		{"duplicate extension", "calldir-plan 1\nextension a x\nextension a y\n", "declared twice"},
 		{"kill with busy", "calldir-plan 1\nfault kill at=3\nbusy hold=1s\n", ""}, // parses; Replay refuses
-		{"long line", "calldir-plan 1\n# " + strings.Repeat("x", maxPlanLine+10) + "\n", "line longer than"},
+		{"long line", "calldir-plan 1\n# " + strings.Repeat("x", plan.MaxLine+10) + "\n", "line longer than"},
 		{"bad hold", "calldir-plan 1\nbusy hold=forever\n", "busy takes hold="},
 		{"empty label accepted", "calldir-plan 1\nextension a x\nload a complete\n  identify numbers 5 label=\"\"\nend\n", ""},
 		{"NUL label", "calldir-plan 1\nextension a x\nload a complete\n  identify numbers 5 label=a\\\x00b\nend\n", "NUL"},
@@ -51,7 +53,7 @@ func TestParsePlanErrors(t *testing.T) {
 	}
 	for _, step := range []string{"busy hold=1s", "reopen", "corrupt table=Label"} {
 		p := mustPlan(t, "calldir-plan 1\nfault kill at=3\n"+step+"\n")
-		if err := p.check(); err == nil {
+		if err := checkFaults(p); err == nil {
 			t.Errorf("a kill combined with %s must be refused", step)
 		}
 	}

@@ -85,7 +85,7 @@ func (o *Options) dbPath() (string, func(), error) {
 // shard, the database cannot be created); what the plan provokes is in the
 // report.
 func Replay(ctx context.Context, p *Plan, opts Options) (*Report, error) {
-	if err := p.check(); err != nil {
+	if err := checkFaults(p); err != nil {
 		return nil, err
 	}
 	path, cleanup, err := opts.dbPath()
@@ -102,8 +102,8 @@ func Replay(ctx context.Context, p *Plan, opts Options) (*Report, error) {
 	return replayInProcess(ctx, p, path, opts, nil)
 }
 
-// check refuses plans whose faults cannot be combined deterministically.
-func (p *Plan) check() error {
+// checkFaults refuses plans whose faults cannot be combined deterministically.
+func checkFaults(p *Plan) error {
 	if p.Kill == nil {
 		return nil
 	}

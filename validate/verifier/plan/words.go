@@ -1,4 +1,4 @@
-package verifier
+package plan
 
 // The words of a plan line: reading a bounded line, splitting it into
 // words (quotes, escapes, comments), key=value options, and quoting a word
@@ -15,14 +15,14 @@ import (
 	"strings"
 )
 
-// readLine reads one line, refusing lines over maxPlanLine bytes.
+// readLine reads one line, refusing lines over MaxLine bytes.
 func readLine(br *bufio.Reader) (string, error) {
 	var buf []byte
 	for {
 		chunk, err := br.ReadSlice('\n')
 		buf = append(buf, chunk...)
-		if len(buf) > maxPlanLine {
-			return "", fmt.Errorf("line longer than %d bytes", maxPlanLine)
+		if len(buf) > MaxLine {
+			return "", fmt.Errorf("line longer than %d bytes", MaxLine)
 		}
 		if errors.Is(err, bufio.ErrBufferFull) {
 			continue

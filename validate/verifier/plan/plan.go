@@ -1,4 +1,4 @@
-package verifier
+package plan
 
 import (
 	"bufio"
@@ -16,6 +16,10 @@ import (
 
 // PlanHeader opens every plan file.
 const PlanHeader = "calldir-plan 1"
+
+// Corruptible are the b-trees of CallDirectory.db a corrupt step may
+// damage.
+var Corruptible = []string{"SchemaVersion", "Extension", "PhoneNumber", "Label", "PhoneNumberBlockingEntry", "PhoneNumberIdentificationEntry", "idx_PhoneNumberIdentificationEntry_FK_Label"}
 
 // Plan is a replayable sequence of reloads, maintenance and faults. Its text
 // form (docs/VERIFIER.md) is line-oriented so that plans diff well.
@@ -129,7 +133,7 @@ func (s Source) Count() int64 {
 // Plan-file limits: a hostile plan cannot make the parser allocate or loop
 // without bound.
 const (
-	maxPlanLine    = 1 << 20
+	MaxLine        = 1 << 20 // bytes per plan line
 	maxPlanLines   = 1_000_000
 	maxPlanEntries = 500_000_000 // numbers over all ranges
 	maxExtensions  = 64
@@ -146,7 +150,7 @@ func (e *PlanError) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.L
 
 // ParsePlan reads a plan. name is used in messages and dir resolves
 // relative shard paths.
-func ParsePlan(r io.Reader, name, dir string) (*Plan, error) {
+func Parse(r io.Reader, name, dir string) (*Plan, error) {
 	ps := &planParser{p: &Plan{Settings: DefaultSettings(), Dir: dir}, name: name, dir: dir, exts: map[string]bool{}}
 	br := bufio.NewReaderSize(r, 64<<10)
 	for {
@@ -363,8 +367,8 @@ func (ps *planParser) step(f []string, kv map[string]string, args []string) erro
 		p.Steps = append(p.Steps, st)
 	case "corrupt":
 		st.Table = kv["table"]
-		if len(kv) != 1 || len(args) > 0 || !slices.Contains(corruptible, st.Table) {
-			return fail("corrupt takes table=NAME, one of %s", strings.Join(corruptible, ", "))
+		if len(kv) != 1 || len(args) > 0 || !slices.Contains(Corruptible, st.Table) {
+			return fail("corrupt takes table=NAME, one of %s", strings.Join(Corruptible, ", "))
 		}
 		p.Steps = append(p.Steps, st)
 	case "writer":
@@ -428,7 +432,7 @@ func parseOp(f []string, dir string) (Op, error) {
 		}
 		// An empty label, or one of 65,535 bytes or more, is accepted:
 		// CallKit drops such entries silently, and the plan tests that.
-		if err := shard.CheckLabel(l); err != nil && !labelDropped(l) {
+		if err := shard.CheckLabel(l); err != nil && len(l) != 0 && len(l)+1 <= 0xFFFF {
 			return op, err
 		}
 		op.Label = l
