@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/calldir/calldir/validate/verifier/model"
 )
 
 // Metrics describe the database after a step.
@@ -201,7 +203,8 @@ func diffOutcome(got, want string) Outcome {
 // step), no NULL entry references, states and rows per extension. Rows
 // are compared in full (every row, by digest) while extensions are below
 // limit entries, and by count above it, except on the last step.
-func checkAfterStep(ctx context.Context, d *Driver, m *Model, final bool, limit int64) Outcome {
+func checkAfterStep(ctx context.Context, d *Driver, mod *model.Model, final bool, limit int64) Outcome {
+	m := mod.World()
 	msg, err := quickCheck(ctx, d.conn, final)
 	if err != nil {
 		return outcomeOf(err)
@@ -214,7 +217,7 @@ func checkAfterStep(ctx context.Context, d *Driver, m *Model, final bool, limit 
 		detail, _ := describeDiff(lf, want, "driver committed")
 		return Outcome{Class: ClassModel, Detail: "model disagrees: " + detail}
 	}
-	full := final || m.Rows() <= limit*int64(max(1, len(m.order)))
+	full := final || m.Rows() <= limit*int64(max(1, len(m.Names())))
 	if !full {
 		return compareCounts(ctx, d, m)
 	}
@@ -232,23 +235,23 @@ func checkAfterStep(ctx context.Context, d *Driver, m *Model, final bool, limit 
 }
 
 // compareCounts compares states and row counts per extension.
-func compareCounts(ctx context.Context, d *Driver, m *Model) Outcome {
-	for _, name := range m.order {
-		e := m.exts[name]
+func compareCounts(ctx context.Context, d *Driver, m *model.World) Outcome {
+	for _, name := range m.Names() {
+		e := m.Ext(name)
 		var state, nb, ni int64
 		err := d.conn.QueryRowContext(ctx, `SELECT IFNULL((SELECT state FROM Extension WHERE id = ?1), 0), (SELECT COUNT(*) FROM PhoneNumberBlockingEntry WHERE extension_id = ?1), (SELECT COUNT(*) FROM PhoneNumberIdentificationEntry WHERE extension_id = ?1)`, d.ledger.ext(name).id).Scan(&state, &nb, &ni)
 		if err != nil {
 			return outcomeOf(err)
 		}
-		mb, mi := int64(len(e.block)), e.identRows()
-		if state == int64(e.state) && nb == mb && ni == mi {
+		mb, mi := e.BlockRows(), e.IdentRows()
+		if state == int64(e.State) && nb == mb && ni == mi {
 			continue
 		}
 		class := ClassState
 		if nb != mb || ni != mi {
 			class = ClassRowsLost
 		}
-		return Outcome{Class: class, Detail: fmt.Sprintf("%s: database state %d, %d blocking, %d identification rows; model state %d, %d, %d", name, state, nb, ni, e.state, mb, mi)}
+		return Outcome{Class: class, Detail: fmt.Sprintf("%s: database state %d, %d blocking, %d identification rows; model state %d, %d, %d", name, state, nb, ni, e.State, mb, mi)}
 	}
 	return Outcome{Class: ClassOK}
 }

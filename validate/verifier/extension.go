@@ -52,8 +52,9 @@ var bufferOrder = []OpKind{OpBlock, OpIdentify, OpRemoveBlock, OpRemoveIdentify}
 type extension struct {
 	flush       int
 	incremental bool
-	failAfter   int // -1: never
-	sent        int // batches sent so far
+	failAfter   int      // -1: never
+	sent        int      // batches sent so far
+	log         []string // "kind:entries" of each batch sent
 	dropped     int64
 	bufs        map[OpKind][]entry
 }
@@ -138,6 +139,7 @@ func (x *extension) send(b batch, fn func(batch) error) error {
 		return &CallKitError{ErrLoadingInterrupted, fmt.Sprintf("extension died after %d flushes (plan fail-after)", x.failAfter)}
 	}
 	x.sent++
+	x.log = append(x.log, fmt.Sprintf("%s:%d", b.kind, len(b.entries)))
 	return fn(b)
 }
 

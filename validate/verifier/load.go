@@ -8,11 +8,12 @@ import (
 
 // LoadResult is what one reload did.
 type LoadResult struct {
-	Err       error // *CallKitError or a SQLite error; nil on success
-	Batches   int   // batches the extension had sent when the load ended (the failing one included)
-	Dropped   int64 // entries the extension dropped for their label (CALLKIT.md §1.2 [Inf])
-	Committed int64 // entries written by committed transactions
-	StuckIn3  bool  // the failure path itself failed: state left at 3
+	Err       error    // *CallKitError or a SQLite error; nil on success
+	Batches   int      // batches the extension had sent when the load ended (the failing one included)
+	Log       []string // each batch sent, "kind:entries", for the model's flush rule
+	Dropped   int64    // entries the extension dropped for their label (CALLKIT.md §1.2 [Inf])
+	Committed int64    // entries written by committed transactions
+	StuckIn3  bool     // the failure path itself failed: state left at 3
 }
 
 // loadRun is the daemon's side of one request: the per-request counters
@@ -52,7 +53,7 @@ func (d *Driver) Load(st Step) LoadResult {
 	r := &loadRun{d: d, name: name, incremental: st.Incremental && prevLoaded} // isIncremental answers YES only when eligible
 	x := newExtension(d.set, r.incremental, st.FailAfter)
 	err = x.run(d.ctx, st.Ops, r.apply)
-	res.Batches, res.Dropped, res.Committed = x.sent, x.dropped, r.committed
+	res.Batches, res.Dropped, res.Committed, res.Log = x.sent, x.dropped, r.committed, x.log
 	if err == nil {
 		err = r.initialDeletion() // a complete load that added nothing
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/calldir/calldir/validate/verifier/model"
 )
 
 // mutations break one CallKit rule each in the driver (the daemon under
@@ -43,9 +45,9 @@ func capPlan(t *testing.T) *Plan {
 	if long {
 		return p
 	}
-	old := entryCap
-	entryCap = 20_000
-	t.Cleanup(func() { entryCap = old })
+	old, oldModel := entryCap, model.Cap
+	entryCap, model.Cap = 20_000, 20_000
+	t.Cleanup(func() { entryCap, model.Cap = old, oldModel })
 	src := &p.Steps[0].Ops[0].Source
 	src.Last = src.First + entryCap - 1
 	return p

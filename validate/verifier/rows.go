@@ -2,7 +2,8 @@ package verifier
 
 import (
 	"fmt"
-	"hash/fnv"
+
+	"github.com/calldir/calldir/validate/verifier/model"
 )
 
 // Extension states as the daemon uses them (CALLKIT.md §1.7). 0 stands
@@ -99,18 +100,11 @@ type digest struct {
 func (d *digest) add(h uint64)    { d.n++; d.sum += h }
 func (d *digest) remove(h uint64) { d.n--; d.sum -= h }
 func (d digest) String() string   { return fmt.Sprintf("%d/%016x", d.n, d.sum) }
-func mix(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
-	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
-	return x ^ (x >> 31)
-}
-func blockHash(n int64) uint64 { return mix(uint64(n)) }
-func identHash(n int64, label string) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(label))
-	return mix(uint64(n) ^ mix(h.Sum64()))
-}
+
+// The entry hashes are the model's (model.BlockHash, model.IdentHash), so
+// that the ledger, the database and the model fingerprint alike.
+func blockHash(n int64) uint64               { return model.BlockHash(n) }
+func identHash(n int64, label string) uint64 { return model.IdentHash(n, label) }
 
 // rowSet is every extension's rows, in registration order.
 type rowSet struct {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/calldir/calldir/shard/outfs"
+	"github.com/calldir/calldir/validate/verifier/model"
 
 	"github.com/calldir/calldir/shard"
 )
@@ -125,7 +126,7 @@ type replay struct {
 	p      *Plan
 	opts   Options
 	d      *Driver
-	m      *Model
+	m      *model.Model
 	rep    *Report
 	limit  int64
 	armed  *Step
@@ -146,7 +147,7 @@ func replayInProcess(ctx context.Context, p *Plan, path string, opts Options, co
 	if commit != nil {
 		d.commit = func(i int64) { commit(i, d.ledger) }
 	}
-	r := &replay{ctx: ctx, p: p, opts: opts, d: d, m: newModel(p.Settings, p.Extensions),
+	r := &replay{ctx: ctx, p: p, opts: opts, d: d, m: model.New(p),
 		rep: &Report{Settings: p.Settings.Short(), Outcome: Outcome{Class: ClassOK}}, limit: opts.FullCheckRows}
 	if r.limit == 0 {
 		r.limit = 250_000
@@ -198,7 +199,7 @@ func (r *replay) step(i int, st Step) error {
 		note = r.helper.wait()
 		r.helper = nil
 	}
-	out, err := r.m.judge(r.ctx, st, res, r.d.ledger)
+	out, err := judge(r.ctx, r.m, st, res, r.d.ledger)
 	if err != nil {
 		return err
 	}
