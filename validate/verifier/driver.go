@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/calldir/calldir/shard/outfs"
 
@@ -17,13 +18,6 @@ import (
 // that the mutation tests can replay the cap plan at a small scale; the
 // driver and the model both read it.
 var entryCap int64 = shard.MaxEntriesPerRequest + 1
-
-// mutation, when set by a test, breaks one CallKit rule in the driver (the
-// daemon under test), so that the test can prove the reference model
-// catches it: "cap", "order", "duplicate", "failure-delete",
-// "failure-state", "initial-deletion", "disabled", "unavailable". Empty in
-// every real run.
-var mutation string
 
 // CallKit error codes the driver raises (CALLKIT.md §1.5).
 const (
@@ -66,6 +60,7 @@ type Driver struct {
 	commit  func(i int64)     // called after each commit point (golden run)
 	pending []func(l *Ledger) // ledger changes of the open transaction
 	inTx    bool
+	failing bool // the failure path is running (a mutant breaks its SQL)
 }
 
 // openDB opens the model database the way the daemon opens it: foreign
@@ -281,7 +276,11 @@ func (d *Driver) deleteAll(name string, block, ident bool) error {
 		}
 	}
 	if ident {
-		if err := d.exec(func(l *Ledger) { l.ext(name).clearIdent() }, sqlDeleteIdent, e.id); err != nil {
+		q := sqlDeleteIdent
+		if mutant("failure-sql-error") && d.failing {
+			q = strings.Replace(q, "PhoneNumberIdentificationEntry", "PhoneNumberIdentificationEntri", 1)
+		}
+		if err := d.exec(func(l *Ledger) { l.ext(name).clearIdent() }, q, e.id); err != nil {
 			return err
 		}
 	}

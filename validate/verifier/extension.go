@@ -33,7 +33,9 @@ func isRemoval(k OpKind) bool {
 // or 65,535 UTF-8 bytes and more (its length + 1 needs more than 16 bits).
 // The context ignores the refusal, so the entry never reaches the daemon
 // (CALLKIT.md §1.2 [Inf]).
-func labelDropped(l string) bool { return len(l) == 0 || len(l)+1 > 0xFFFF }
+func labelDropped(l string) bool {
+	return !mutant("drop-labels-off") && (len(l) == 0 || len(l)+1 > 0xFFFF)
+}
 
 // bufferOrder is the order in which the extension's buffers are flushed
 // when several hold entries (a switch between adding and removing, a
@@ -67,7 +69,7 @@ func newExtension(set Settings, incremental bool, failAfter int) *extension {
 // error, which it returns.
 func (x *extension) run(ctx context.Context, ops []Op, fn func(batch) error) error {
 	for _, op := range ops {
-		if isRemoval(op.Kind) && !x.incremental {
+		if isRemoval(op.Kind) && !x.incremental && !mutant("remove-in-complete") {
 			// The context raises for remove* when isIncremental is false;
 			// the extension dies (CALLKIT.md §1.2 [Inf]).
 			return &CallKitError{ErrLoadingInterrupted, fmt.Sprintf("%s in a complete load: the extension raises and dies [inferred]", op.Kind)}
@@ -90,7 +92,7 @@ func (x *extension) run(ctx context.Context, ops []Op, fn func(batch) error) err
 				return err
 			}
 			x.bufs[op.Kind] = append(x.bufs[op.Kind], en)
-			if len(x.bufs[op.Kind]) >= x.flush {
+			if len(x.bufs[op.Kind]) >= x.flush && !mutant("flush-boundary") || len(x.bufs[op.Kind]) > x.flush {
 				if err := x.flushKind(op.Kind, fn); err != nil {
 					return err
 				}
@@ -118,7 +120,11 @@ func (x *extension) switchTo(k OpKind, fn func(batch) error) error {
 }
 
 func (x *extension) flushAll(fn func(batch) error) error {
-	for _, o := range bufferOrder {
+	order := bufferOrder
+	if mutant("buffer-order") { // identification before blocking
+		order = []OpKind{OpIdentify, OpBlock, OpRemoveBlock, OpRemoveIdentify}
+	}
+	for _, o := range order {
 		if len(x.bufs[o]) > 0 {
 			if err := x.flushKind(o, fn); err != nil {
 				return err
@@ -135,7 +141,7 @@ func (x *extension) flushKind(k OpKind, fn func(batch) error) error {
 }
 
 func (x *extension) send(b batch, fn func(batch) error) error {
-	if x.failAfter >= 0 && x.sent >= x.failAfter {
+	if x.failAfter >= 0 && x.sent >= x.failAfter+b2i(mutant("fail-after-late")) {
 		return &CallKitError{ErrLoadingInterrupted, fmt.Sprintf("extension died after %d flushes (plan fail-after)", x.failAfter)}
 	}
 	x.sent++
@@ -233,3 +239,10 @@ func (e *SourceError) Error() string {
 	return e.Path + ": " + e.Err.Error()
 }
 func (e *SourceError) Unwrap() error { return e.Err }
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -54,7 +54,7 @@ func judge(ctx context.Context, m *model.Model, st Step, res stepResult, l *Ledg
 	out := res.out
 	switch {
 	case a.Kind == model.Stuck:
-		out = Outcome{Class: ClassStuck, Code: out.Code, Detail: "the failure path failed after: " + out.String() + ": " + out.Detail}
+		out = Outcome{Class: ClassStuck, Code: out.Code, Detail: joinDetail("the failure path failed after: "+out.String()+": "+out.Detail, stuckWhy(res))}
 	case a.Zero && out.Class != ClassOK:
 		out = Outcome{Class: ClassZeroRows, Code: out.Code, Detail: fmt.Sprintf("after %s (%s): state 4 (loaded, still eligible for incremental loads), 0 rows", out, out.Detail)}
 	}
@@ -117,7 +117,7 @@ func sameBatches(a model.Alt, log []string) bool {
 func disagreement(alts []model.Alt, byOutcome int, res stepResult, got string, log []string) Outcome {
 	out := res.out
 	if res.load != nil && res.load.StuckIn3 {
-		out = Outcome{Class: ClassStuck, Code: out.Code, Detail: out.Detail}
+		out = Outcome{Class: ClassStuck, Code: out.Code, Detail: joinDetail(out.String()+": "+out.Detail, stuckWhy(res))}
 	}
 	if byOutcome < 0 {
 		want := alts[0]
@@ -131,6 +131,14 @@ func disagreement(alts []model.Alt, byOutcome int, res stepResult, got string, l
 	}
 	return Outcome{Class: ClassModel, Code: out.Code, Detail: fmt.Sprintf("model disagrees: the extension sent batches %s; CallKit's flush rule (§1.2) gives %s",
 		batchText(log), batchText(a.Batches))}
+}
+
+// stuckWhy is the error the failure path itself ended in.
+func stuckWhy(res stepResult) string {
+	if res.load == nil || res.load.StuckErr == nil {
+		return ""
+	}
+	return "the failure path: " + res.load.StuckErr.Error()
 }
 
 func altString(a model.Alt) string {

@@ -14,6 +14,7 @@ type LoadResult struct {
 	Dropped   int64    // entries the extension dropped for their label (CALLKIT.md §1.2 [Inf])
 	Committed int64    // entries written by committed transactions
 	StuckIn3  bool     // the failure path itself failed: state left at 3
+	StuckErr  error    // why the failure path failed
 }
 
 // loadRun is the daemon's side of one request: the per-request counters
@@ -64,7 +65,9 @@ func (d *Driver) Load(st Step) LoadResult {
 		return res
 	}
 	res.Err = err
-	res.StuckIn3 = d.failurePath(name, prevLoaded) != nil
+	if ferr := d.failurePath(name, prevLoaded); ferr != nil {
+		res.StuckIn3, res.StuckErr = true, ferr
+	}
 	return res
 }
 
@@ -72,11 +75,11 @@ func (d *Driver) Load(st Step) LoadResult {
 // table): 2 gives error 6, 3 error 7, 5 error 102.
 func refuseState(state int) error {
 	switch {
-	case state == StateSwitchedOff && mutation != "disabled":
+	case state == StateSwitchedOff && !mutant("disabled"):
 		return &CallKitError{ErrDisabled, "extension switched off (state 2)"}
 	case state == StateLoading:
 		return &CallKitError{ErrCurrentlyLoading, "a load is in progress (state 3)"}
-	case state == StateUnavailable && mutation != "unavailable":
+	case state == StateUnavailable && !mutant("unavailable"):
 		return &CallKitError{ErrUnavailable, "extension unavailable (state 5)"}
 	}
 	return nil
@@ -93,10 +96,19 @@ func (d *Driver) failurePath(name string, prevLoaded bool) error {
 	if prevLoaded {
 		next = StateLoaded
 	}
-	if mutation == "failure-state" {
+	if mutant("failure-state") {
 		next = StateLoaded + StateDisabled - next
 	}
-	if mutation != "failure-delete" {
+	d.failing = true
+	defer func() { d.failing = false }()
+	if mutant("failure-skip-ident-delete") { // the statement count kept equal
+		if err := d.deleteAll(name, true, false); err != nil {
+			return err
+		}
+		if err := d.exec(nil, "SELECT 1"); err != nil {
+			return err
+		}
+	} else if !mutant("failure-delete") {
 		if err := d.deleteAll(name, true, true); err != nil {
 			return err
 		}
@@ -107,7 +119,7 @@ func (d *Driver) failurePath(name string, prevLoaded bool) error {
 // initialDeletion is a complete load's DELETE of the extension's rows,
 // before its first add is written or at the end (CALLKIT.md §1.7 step 5).
 func (r *loadRun) initialDeletion() error {
-	if r.incremental || r.deleted || mutation == "initial-deletion" {
+	if r.incremental || r.deleted || mutant("initial-deletion") {
 		return nil
 	}
 	r.deleted = true
@@ -147,7 +159,7 @@ func (r *loadRun) apply(b batch) error {
 func (r *loadRun) check(b batch) error {
 	n := int64(len(b.entries))
 	over := r.added+n >= entryCap
-	if mutation == "cap" {
+	if mutant("cap") {
 		over = r.added+n > entryCap
 	}
 	if over {
@@ -159,9 +171,9 @@ func (r *loadRun) check(b batch) error {
 	}
 	for _, e := range b.entries {
 		switch {
-		case e.num == *last && mutation != "duplicate":
+		case e.num == *last && !mutant("duplicate"):
 			return &CallKitError{ErrDuplicate, fmt.Sprintf("%d equals the previous %s number", e.num, b.kind)}
-		case e.num < *last && mutation != "order":
+		case e.num < *last && !mutant("order"):
 			return &CallKitError{ErrOutOfOrder, fmt.Sprintf("%d is below the previous %s number %d", e.num, b.kind, *last)}
 		}
 		*last = e.num
@@ -203,12 +215,23 @@ func (d *Driver) writeAdds(name string, b batch) error {
 				labels = append(labels, en.label)
 			}
 		}
+		if mutant("label-truncate") { // labels cut to 255 bytes in the SQL
+			for i, l := range labels {
+				if s := l.(string); len(s) > 255 {
+					labels[i] = s[:255]
+				}
+			}
+		}
 		if err := d.exec(nil, sqlInsertLabels(len(labels)), labels...); err != nil {
 			return err
 		}
 		args := make([]any, 0, 3*len(sl))
 		for _, en := range sl {
-			args = append(args, e.id, en.num, en.label)
+			l := en.label
+			if mutant("label-truncate") && len(l) > 255 {
+				l = l[:255]
+			}
+			args = append(args, e.id, en.num, l)
 		}
 		return d.exec(func(l *Ledger) {
 			ex := l.ext(name)
