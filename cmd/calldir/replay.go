@@ -241,7 +241,11 @@ func printReplay(w io.Writer, path string, rep *verifier.Report) {
 		if rep.FaultFree.Detail != "" && rep.FaultFree.Class != verifier.ClassOK {
 			fmt.Fprintf(w, " (%s)", rep.FaultFree.Detail)
 		}
-		fmt.Fprintf(w, "; after the fault: %s; the outcome is the worse of the two\n", rep.Fault)
+		fmt.Fprintf(w, "; after the fault: %s", rep.Fault)
+		if rep.Kill == nil && rep.Fault.Detail != "" {
+			fmt.Fprintf(w, " (%s)", rep.Fault.Detail)
+		}
+		fmt.Fprint(w, "; the outcome is the worse of the two\n")
 	}
 	fk := "ok"
 	switch {
