@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -38,11 +39,19 @@ docs/CALLKIT.md as a finding naming the extension, table and number
 concerned and the section it rests on. docs/DOCTOR.md explains each kind
 and the JSON shape.
 
+What SQLite did to the copy on opening it (a hot journal rolled back, a
+-wal read) is a notice, not a finding. Every finding and notice comes with
+what to do about it ("what to do:" in text, "fix" in JSON).
+
 FINDING KINDS:
-` + doctorKinds() + `
-Exit status 1 when there is any finding; 2 when FILE.db cannot be examined
-at all (missing, not a regular file, not SQLite, truncated, or without the
-tables of CallDirectory.db).
+` + doctorKinds(false) + `
+NOTICES:
+` + doctorKinds(true) + `
+Exit status 1 when there is any finding (notices do not count); 2 when
+FILE.db cannot be examined at all (missing, not a regular file, not SQLite,
+truncated, or without the tables of CallDirectory.db). With --format json
+one JSON object is printed whatever the exit status; on 2 and 130 its
+"error" says why and nothing else in it was examined.
 
 EXAMPLES:
    calldir doctor ~/Library/Developer/CoreSimulator/Devices/UDID/data/Library/CallDirectory/CallDirectory.db
@@ -52,50 +61,47 @@ EXAMPLES:
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "output `FORMAT`: text or json", Destination: &o.format},
 		},
 		Action: func(c *cli.Context) error {
-			if c.Args().Len() != 1 {
-				return usagef("doctor: want one FILE.db")
-			}
 			if o.format != "text" && o.format != "json" {
 				return usagef("--format %q: want text or json", o.format)
+			}
+			if c.Args().Len() != 1 {
+				err := usagef("doctor: want one FILE.db")
+				if o.format == "json" {
+					writeDoctorJSON(e.stdout, doctor.Failed(c.Args().First(), err))
+				}
+				return err
 			}
 			return runDoctor(c.Context, o, c.Args().First(), e)
 		},
 	}
 }
 
-func doctorKinds() string {
-	kinds := []struct {
-		k    doctor.Kind
-		help string
-	}{
-		{doctor.Corrupt, "integrity_check failed, or a read failed with SQLite 11"},
-		{doctor.SchemaVersionKind, "SchemaVersion empty, unreadable, or not version 5"},
-		{doctor.UnknownState, "an extension state other than 1-5"},
-		{doctor.StuckLoading, "state 3: a load that never finished"},
-		{doctor.LoadedEmpty, "state 4 (loaded) with no rows"},
-		{doctor.RowsNotLoaded, "state 1 (disabled) with rows"},
-		{doctor.DuplicateEntry, "one number twice for one extension in one entry table"},
-		{doctor.UnknownExtension, "entry rows of an extension id with no Extension row"},
-		{doctor.NullID, "entry rows with a NULL extension_id, phone_number_id or label_id"},
-		{doctor.DanglingNumber, "entry rows whose phone_number_id has no PhoneNumber row"},
-		{doctor.DanglingLabel, "identification rows whose label_id has no Label row"},
-	}
+// doctorKinds lists the finding kinds, or the notices, with a summary
+// each: doctor's own table (kinds.go), so the help cannot drift from it.
+func doctorKinds(notices bool) string {
 	var b strings.Builder
-	for _, k := range kinds {
-		fmt.Fprintf(&b, "   %-18s %s\n", k.k, k.help)
+	for _, k := range doctor.Kinds() {
+		if k.Notice() == notices {
+			fmt.Fprintf(&b, "   %-18s %s\n", k, k.Summary())
+		}
 	}
 	return b.String()
 }
 
+// runDoctor examines path and prints the report. With --format json it
+// prints one object whatever happens: the report, or doctor.Failed's
+// object with the error when the file cannot be examined (exit 2) or the
+// run is interrupted (130), so a script reading stdout always gets JSON.
 func runDoctor(ctx context.Context, o doctorOpts, path string, e *env) error {
 	rep, err := doctor.Examine(ctx, path)
 	if err != nil {
+		if o.format == "json" {
+			writeDoctorJSON(e.stdout, doctor.Failed(path, err))
+		}
 		return err
 	}
 	if o.format == "json" {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
+		if err := writeDoctorJSON(e.stdout, rep); err != nil {
 			return err
 		}
 	} else {
@@ -105,6 +111,12 @@ func runDoctor(ctx context.Context, o doctorOpts, path string, e *env) error {
 		return findingsError{fmt.Sprintf("doctor %s: %s", path, findingCounts(rep))}
 	}
 	return nil
+}
+
+func writeDoctorJSON(w io.Writer, rep *doctor.Report) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rep)
 }
 
 func printDoctor(w io.Writer, r *doctor.Report) {
@@ -124,12 +136,27 @@ func printDoctor(w io.Writer, r *doctor.Report) {
 	if len(r.Integrity) != 1 || r.Integrity[0] != "ok" {
 		integrity = fmt.Sprintf("%d problem(s), listed as corrupt findings", len(r.Integrity))
 	}
-	fmt.Fprintf(w, "integrity_check: %s\n\n", integrity)
-	printDoctorExtensions(w, r.Extensions)
+	fmt.Fprintf(w, "integrity_check: %s\n", integrity)
+	if len(r.UnreadTables) > 0 {
+		fmt.Fprintf(w, "unreadable: %s (see the corrupt findings): nothing is concluded from what could not be read, and the checks that need it were skipped\n",
+			strings.Join(r.UnreadTables, ", "))
+	}
+	fmt.Fprintln(w)
+	if len(r.Extensions) == 0 && extensionUnread(r) {
+		fmt.Fprintf(w, "no extension could be read\n\n")
+	} else {
+		printDoctorExtensions(w, r.Extensions)
+	}
 	fmt.Fprintln(w, sharedText("PhoneNumber", r.PhoneNumbers))
 	fmt.Fprintln(w, sharedText("Label", r.Labels))
 	if some(r.PhoneNumbers.Unreferenced) || some(r.Labels.Unreferenced) {
 		fmt.Fprintln(w, "  (unreferenced rows are normal: the daemon's maintenance deletes them, CALLKIT.md §1.7 step 10)")
+	}
+	if len(r.Notices) > 0 {
+		fmt.Fprintf(w, "\nnotices:\n")
+		for _, f := range r.Notices {
+			fmt.Fprintf(w, "  %s: %s%s [%s]\n", f.Kind, findingWhere(f), f.Message, f.Section)
+		}
 	}
 	if len(r.Findings) > 0 {
 		fmt.Fprintf(w, "\nfindings:\n")
@@ -140,15 +167,46 @@ func printDoctor(w io.Writer, r *doctor.Report) {
 	if r.OmittedFindings > 0 {
 		fmt.Fprintf(w, "  … and %s more findings of the same kinds (the first %d of each check are listed)\n", group(r.OmittedFindings), doctor.MaxFindingsPerCheck)
 	}
+	printWhatToDo(w, r)
 	var rows int64
 	for _, x := range r.Extensions {
 		rows += x.BlockingRows + x.IdentificationRows
+	}
+	held := fmt.Sprintf("%d extension(s), %s entry rows", len(r.Extensions), group(rows))
+	if extensionUnread(r) {
+		// The rows of extensions the read did not reach are not counted:
+		// a total would be a guess.
+		held = "Extension unreadable"
 	}
 	state := "healthy"
 	if !r.Healthy {
 		state = findingCounts(r)
 	}
-	fmt.Fprintf(w, "\ndoctor: %s; %d extension(s), %s entry rows, integrity_check %s\n", state, len(r.Extensions), group(rows), map[bool]string{true: "ok", false: "failed"}[integrity == "ok"])
+	notices := ""
+	if len(r.Notices) > 0 {
+		notices = "; " + kindCounts(r.Notices, 0, "notice(s)")
+	}
+	fmt.Fprintf(w, "\ndoctor: %s; %s, integrity_check %s%s\n", state, held, map[bool]string{true: "ok", false: "failed"}[integrity == "ok"], notices)
+}
+
+func extensionUnread(r *doctor.Report) bool { return slices.Contains(r.UnreadTables, "Extension") }
+
+// printWhatToDo prints what to do once per kind reported, in the order of
+// doctor's table of kinds (findings, then notices).
+func printWhatToDo(w io.Writer, r *doctor.Report) {
+	seen := map[doctor.Kind]bool{}
+	for _, f := range append(slices.Clone(r.Findings), r.Notices...) {
+		seen[f.Kind] = true
+	}
+	if len(seen) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nwhat to do:\n")
+	for _, k := range doctor.Kinds() {
+		if seen[k] {
+			fmt.Fprintf(w, "  %s: %s\n", k, k.Fix())
+		}
+	}
 }
 
 // sharedText is "PhoneNumber: 10 rows, 2 referenced by no entry", with
@@ -216,10 +274,16 @@ func findingWhere(f doctor.Finding) string {
 	return strings.Join(parts, ", ") + ": "
 }
 
-// findingCounts is "3 findings (corrupt 2, loaded-empty 1)".
+// findingCounts is "3 finding(s) (corrupt 2, loaded-empty 1)".
 func findingCounts(r *doctor.Report) string {
+	return kindCounts(r.Findings, r.OmittedFindings, "finding(s)")
+}
+
+// kindCounts is "3 NOUN (corrupt 2, loaded-empty 1)", kinds in
+// alphabetical order; omitted counts in the total only.
+func kindCounts(fs []doctor.Finding, omitted int64, noun string) string {
 	n := map[doctor.Kind]int{}
-	for _, f := range r.Findings {
+	for _, f := range fs {
 		n[f.Kind]++
 	}
 	kinds := make([]string, 0, len(n))
@@ -230,8 +294,8 @@ func findingCounts(r *doctor.Report) string {
 	for i, k := range kinds {
 		kinds[i] = fmt.Sprintf("%s %d", k, n[doctor.Kind(k)])
 	}
-	total := int64(len(r.Findings)) + r.OmittedFindings
-	return fmt.Sprintf("%s finding(s) (%s)", group(total), strings.Join(kinds, ", "))
+	total := int64(len(fs)) + omitted
+	return fmt.Sprintf("%s %s (%s)", group(total), noun, strings.Join(kinds, ", "))
 }
 
 func joinInts(v []int64) string {

@@ -65,7 +65,7 @@ func TestDoctorFindings(t *testing.T) {
 	}
 	slices.Sort(keys)
 	want := []string{"copied", "extensions", "file", "findings", "free_pages", "healthy", "integrity", "journal_mode", "known_schema_versions",
-		"labels", "omitted_findings", "page_size", "pages", "phone_numbers", "schema_version"}
+		"labels", "notices", "omitted_findings", "page_size", "pages", "phone_numbers", "schema_version", "unread_tables"}
 	if !slices.Equal(keys, want) {
 		t.Errorf("JSON keys %v, want %v", keys, want)
 	}

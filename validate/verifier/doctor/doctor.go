@@ -5,7 +5,15 @@
 // The file is never opened by SQLite where it lies: Examine copies it (and
 // its -journal and -wal, when present) into a temporary directory and opens
 // only the copy, so that neither a hot-journal rollback nor a WAL replay nor
-// a stray -shm touches the original.
+// a stray -shm touches the original. What SQLite did to the copy on opening
+// it (a rollback, a WAL read) is reported as a notice:
+//
+//	FILE.db ─copy─▶ tmp/CallDirectory.db ─open─▶ rollback / WAL ─▶ notices
+//	                                        └─read─▶ schema, integrity_check,
+//	                                                 indexes, Extension, entries ─▶ findings
+//
+// Every finding and notice has a kind; kinds.go is the one table of them,
+// with what to do about each.
 package doctor
 
 import (
@@ -31,20 +39,31 @@ var KnownSchemaVersions = []int64{5}
 // Report is what doctor found in one database. Its JSON form is documented
 // in docs/DOCTOR.md; fields are only ever added.
 type Report struct {
-	File                string      `json:"file"`    // the path as given
-	Healthy             bool        `json:"healthy"` // no findings, none omitted
-	Copied              []Copied    `json:"copied"`  // what was copied before opening
-	SchemaVersion       *int64      `json:"schema_version"`
-	KnownSchemaVersions []int64     `json:"known_schema_versions"`
-	PageSize            int64       `json:"page_size"` // bytes
-	Pages               int64       `json:"pages"`
-	FreePages           int64       `json:"free_pages"`
-	JournalMode         string      `json:"journal_mode"` // of the copy after opening: delete or wal
-	Integrity           []string    `json:"integrity"`    // integrity_check's lines: ["ok"] when healthy
-	Extensions          []Extension `json:"extensions"`   // by id
-	PhoneNumbers        Shared      `json:"phone_numbers"`
-	Labels              Shared      `json:"labels"`
-	Findings            []Finding   `json:"findings"` // sorted (see sortFindings)
+	File    string `json:"file"`    // the path as given
+	Healthy bool   `json:"healthy"` // no findings, none omitted (notices do not count)
+	// Error is why the file could not be examined at all (see Failed);
+	// empty, and omitted, when it was.
+	Error               string   `json:"error,omitempty"`
+	Copied              []Copied `json:"copied"` // what was copied before opening
+	SchemaVersion       *int64   `json:"schema_version"`
+	KnownSchemaVersions []int64  `json:"known_schema_versions"`
+	PageSize            int64    `json:"page_size"` // bytes
+	Pages               int64    `json:"pages"`
+	FreePages           int64    `json:"free_pages"`
+	JournalMode         string   `json:"journal_mode"` // of the copy after opening: delete or wal
+	Integrity           []string `json:"integrity"`    // integrity_check's lines: ["ok"] when healthy
+	// UnreadTables are the tables a read of which failed (a corrupt
+	// finding says how): nothing is concluded from them, and the checks
+	// that need them are skipped.
+	UnreadTables []string    `json:"unread_tables"`
+	Extensions   []Extension `json:"extensions"` // by id
+	PhoneNumbers Shared      `json:"phone_numbers"`
+	Labels       Shared      `json:"labels"`
+	Findings     []Finding   `json:"findings"` // sorted (see sortFindings)
+	// Notices say what SQLite did to the copy when doctor opened it (a hot
+	// journal rolled back, a -wal read): not findings, the device's file
+	// is not wrong for it.
+	Notices []Finding `json:"notices"`
 	// OmittedFindings counts the findings past MaxFindingsPerCheck of one
 	// check (a damaged file can hold millions of duplicates).
 	OmittedFindings int64 `json:"omitted_findings"`
@@ -101,21 +120,53 @@ func Examine(ctx context.Context, path string) (*Report, error) {
 		return nil, err
 	}
 	copyPath := filepath.Join(tmp, copyName)
+	// What the copied -journal and -wal hold, before SQLite uses them.
+	sib, err := readSiblings(copyPath)
+	if err != nil {
+		return nil, fmt.Errorf("doctor %s: %w", path, err)
+	}
 	db, err := openCopy(copyPath)
 	if err != nil {
 		return nil, fmt.Errorf("doctor %s: %w", path, err)
 	}
 	defer db.Close()
-	// Empty lists, not null, in JSON: the shape does not depend on the file.
-	rep := &Report{File: path, Copied: copied, KnownSchemaVersions: KnownSchemaVersions,
-		Integrity: []string{}, Extensions: []Extension{}, Findings: []Finding{}}
+	rep := newReport(path)
+	rep.Copied = copied
 	ex := &examiner{ctx: ctx, db: db, path: path, copyPath: copyPath, rep: rep}
 	if err := ex.run(); err != nil {
 		return nil, err
 	}
+	if err := ex.siblingNotices(sib); err != nil {
+		return nil, err
+	}
+	for t := range ex.unread {
+		rep.UnreadTables = append(rep.UnreadTables, t)
+	}
+	sort.Strings(rep.UnreadTables)
 	sortFindings(rep.Findings)
 	rep.Healthy = len(rep.Findings) == 0 && rep.OmittedFindings == 0
 	return rep, nil
+}
+
+// newReport is a report of nothing yet. Lists are empty, not null, in
+// JSON: the shape does not depend on the file.
+func newReport(path string) *Report {
+	return &Report{File: path, Copied: []Copied{}, KnownSchemaVersions: KnownSchemaVersions, Integrity: []string{},
+		UnreadTables: []string{}, Extensions: []Extension{}, Findings: []Finding{}, Notices: []Finding{}}
+}
+
+// Failed is the report of a file that could not be examined at all (err,
+// from Examine): nothing was checked, so it is not healthy, its lists are
+// empty and its counts zero or null, and Error says why. A command prints
+// it where it would have printed the report, so that a JSON reader always
+// gets one object of one shape.
+func Failed(path string, err error) *Report {
+	rep := newReport(path)
+	rep.Error = err.Error()
+	if errors.Is(err, context.Canceled) {
+		rep.Error = "interrupted" // as calldir words it on stderr
+	}
+	return rep
 }
 
 // openCopy opens the copy read-write without create: a hot journal is rolled
@@ -154,6 +205,9 @@ func (ex *examiner) run() error {
 		return err
 	}
 	ex.schemaVersion()
+	if err := ex.indexes(); err != nil {
+		return err
+	}
 	if err := ex.extensions(); err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package doctor
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/calldir/calldir/validate/verifier"
+	"github.com/calldir/calldir/validate/verifier/doctor/doctortest"
 )
 
 // testPlan loads a blocking extension (id 1, 2,000 rows) and an
@@ -41,22 +41,6 @@ func replayDB(t testing.TB, plan string) string {
 		t.Fatalf("replay: %s", rep.Outcome)
 	}
 	return filepath.Join(keep, "CallDirectory.db")
-}
-
-// damage runs SQL on the database at path (a test's own copy), with
-// foreign keys off, as a tool editing the file by hand would.
-func damage(t testing.TB, path string, stmts ...string) {
-	t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+escapePath(path)+"?mode=rw")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	for _, s := range stmts {
-		if _, err := db.Exec(s); err != nil {
-			t.Fatalf("%s: %v", s, err)
-		}
-	}
 }
 
 func examine(t *testing.T, path string) *Report {
@@ -165,28 +149,43 @@ func TestInjected(t *testing.T) {
 		{"dangling-label", []string{`DELETE FROM Label WHERE localized_label = 'Dentist'`}, DanglingLabel, ptr(2), tableIdent},
 		{"duplicate-identification", []string{`INSERT INTO PhoneNumberIdentificationEntry (extension_id, phone_number_id, label_id) SELECT extension_id, phone_number_id, label_id FROM PhoneNumberIdentificationEntry ORDER BY id LIMIT 1`}, DuplicateEntry, ptr(2), tableIdent},
 		// The blocking table's UNIQUE key cannot be dropped (it belongs to
-		// the table), so the table is rebuilt without it.
-		{"duplicate-blocking", []string{
-			`CREATE TABLE b AS SELECT * FROM PhoneNumberBlockingEntry`,
-			`DROP TABLE PhoneNumberBlockingEntry`,
-			`CREATE TABLE PhoneNumberBlockingEntry (id INTEGER PRIMARY KEY, extension_id INTEGER, phone_number_id INTEGER)`,
-			`INSERT INTO PhoneNumberBlockingEntry SELECT * FROM b`,
-			`DROP TABLE b`,
-			`INSERT INTO PhoneNumberBlockingEntry (extension_id, phone_number_id) SELECT extension_id, phone_number_id FROM PhoneNumberBlockingEntry WHERE id = 7`,
-		}, DuplicateEntry, &one, tableBlocking},
+		// the table), so the table is rebuilt without it: that is a
+		// missing-index finding too.
+		{"duplicate-blocking", append(rebuild(tableBlocking, `id INTEGER PRIMARY KEY, extension_id INTEGER, phone_number_id INTEGER`),
+			`INSERT INTO PhoneNumberBlockingEntry (extension_id, phone_number_id) SELECT extension_id, phone_number_id FROM PhoneNumberBlockingEntry WHERE id = 7`),
+			DuplicateEntry, &one, tableBlocking},
+		// Version 5's indexes, one at a time.
+		{"missing-label-index", []string{`DROP INDEX idx_PhoneNumberIdentificationEntry_FK_Label`}, MissingIndex, nil, tableIdent},
+		{"missing-blocking-key", rebuild(tableBlocking, `id INTEGER PRIMARY KEY, extension_id INTEGER, phone_number_id INTEGER`), MissingIndex, nil, tableBlocking},
+		{"missing-number-key", rebuild("PhoneNumber", `id INTEGER PRIMARY KEY, number INTEGER`), MissingIndex, nil, "PhoneNumber"},
+		{"missing-label-key", rebuild("Label", `id INTEGER PRIMARY KEY, localized_label TEXT`), MissingIndex, nil, "Label"},
+		// An index that does the same job under another name is enough.
+		{"renamed-label-index", []string{`DROP INDEX idx_PhoneNumberIdentificationEntry_FK_Label`, `CREATE INDEX other ON PhoneNumberIdentificationEntry(label_id, extension_id)`,
+			`UPDATE Extension SET state = 3 WHERE id = 1`}, StuckLoading, &one, "Extension"},
+		// Version 4 has no label index yet (the migration to 5 adds it):
+		// only the version is a finding.
+		{"version-4-without-label-index", []string{`DROP INDEX idx_PhoneNumberIdentificationEntry_FK_Label`, `UPDATE SchemaVersion SET version = 4`},
+			SchemaVersionKind, nil, "SchemaVersion"},
 	}
+	// A second finding a case's fault cannot avoid.
+	also := map[string]Kind{"duplicate-blocking": MissingIndex}
 	base := replayDB(t, testPlan)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "CallDirectory.db")
 			copyFile(t, base, path)
-			damage(t, path, c.sql...)
+			doctortest.Exec(t, path, c.sql...)
 			rep := examine(t, path)
-			if got := kinds(rep); !slices.Equal(got, []Kind{c.kind}) || len(rep.Findings) != 1 || rep.Healthy {
-				t.Fatalf("findings %+v, want one %s", rep.Findings, c.kind)
+			want := []Kind{c.kind}
+			if k := also[c.name]; k != "" {
+				want = append(want, k)
+				slices.Sort(want)
 			}
-			f := rep.Findings[0]
-			if (f.ExtensionID == nil) != (c.ext == nil) || c.ext != nil && *f.ExtensionID != *c.ext || f.Table != c.table || f.Section != c.kind.Section() || f.Message == "" {
+			if got := kinds(rep); !slices.Equal(got, want) || len(rep.Findings) != len(want) || rep.Healthy {
+				t.Fatalf("findings %+v, want one of each of %v", rep.Findings, want)
+			}
+			f := rep.Findings[slices.IndexFunc(rep.Findings, func(f Finding) bool { return f.Kind == c.kind })]
+			if (f.ExtensionID == nil) != (c.ext == nil) || c.ext != nil && *f.ExtensionID != *c.ext || f.Table != c.table || f.Section != c.kind.Section() || f.Message == "" || f.Fix != c.kind.Fix() || f.Fix == "" {
 				t.Errorf("finding %+v: want extension %v, table %q", f, c.ext, c.table)
 			}
 			if c.kind == DuplicateEntry && (f.Number == nil || f.Rows != 2) {
@@ -197,6 +196,18 @@ func TestInjected(t *testing.T) {
 }
 
 func ptr(n int64) *int64 { return &n }
+
+// rebuild recreates table with columns (and so without the UNIQUE keys,
+// which belong to the table and cannot be dropped), keeping its rows.
+func rebuild(table, columns string) []string {
+	return []string{
+		`CREATE TABLE t AS SELECT * FROM ` + table,
+		`DROP TABLE ` + table,
+		`CREATE TABLE ` + table + ` (` + columns + `)`,
+		`INSERT INTO ` + table + ` SELECT * FROM t`,
+		`DROP TABLE t`,
+	}
+}
 
 func sharedIs(s Shared, rows, unreferenced int64) bool {
 	return s.Rows != nil && *s.Rows == rows && s.Unreferenced != nil && *s.Unreferenced == unreferenced
@@ -216,7 +227,7 @@ func TestFlippedPage(t *testing.T) {
 		{"sqlite_autoindex_PhoneNumberBlockingEntry_1", true},
 	} {
 		path := replayDB(t, testPlan)
-		flipRoot(t, path, c.tree)
+		doctortest.FlipRoot(t, path, c.tree)
 		rep := examine(t, path)
 		if got := kinds(rep); !slices.Equal(got, []Kind{Corrupt}) {
 			t.Fatalf("%s: kinds %v, want [corrupt]: %+v", c.tree, got, rep.Findings)
@@ -224,29 +235,6 @@ func TestFlippedPage(t *testing.T) {
 		if slices.Equal(rep.Integrity, []string{"ok"}) || rep.Extensions[0].CountsUnknown != c.countsUnknown {
 			t.Errorf("%s: integrity %v, counts unknown %v", c.tree, rep.Integrity, rep.Extensions[0].CountsUnknown)
 		}
-	}
-}
-
-// flipRoot inverts the first byte of the b-tree header of tree's root page.
-func flipRoot(t *testing.T, path, tree string) {
-	t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+escapePath(path)+"?mode=ro")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var root int64
-	err = db.QueryRow(`SELECT rootpage FROM sqlite_schema WHERE name = ?`, tree).Scan(&root)
-	db.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b[(root-1)*4096] ^= 0xff
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -272,7 +260,7 @@ func TestMissingTable(t *testing.T) {
 		{`ALTER TABLE Extension DROP COLUMN priority`, "not a CallDirectory.db: table Extension has no column priority"},
 	} {
 		path := replayDB(t, testPlan)
-		damage(t, path, c.sql)
+		doctortest.Exec(t, path, c.sql)
 		mustUnreadable(t, path, c.want)
 	}
 }

@@ -7,56 +7,9 @@ import (
 	"github.com/mattn/go-sqlite3"
 )
 
-// Kind names an invariant of CALLKIT.md that a database breaks.
-type Kind string
-
-// The kinds doctor reports. docs/DOCTOR.md explains each one; Section gives
-// the CALLKIT.md section it rests on.
-const (
-	// Corrupt: integrity_check failed, or a read failed with SQLITE_CORRUPT.
-	Corrupt Kind = "corrupt"
-	// SchemaVersionKind: SchemaVersion is empty, unreadable, or not a
-	// version doctor knows.
-	SchemaVersionKind Kind = "schema-version"
-	// UnknownState: Extension.state is not one of 1–5.
-	UnknownState Kind = "unknown-state"
-	// StuckLoading: state 3, a load that never finished.
-	StuckLoading Kind = "stuck-loading"
-	// LoadedEmpty: state 4 with no rows in either entry table.
-	LoadedEmpty Kind = "loaded-empty"
-	// RowsNotLoaded: state 1 (disabled, not loaded) with entry rows.
-	RowsNotLoaded Kind = "rows-not-loaded"
-	// DuplicateEntry: one number twice for one extension in one entry table.
-	DuplicateEntry Kind = "duplicate-entry"
-	// UnknownExtension: entry rows whose extension_id has no Extension row.
-	UnknownExtension Kind = "unknown-extension"
-	// NullID: an entry row with a NULL extension_id, phone_number_id or label_id.
-	NullID Kind = "null-id"
-	// DanglingNumber: an entry row whose phone_number_id has no PhoneNumber row.
-	DanglingNumber Kind = "dangling-number"
-	// DanglingLabel: an identification row whose label_id has no Label row.
-	DanglingLabel Kind = "dangling-label"
-)
-
-// Section is the CALLKIT.md section an invariant rests on.
-func (k Kind) Section() string {
-	return "CALLKIT.md " + map[Kind]string{
-		Corrupt:           "§3.5",
-		SchemaVersionKind: "§3.2",
-		UnknownState:      "§1.7",
-		StuckLoading:      "§1.7 step 9",
-		LoadedEmpty:       "§1.7 step 8",
-		RowsNotLoaded:     "§1.7 steps 8, 10",
-		DuplicateEntry:    "§1.3",
-		UnknownExtension:  "§3.2",
-		NullID:            "§3.3",
-		DanglingNumber:    "§1.7 step 10",
-		DanglingLabel:     "§1.7 step 10",
-	}[k]
-}
-
 // Finding is one broken invariant, identified by the extension, table and
-// number it concerns (each only where relevant).
+// number it concerns (each only where relevant); or, in Report.Notices, one
+// thing that happened to the copy.
 type Finding struct {
 	Kind    Kind   `json:"kind"`
 	Section string `json:"section"` // e.g. "CALLKIT.md §1.7 step 8"
@@ -68,19 +21,25 @@ type Finding struct {
 	Number      *int64 `json:"number,omitempty"` // PhoneNumber.number, for duplicate-entry
 	Rows        int64  `json:"rows,omitempty"`   // entry rows concerned
 	Message     string `json:"message"`
+	Fix         string `json:"fix"` // what to do: Kind.Fix
 }
 
 // MaxFindingsPerCheck bounds the findings one check reports; the rest are
 // counted in Report.OmittedFindings.
 const MaxFindingsPerCheck = 100
 
-// add records a finding, filling its section and bundle id.
+// add records a finding, or a notice when its kind is one, filling its
+// section, what to do and bundle id.
 func (ex *examiner) add(f Finding) {
-	f.Section = f.Kind.Section()
+	f.Section, f.Fix = f.Kind.Section(), f.Kind.Fix()
 	if f.ExtensionID != nil && f.BundleID == "" {
 		if e := ex.byID[*f.ExtensionID]; e != nil && e.BundleID != nil {
 			f.BundleID = *e.BundleID
 		}
+	}
+	if f.Kind.Notice() {
+		ex.rep.Notices = append(ex.rep.Notices, f)
+		return
 	}
 	ex.rep.Findings = append(ex.rep.Findings, f)
 }

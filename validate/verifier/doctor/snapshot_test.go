@@ -3,11 +3,14 @@ package doctor
 import (
 	"bytes"
 	"context"
-	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/calldir/calldir/validate/verifier/doctor/doctortest"
 )
 
 func copyFile(t *testing.T, src, dst string) {
@@ -54,83 +57,80 @@ func assertSameDir(t *testing.T, dir string, before map[string][]byte) {
 	}
 }
 
-// liveCopy copies a database while conn (open on it) is in the middle of
-// something, the way a sysdiagnose catches a live file: the database and
-// its -journal and -wal as they are at that moment.
-func liveCopy(t *testing.T, src string) string {
-	t.Helper()
-	dst := filepath.Join(t.TempDir(), "CallDirectory.db")
-	for _, s := range []string{"", "-journal", "-wal"} {
-		if _, err := os.Stat(src + s); err == nil {
-			copyFile(t, src+s, dst+s)
-		}
-	}
-	return dst
-}
-
 // TestWALIsReadFromTheCopy: rows committed to the -wal only (no checkpoint
 // yet) are seen, and neither the database nor its -wal changes; no -shm
-// appears next to them.
+// appears next to them. The report says so in one wal-replayed notice,
+// counting what SQLite itself counts, and stays healthy.
 func TestWALIsReadFromTheCopy(t *testing.T) {
 	src := replayDB(t, testPlan)
-	db, err := sql.Open("sqlite3", "file:"+escapePath(src)+"?mode=rw&_journal_mode=WAL")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	db.SetMaxOpenConns(1)
-	for _, s := range []string{`PRAGMA wal_autocheckpoint = 0`, `DELETE FROM PhoneNumberBlockingEntry WHERE id > 500`} {
-		if _, err := db.Exec(s); err != nil {
-			t.Fatal(err)
-		}
-	}
-	path := liveCopy(t, src)
-	if _, err := os.Stat(path + "-wal"); err != nil {
-		t.Fatalf("no -wal to test with: %v", err)
-	}
-	os.Remove(path + "-shm")
+	path := filepath.Join(t.TempDir(), "CallDirectory.db")
+	walBytes := doctortest.WAL(t, src, path, `DELETE FROM PhoneNumberBlockingEntry WHERE id > 500`)
 	before := dirState(t, filepath.Dir(path))
 	rep := examine(t, path)
 	assertSameDir(t, filepath.Dir(path), before)
-	if got := rep.Extensions[0].BlockingRows; got != 500 || rep.JournalMode != "wal" || len(rep.Copied) != 2 || !rep.Healthy {
+	if got := rep.Extensions[0].BlockingRows; got != 500 || rep.JournalMode != "wal" || len(rep.Copied) != 2 || !rep.Healthy || len(rep.Findings) != 0 {
 		t.Fatalf("blocking rows %d (want the -wal's 500), journal %q, copied %+v, findings %+v", got, rep.JournalMode, rep.Copied, rep.Findings)
+	}
+	frames := doctortest.WALFrames(t, path)
+	if len(rep.Notices) != 1 || rep.Notices[0].Kind != WALReplayed || rep.Notices[0].Fix != WALReplayed.Fix() ||
+		!strings.Contains(rep.Notices[0].Message, fmt.Sprintf("a -wal (%d bytes) holding 1 committed transaction(s), %d page write(s)", walBytes, frames)) {
+		t.Errorf("notices %+v, want one wal-replayed of %d bytes, 1 transaction, %d frames", rep.Notices, walBytes, frames)
 	}
 }
 
 // TestHotJournalIsRolledBackInTheCopy: a copy taken in the middle of a
 // transaction whose dirty pages spilled into the file has a hot journal;
-// the copy is rolled back to the last commit and the original pair stays
-// as it was.
+// the copy is rolled back to the last commit, the original pair stays as
+// it was, and the report says so in one rolled-back notice while staying
+// healthy.
 func TestHotJournalIsRolledBackInTheCopy(t *testing.T) {
 	src := replayDB(t, testPlan)
-	db, err := sql.Open("sqlite3", "file:"+escapePath(src)+"?mode=rw")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	db.SetMaxOpenConns(1)
 	committed, err := os.ReadFile(src)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{`PRAGMA cache_size = 2`, `BEGIN`, `DELETE FROM PhoneNumberBlockingEntry`, `DELETE FROM PhoneNumber`} {
-		if _, err := db.Exec(s); err != nil {
-			t.Fatal(err)
-		}
-	}
-	path := liveCopy(t, src)
-	db.Exec(`ROLLBACK`)
-	if fi, err := os.Stat(path + "-journal"); err != nil || fi.Size() == 0 {
-		t.Fatalf("no hot journal to test with: %v", err)
-	}
+	path := filepath.Join(t.TempDir(), "CallDirectory.db")
+	n := doctortest.HotJournal(t, src, path)
 	if b, _ := os.ReadFile(path); bytes.Equal(b, committed) {
 		t.Fatal("no dirty page spilled into the file: nothing to roll back")
 	}
 	before := dirState(t, filepath.Dir(path))
 	rep := examine(t, path)
 	assertSameDir(t, filepath.Dir(path), before)
-	if got := rep.Extensions[0].BlockingRows; got != 2000 || !rep.Healthy {
+	if got := rep.Extensions[0].BlockingRows; got != 2000 || !rep.Healthy || len(rep.Findings) != 0 {
 		t.Fatalf("blocking rows %d (want 2,000: rolled back), findings %+v", got, rep.Findings)
+	}
+	if len(rep.Notices) != 1 || rep.Notices[0].Kind != RolledBack || !strings.Contains(rep.Notices[0].Message, fmt.Sprintf("hot journal (%d bytes)", n)) {
+		t.Errorf("notices %+v, want one rolled-back of %d bytes", rep.Notices, n)
+	}
+}
+
+// TestNoNoticeWithoutAnything: a journal that is not hot (zeroed, as a
+// persisted journal is after its commit) is ignored by SQLite, and a -wal
+// whose transactions were all checkpointed away (truncated to its header)
+// holds nothing: neither is a notice.
+func TestNoNoticeWithoutAnything(t *testing.T) {
+	src := replayDB(t, testPlan)
+	path := filepath.Join(t.TempDir(), "CallDirectory.db")
+	copyFile(t, src, path)
+	if err := os.WriteFile(path+"-journal", make([]byte, 4096), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if rep := examine(t, path); len(rep.Notices) != 0 || !rep.Healthy {
+		t.Errorf("a zeroed journal: notices %+v, findings %+v", rep.Notices, rep.Findings)
+	}
+	os.Remove(path + "-journal")
+	walPath := filepath.Join(t.TempDir(), "CallDirectory.db")
+	doctortest.WAL(t, src, walPath, `UPDATE Extension SET priority = priority`)
+	wal, err := os.ReadFile(walPath + "-wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(walPath+"-wal", wal[:walHeaderSize], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if rep := examine(t, walPath); len(rep.Notices) != 0 || !rep.Healthy {
+		t.Errorf("a -wal without frames: notices %+v, findings %+v", rep.Notices, rep.Findings)
 	}
 }
 
@@ -138,7 +138,7 @@ func TestHotJournalIsRolledBackInTheCopy(t *testing.T) {
 // and so does everything next to it.
 func TestOriginalUntouched(t *testing.T) {
 	path := replayDB(t, testPlan)
-	damage(t, path, `UPDATE Extension SET state = 3`)
+	doctortest.Exec(t, path, `UPDATE Extension SET state = 3`)
 	before := dirState(t, filepath.Dir(path))
 	rep := examine(t, path)
 	if rep.Healthy {
