@@ -45,7 +45,7 @@ const (
 	maxFanIn = 128
 )
 
-// runPattern names the run files, for os.CreateTemp (spill.go).
+// runPattern names the run files, for outfs.CreateScratch (spill.go).
 var runPattern = spillPattern("run")
 
 // Runs collects numbers in memory up to a budget, and spills sorted,

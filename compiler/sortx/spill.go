@@ -26,7 +26,7 @@ var spillKinds = map[string]bool{"bucket": true, "run": true, "packed": true}
 // (shard/outfs, which names every temporary calldir makes).
 var owner = outfs.Self()
 
-// spillPattern is the os.CreateTemp pattern of this process's spill files
+// spillPattern is the outfs.CreateScratch pattern of this process's spill files
 // of kind what.
 func spillPattern(what string) string { return spillPrefix + owner + "-" + what + "-*" }
 
