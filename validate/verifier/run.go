@@ -175,6 +175,10 @@ func (r *replay) step(i int, st Step) error {
 	case StepBusy, StepReader, StepWriter:
 		s := st
 		r.armed = &s
+		if _, err := r.m.Step(r.ctx, st); err != nil { // the model arms the fault for the next step
+			return err
+		}
+		r.m.Choose(0)
 		r.rep.Steps = append(r.rep.Steps, StepReport{Index: i, Line: st.Line, Step: describe(st), Outcome: Outcome{Class: ClassOK, Detail: "armed for the next step"}})
 		return nil
 	}

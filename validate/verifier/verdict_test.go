@@ -128,3 +128,19 @@ func mustGolden(t *testing.T, p *Plan, path string) *golden {
 	}
 	return g
 }
+
+// A busy, reader or writer step arms the model for the next step: the
+// environmental failures it may cause are among the alternatives, so a
+// load that meets the lock is judged by its consequences, not reported as
+// the model disagreeing (explore found this with overlapping-extensions).
+func TestArmedStepWidensTheModel(t *testing.T) {
+	for _, arm := range []string{"busy hold=400ms", "reader hold=400ms"} {
+		p := mustPlan(t, "calldir-plan 1\nset busy_timeout=100ms\nextension a com.example.a\nextension b com.example.b\n"+arm+"\nload b complete\n  block range 14155000000 14155000009\nend\nload a complete\n  block range 14155000100 14155000109\nend\n")
+		rep := mustReplay(t, p)
+		for _, s := range rep.Steps {
+			if s.Outcome.Class == ClassModel {
+				t.Errorf("%s: step %d: %s", arm, s.Index+1, s.Outcome.Detail)
+			}
+		}
+	}
+}
