@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 
 	"github.com/calldir/calldir/compiler/sortx"
 	"github.com/calldir/calldir/e164"
@@ -53,11 +54,12 @@ type tblock struct {
 	skipAt int     // the offset in buf of the header line, or -1
 
 	// set by the worker
-	lines    int64 // physical lines in buf
-	counted  int64 // lines that count (not blank, not a comment, not the header, not filtered out)
-	filtered int64 // rows of a ranges source that its filters dropped
-	accepted int64 // numbers accepted (keys emitted)
-	exts     int64 // of them, with an extension dropped
+	lines    int64        // physical lines in buf
+	counted  int64        // lines that count (not blank, not a comment, not the header, not filtered out)
+	filtered int64        // rows of a ranges source that its filters dropped
+	seen     []filterSeen // what the filters' columns held in those rows (filter.go)
+	accepted int64        // numbers accepted (keys emitted)
+	exts     int64        // of them, with an extension dropped
 	reasons  [e164.NumReasons]int64
 	rejects  []treject
 	patterns []Range // Line relative to the block, until collected
@@ -249,7 +251,8 @@ type blockWorker struct {
 	quo  []byte // an unquoted CSV field
 	err  error  // the first failure of flush
 
-	fields []string // a ranges source's row, cut (splitFields' scratch)
+	fields    []string     // a ranges source's row, cut (splitFields' scratch)
+	rowPassed *atomic.Bool // a ranges source's: set once a row passes its filters
 
 	// set for the reader's worker while it settles a CSV/TSV source: work
 	// hands it the records, and records nothing

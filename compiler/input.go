@@ -151,14 +151,34 @@ func openInput(path string, format Format, enc Encoding, stdin io.Reader) (*inpu
 // which names the file. Loading a build made from nothing empties the
 // extension, so the caller must say an empty input is expected
 // (Options.AllowEmpty); the CLI words how.
+//
+// A ranges source none of whose rows passes its filters (Filtered > 0) is
+// one too, even when rows were rejected (those that lack a filter's
+// column): it says what each filter's column held.
 type EmptyInputError struct {
 	HeaderOnly bool
 	Filtered   int64 // rows of a ranges source that its filters dropped
+	Rejected   int64 // with Filtered: rows rejected, none having passed the filters
+	// What each filter saw in the rows it dropped: the values of its
+	// column, so that a misspelt value shows (filter.go).
+	Filters []FilterValues
 }
 
 func (e *EmptyInputError) Error() string {
-	if e.HeaderOnly && e.Filtered > 0 {
-		return fmt.Sprintf("a header line and no data lines that pass the filters (%d dropped)", e.Filtered)
+	if e.Filtered > 0 {
+		s := "no data lines that pass the filters"
+		if e.HeaderOnly {
+			s = "a header line and " + s
+		}
+		if e.Rejected > 0 {
+			s += fmt.Sprintf(" (%d dropped, %d rejected)", e.Filtered, e.Rejected)
+		} else {
+			s += fmt.Sprintf(" (%d dropped)", e.Filtered)
+		}
+		if len(e.Filters) > 0 {
+			s += ": " + filtersText(e.Filters)
+		}
+		return s
 	}
 	if e.HeaderOnly {
 		return "a header line and no data lines"

@@ -31,51 +31,37 @@ type RangeColumns struct {
 	Prefix     string
 	// Length is the length, in digits as the register writes them, of
 	// the numbers a prefix covers; 0 takes it from the numbering plan of
-	// the source's region (e164.Normalizer.PrefixLengths).
+	// the source's region (e164.Normalizer.PrefixLengths). A prefix as
+	// long as its numbers is one number (Ofcom's "800 1111").
 	Length int
-	Where  []Filter // a row is read only if it passes every filter
+	// LengthColumn, when set, is the column (name or index) that gives
+	// each row's length, for registers that mix lengths (Ofcom's S8 holds
+	// 7-, 9- and 10-digit blocks): "10", "10 digits" or "(0)+10". A row
+	// whose field is empty takes Length (or the plan's).
+	LengthColumn string
+	Where        []Filter // a row is read only if it passes every filter
 }
-
-// Filter keeps the rows whose Column holds one of Values (both trimmed,
-// compared without regard to case): Status=Allocated.
-type Filter struct {
-	Column string
-	Values []string
-}
-
-// ParseFilter reads "COLUMN=VALUE[,VALUE…]".
-func ParseFilter(s string) (Filter, error) {
-	col, vals, ok := strings.Cut(s, "=")
-	f := Filter{Column: strings.TrimSpace(col)}
-	for _, v := range strings.Split(vals, ",") {
-		if v = strings.TrimSpace(v); v != "" {
-			f.Values = append(f.Values, v)
-		}
-	}
-	if !ok || f.Column == "" || len(f.Values) == 0 {
-		return f, fmt.Errorf("filter %q: want COLUMN=VALUE[,VALUE…]", s)
-	}
-	return f, nil
-}
-
-func (f Filter) String() string { return f.Column + "=" + strings.Join(f.Values, ",") }
 
 // maxRangeLength bounds Length: a national number with its trunk prefix
 // has at most the E.164 maximum of digits.
 const maxRangeLength = e164.MaxDigits
 
 // RangeColumnsError is a ranges source whose columns give no range:
-// neither a start and an end nor a prefix, both, only one end, or a bad
-// Length. The CLI words the options that set them.
+// neither a start and an end nor a prefix, both, only one end, a bad
+// Length, or a length for start and end columns (whose numbers are
+// whole). The CLI words the options that set them.
 type RangeColumnsError struct {
 	Start, End, Prefix bool // which are set
 	Length             int  // when it is the problem
+	LengthWithEnds     bool // a Length or LengthColumn with start and end columns
 }
 
 func (e *RangeColumnsError) Error() string {
 	switch {
 	case e.Length != 0:
 		return fmt.Sprintf("a prefix's numbers of %d digits: want 1 to %d", e.Length, maxRangeLength)
+	case e.LengthWithEnds:
+		return "a length is that of a prefix's numbers: a register's start and end columns give their numbers whole"
 	case e.Prefix && (e.Start || e.End):
 		return "a register's rows give a start and an end column, or a prefix column, not both"
 	case e.Start != e.End:
@@ -87,7 +73,11 @@ func (e *RangeColumnsError) Error() string {
 // check refuses columns that give no range.
 func (rc RangeColumns) check() error {
 	e := &RangeColumnsError{Start: rc.Start != "", End: rc.End != "", Prefix: rc.Prefix != ""}
-	if e.Start && e.End && !e.Prefix || e.Prefix && !e.Start && !e.End {
+	switch {
+	case e.Start && e.End && !e.Prefix && (rc.Length != 0 || rc.LengthColumn != ""):
+		e.LengthWithEnds = true
+		return e
+	case e.Start && e.End && !e.Prefix || e.Prefix && !e.Start && !e.End:
 		if rc.Length < 0 || rc.Length > maxRangeLength {
 			e.Length = rc.Length
 			return e
@@ -100,7 +90,7 @@ func (rc RangeColumns) check() error {
 // named reports whether a column is given by name: the first record is
 // then the header, whatever it holds.
 func (rc RangeColumns) named() bool {
-	specs := []string{rc.Start, rc.End}
+	specs := []string{rc.Start, rc.End, rc.LengthColumn}
 	specs = append(specs, strings.Split(rc.Prefix, "+")...)
 	for _, f := range rc.Where {
 		specs = append(specs, f.Column)
@@ -119,6 +109,7 @@ type rangeMode struct {
 	start, end int   // -1 with a prefix
 	prefix     []int // joined
 	length     int
+	lengthCol  int // the column of each row's length, or -1
 	where      []whereCol
 }
 
@@ -130,7 +121,7 @@ type whereCol struct {
 // resolve finds the columns in header (nil: the file has none, and every
 // column must be an index).
 func (rc RangeColumns) resolve(header []string) (*rangeMode, error) {
-	m := &rangeMode{start: -1, end: -1, length: rc.Length}
+	m := &rangeMode{start: -1, end: -1, length: rc.Length, lengthCol: -1}
 	find := func(what, spec string) (int, error) {
 		c := parseColumn(spec)
 		i := c.index
@@ -152,6 +143,11 @@ func (rc RangeColumns) resolve(header []string) (*rangeMode, error) {
 		}
 	} else if m.prefix, err = rc.prefixColumns(header, find); err != nil {
 		return nil, err
+	}
+	if rc.LengthColumn != "" {
+		if m.lengthCol, err = find("length", rc.LengthColumn); err != nil {
+			return nil, err
+		}
 	}
 	for _, f := range rc.Where {
 		i, err := find("filter", f.Column)
@@ -185,22 +181,49 @@ func (rc RangeColumns) prefixColumns(header []string, find func(what, spec strin
 // else the range, or why the row is rejected. A start and an end are read
 // as national numbers of norm's region (with or without the trunk
 // prefix); so are a prefix's first and last numbers of m.length digits
-// or, without one, of the one length the numbering plan gives them. Both
-// ends must be accepted by norm (its policy), and their E.164 numbers must
-// be as far apart as the national ones: a range is contiguous.
+// (the row's own, from the length column, else m.length) or, without one,
+// of the one length the numbering plan gives them. Both ends must be
+// accepted by norm (its policy), and their E.164 numbers must be as far
+// apart as the national ones: a range is contiguous. It is filter, then
+// rangeOf; the workers call the two themselves (rangeLine), to know
+// whether a rejected row passed the filters.
 func (m *rangeMode) row(fields []string, norm *e164.Normalizer) (r Range, keep bool, why e164.Reason) {
+	switch m.filter(fields) {
+	case rowDropped:
+		return r, false, e164.ReasonNone
+	case rowShort:
+		return r, true, e164.ReasonMissingColumn
+	}
+	r, why = m.rangeOf(fields, norm)
+	return r, true, why
+}
+
+// What the filters make of a row.
+const (
+	rowPasses  = iota
+	rowDropped // a filter does not hold
+	rowShort   // a filter's column is missing: rejected as missing-column
+)
+
+// filter applies the filters to a row.
+func (m *rangeMode) filter(fields []string) int {
 	for _, w := range m.where {
 		if w.col >= len(fields) {
-			return r, true, e164.ReasonMissingColumn
+			return rowShort
 		}
 		if !matchAny(fields[w.col], w.values) {
-			return r, false, e164.ReasonNone
+			return rowDropped
 		}
 	}
+	return rowPasses
+}
+
+// rangeOf reads the range of a row that passes the filters.
+func (m *rangeMode) rangeOf(fields []string, norm *e164.Normalizer) (r Range, why e164.Reason) {
 	var first, last string
 	if m.prefix == nil {
 		if m.start >= len(fields) || m.end >= len(fields) {
-			return r, true, e164.ReasonMissingColumn
+			return r, e164.ReasonMissingColumn
 		}
 		r.Text = strings.TrimSpace(fields[m.start]) + ".." + strings.TrimSpace(fields[m.end])
 		first, last, why = startEnd(fields[m.start], fields[m.end])
@@ -209,20 +232,29 @@ func (m *rangeMode) row(fields []string, norm *e164.Normalizer) (r Range, keep b
 		var p strings.Builder
 		for _, c := range m.prefix {
 			if c >= len(fields) {
-				return r, true, e164.ReasonMissingColumn
+				return r, e164.ReasonMissingColumn
 			}
 			t := strings.TrimSpace(fields[c])
 			text = append(text, t)
 			p.WriteString(t)
 		}
 		r.Text = strings.Join(text, " ")
-		first, last, why = m.prefixEnds(p.String(), norm)
+		n := m.length
+		if m.lengthCol >= 0 {
+			if m.lengthCol >= len(fields) {
+				return r, e164.ReasonMissingColumn
+			}
+			if n, why = rowLength(fields[m.lengthCol], n); why != e164.ReasonNone {
+				return r, why
+			}
+		}
+		first, last, why = prefixEnds(p.String(), n, norm)
 	}
 	if why != e164.ReasonNone {
-		return r, true, why
+		return r, why
 	}
 	r.Lo, r.Hi, why = e164Ends(first, last, norm)
-	return r, true, why
+	return r, why
 }
 
 // startEnd reads a start and an end column: digits of the same length,
@@ -241,13 +273,14 @@ func startEnd(start, end string) (first, last string, why e164.Reason) {
 	return a, b, e164.ReasonNone
 }
 
-// prefixEnds gives the first and last numbers a prefix covers.
-func (m *rangeMode) prefixEnds(prefix string, norm *e164.Normalizer) (first, last string, why e164.Reason) {
+// prefixEnds gives the first and last numbers a prefix covers, numbers
+// of n digits (0: the one length the plan gives). A prefix of n digits is
+// one number.
+func prefixEnds(prefix string, n int, norm *e164.Normalizer) (first, last string, why e164.Reason) {
 	p, ok := nationalDigits(prefix)
 	if !ok {
 		return "", "", e164.ReasonBadRange
 	}
-	n := m.length
 	if n == 0 {
 		ls := norm.PrefixLengths(p)
 		if len(ls) != 1 {
@@ -255,10 +288,37 @@ func (m *rangeMode) prefixEnds(prefix string, norm *e164.Normalizer) (first, las
 		}
 		n = ls[0]
 	}
-	if len(p) >= n {
-		return "", "", e164.ReasonRangeLengths // the prefix is a whole number, or longer
+	if len(p) > n {
+		return "", "", e164.ReasonRangeLengths // longer than its numbers
 	}
 	return p + strings.Repeat("0", n-len(p)), p + strings.Repeat("9", n-len(p)), e164.ReasonNone
+}
+
+// rowLength reads a row's length field: digits, optionally followed by
+// words ("10 digits", "7 digit numbers") or preceded by Ofcom's "(0)+"
+// (10 digits after the trunk 0, as the register writes its prefixes). An
+// empty field takes def; anything else, or a length past 1 to 15, is no
+// length (prefix-length).
+func rowLength(field string, def int) (int, e164.Reason) {
+	s := strings.TrimSpace(field)
+	if s == "" {
+		return def, e164.ReasonNone
+	}
+	if rest, ok := strings.CutPrefix(strings.ReplaceAll(s, " ", ""), "(0)+"); ok {
+		s = rest
+	}
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	n, err := strconv.Atoi(s[:i])
+	switch {
+	case err != nil || n < 1 || n > maxRangeLength:
+		return 0, e164.ReasonPrefixLength
+	case strings.ContainsAny(s[i:], "0123456789"):
+		return 0, e164.ReasonPrefixLength // "10 or 11"
+	}
+	return n, e164.ReasonNone
 }
 
 // e164Ends normalizes a range's national ends. The national numbers are
@@ -320,12 +380,27 @@ func (w *blockWorker) rangeLine(b *tblock, line []byte, ln int64) {
 		b.reject(ln-1, line, e164.ReasonBadCSV)
 		return
 	}
-	r, keep, why := b.mode.rng.row(fields, &w.norm)
-	if !keep {
+	m := b.mode.rng
+	switch m.filter(fields) {
+	case rowDropped:
 		b.filtered++
+		// What the filters' columns hold, for the message if no row of
+		// the source passes them (then every row comes here); once one
+		// has, nobody will ask.
+		if !w.rowPassed.Load() {
+			m.tally(&b.seen, fields)
+		}
+		return
+	case rowShort:
+		b.counted++
+		b.reject(ln-1, line, e164.ReasonMissingColumn)
 		return
 	}
+	if !w.rowPassed.Load() {
+		w.rowPassed.Store(true)
+	}
 	b.counted++
+	r, why := m.rangeOf(fields, &w.norm)
 	if why != e164.ReasonNone {
 		b.reject(ln-1, line, why)
 		return

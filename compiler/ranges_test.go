@@ -65,28 +65,20 @@ func TestRangeRow(t *testing.T) {
 			t.Errorf("%s %q: %d..%d, want %d..%d", tc.region, tc.row, r.Lo, r.Hi, tc.lo, tc.hi)
 		}
 	}
-	// An explicit length overrides the plan, and a prefix as long as it
-	// is refused.
+	// An explicit length overrides the plan; a prefix as long as it is
+	// one number, and a longer one is refused.
 	norm, _ := e164.New("GB", e164.PolicyAny)
-	m := &rangeMode{start: -1, end: -1, prefix: []int{0}, length: 11}
+	m := &rangeMode{start: -1, end: -1, prefix: []int{0}, length: 11, lengthCol: -1}
 	if r, _, why := m.row([]string{"7000 0"}, norm); why != e164.ReasonNone || r.Lo != 4470000000000 {
 		t.Errorf("length 11: %d, %v", r.Lo, why)
 	}
 	m.length = 5
+	if r, _, why := m.row([]string{"7000 0"}, norm); why != e164.ReasonNone || r.Lo != 4470000 || r.Hi != 4470000 {
+		t.Errorf("length 5 for a prefix of 5: %d..%d, %v", r.Lo, r.Hi, why)
+	}
+	m.length = 4
 	if _, _, why := m.row([]string{"7000 0"}, norm); why != e164.ReasonRangeLengths {
-		t.Errorf("length 5 for a prefix of 5: %v", why)
-	}
-}
-
-func TestParseFilter(t *testing.T) {
-	f, err := ParseFilter(" Status = Allocated, Allocated(Closed Range) ,")
-	if err != nil || f.Column != "Status" || !slices.Equal(f.Values, []string{"Allocated", "Allocated(Closed Range)"}) {
-		t.Errorf("ParseFilter: %+v, %v", f, err)
-	}
-	for _, bad := range []string{"Status", "=Allocated", "Status=", "Status= , "} {
-		if _, err := ParseFilter(bad); err == nil {
-			t.Errorf("ParseFilter(%q) accepted", bad)
-		}
+		t.Errorf("length 4 for a prefix of 5: %v", why)
 	}
 }
 
@@ -252,22 +244,24 @@ func writeTestFile(t *testing.T, dir, name, data string) string {
 	return p
 }
 
-// FuzzRangeRow: any row, in any of the three layouts, is a range of one
+// FuzzRangeRow: any row, in any of the layouts, is a range of one
 // country's numbers within CallKit's, a filtered row or a reject; never a
 // panic.
 func FuzzRangeRow(f *testing.F) {
 	for _, s := range []string{"0140002;0140002000;0140002999;Métropole", "7000 0;Allocated", "415;555;AS", "x;0199999990;0200000009;M",
-		`"01 40";"0140002999";Métropole`, "99999999999999999;99999999999999999;x", ";;;", "0;9;x"} {
+		`"01 40";"0140002999";Métropole`, "99999999999999999;99999999999999999;x", ";;;", "0;9;x", "800 1111;(0)+7", "808 157 01;10 digits"} {
 		f.Add(s, uint8(0))
 		f.Add(s, uint8(1))
 		f.Add(s, uint8(2))
+		f.Add(s, uint8(3))
 	}
 	layouts := []RangeColumns{
 		{Start: "2", End: "3", Where: []Filter{{Column: "4", Values: []string{"Métropole", "M"}}}},
 		{Prefix: "1", Where: []Filter{{Column: "2", Values: []string{"Allocated"}}}},
 		{Prefix: "1+2"},
+		{Prefix: "1", LengthColumn: "2"}, // each row's own length
 	}
-	regions := []string{"FR", "GB", "US"}
+	regions := []string{"FR", "GB", "US", "GB"}
 	f.Fuzz(func(t *testing.T, row string, layout uint8) {
 		i := int(layout) % len(layouts)
 		norm, err := e164.New(regions[i], e164.PolicyPossible)

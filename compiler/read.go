@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync/atomic"
 
 	"github.com/calldir/calldir/e164"
 	"github.com/calldir/calldir/shard"
@@ -30,10 +31,12 @@ type sourceRead struct {
 
 	// the collector's
 	st       *shard.InputStats
-	reasons  []int64 // rejected lines by reason
-	line     int64   // physical lines collected
-	filtered int64   // rows of a ranges source its filters dropped
-	progress int64   // line of the last progress report
+	reasons  []int64      // rejected lines by reason
+	line     int64        // physical lines collected
+	filtered int64        // rows of a ranges source its filters dropped
+	filters  []filterSeen // what the filters' columns held in those rows
+	passed   atomic.Bool  // a row of a ranges source passed its filters
+	progress int64        // line of the last progress report
 }
 
 // read streams one source (role "source") or allowlist ("allow") through
@@ -72,8 +75,15 @@ func (c *compilation) read(src Source, idx uint32, role string) (shard.InputStat
 	if r.header != nil && r.header.ranges != nil {
 		c.guardRanges() // a refusal is c.err
 	}
-	if st.Lines == 0 && r.header != nil && r.header.header && !c.opts.AllowEmpty {
-		return st, &InputError{Path: src.Path, Err: &EmptyInputError{HeaderOnly: true, Filtered: r.filtered}}
+	switch {
+	case c.opts.AllowEmpty:
+	case r.filtered > 0 && !r.passed.Load():
+		// No row passed the filters (those that did not drop were
+		// rejected, their filter column missing): a misspelt --where.
+		return st, &InputError{Path: src.Path, Err: &EmptyInputError{HeaderOnly: r.header.header, Filtered: r.filtered,
+			Rejected: st.Rejected, Filters: filterValues(src.Ranges.Where, r.filters)}}
+	case st.Lines == 0 && r.header != nil && r.header.header:
+		return st, &InputError{Path: src.Path, Err: &EmptyInputError{HeaderOnly: true}}
 	}
 	return c.finishInput(in, st, r.reasons)
 }
@@ -147,7 +157,7 @@ func (r *sourceRead) workers() []*blockWorker {
 	workers := make([]*blockWorker, max(1, runtime.GOMAXPROCS(0)))
 	allow := &allowSink{nums: &c.allow}
 	for i := range workers {
-		w := &blockWorker{c: c, norm: *norm, path: r.src.Path, role: r.role, src: int(r.idx), csv: r.header != nil, ident: r.ident}
+		w := &blockWorker{c: c, norm: *norm, path: r.src.Path, role: r.role, src: int(r.idx), csv: r.header != nil, ident: r.ident, rowPassed: &r.passed}
 		if r.ident && r.src.Label != "" {
 			w.label = []byte(r.src.Label)
 		}
@@ -231,6 +241,14 @@ func (r *sourceRead) collect(b *tblock) error {
 	c, st, base := r.c, r.st, r.line
 	st.Lines += b.counted
 	r.filtered += b.filtered
+	if len(b.seen) > 0 {
+		if r.filters == nil {
+			r.filters = make([]filterSeen, len(b.seen))
+		}
+		for i := range b.seen {
+			r.filters[i].merge(&b.seen[i])
+		}
+	}
 	st.Accepted += b.accepted + int64(len(b.patterns))
 	st.Extensions += b.exts
 	for why, k := range b.reasons {

@@ -408,6 +408,14 @@ func Format(number int64) string {
 // CountryCode returns the country calling code of a CallKit number, or 0 if
 // its leading digits name none.
 func CountryCode(number int64) int {
+	if number >= 100 {
+		return int(natCodes[lead3(uint64(number))])
+	}
+	return countryCodeSlow(number)
+}
+
+// countryCodeSlow is CountryCode by phonenumbers' lookups.
+func countryCodeSlow(number int64) int {
 	s := strconv.FormatInt(number, 10)
 	for l := 1; l <= 3 && l <= len(s); l++ {
 		cc, _ := strconv.Atoi(s[:l])

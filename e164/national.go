@@ -16,9 +16,33 @@ import (
 //
 // Within one country calling code two numbers never share a national form
 // (a national dial string reaches one line); across codes they can:
-// +49 30 12345678 and +43 3012345678 are both "03012345678"-shaped.
+// +33 6 12 34 56 78 and +31 6 12345678 are both "0612345678".
 func National(number int64) (string, bool) {
-	if number <= 0 || CountryCode(number) == 0 {
+	var buf [24]byte
+	b, _, ok := AppendNational(buf[:0], number)
+	return string(b), ok
+}
+
+// AppendNational appends the national form of number (National) to dst,
+// and returns it with the number's country calling code (CountryCode). It
+// does not allocate for the numbers the fast path decides (nearly all:
+// fast_national.go); the others go through phonenumbers. With ok false,
+// dst is returned as it was.
+func AppendNational(dst []byte, number int64) (out []byte, cc int, ok bool) {
+	if number <= 0 {
+		return dst, 0, false
+	}
+	if out, cc, ok, decided := appendNationalFast(dst, number); decided {
+		return out, cc, ok
+	}
+	s, ok := nationalSlow(number)
+	return append(dst, s...), CountryCode(number), ok
+}
+
+// nationalSlow is National through phonenumbers: Parse of "+digits"
+// without a default region, Format(NATIONAL), its digits.
+func nationalSlow(number int64) (string, bool) {
+	if number <= 0 || countryCodeSlow(number) == 0 {
 		return "", false
 	}
 	num, err := phonenumbers.Parse("+"+strconv.FormatInt(number, 10), "ZZ")

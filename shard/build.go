@@ -47,10 +47,11 @@ func ReadManifestFile(dir string) (*Manifest, error) {
 		return nil, err
 	}
 	defer root.Close()
-	return readManifestIn(root)
+	return ReadManifestIn(root)
 }
 
-func readManifestIn(root *os.Root) (*Manifest, error) {
+// ReadManifestIn is ReadManifestFile for a build already opened as root.
+func ReadManifestIn(root *os.Root) (*Manifest, error) {
 	dir := root.Name()
 	f, err := OpenFileIn(root, ManifestName)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -79,7 +80,7 @@ func LoadBuild(dir string) (*Build, error) {
 		return nil, err
 	}
 	defer root.Close()
-	m, err := readManifestIn(root)
+	m, err := ReadManifestIn(root)
 	if err != nil {
 		return nil, err
 	}
@@ -120,23 +121,30 @@ func readShardEntries(root *os.Root, s ShardInfo, e *ExtEntries) error {
 // caller that must not act on a replaced shard keeps what fn did
 // provisional until EachInShard returns nil.
 func EachInShard(root *os.Root, s ShardInfo, fn func(number int64, label string) error) error {
+	_, err := ReadShardIn(root, s, fn)
+	return err
+}
+
+// ReadShardIn is EachInShard returning the shard's header too, valid
+// only when the error is nil; fn may be nil to verify the shard alone.
+func ReadShardIn(root *os.Root, s ShardInfo, fn func(number int64, label string) error) (Header, error) {
 	path := filepath.Join(root.Name(), s.File)
 	f, err := OpenFileIn(root, s.File)
 	if err != nil {
-		return err
+		return Header{}, err
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return err
+		return Header{}, err
 	}
 	h := sha256.New()
 	rd, err := NewReader(io.TeeReader(f, h), st.Size())
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return Header{}, fmt.Errorf("%s: %w", path, err)
 	}
 	if int64(rd.Header().Count) != s.Count {
-		return fmt.Errorf("%s: %d entries, the manifest says %d", path, rd.Header().Count, s.Count)
+		return Header{}, fmt.Errorf("%s: %d entries, the manifest says %d", path, rd.Header().Count, s.Count)
 	}
 	labels := rd.Labels()
 	for {
@@ -145,20 +153,23 @@ func EachInShard(root *os.Root, s ShardInfo, fn func(number int64, label string)
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
+			return Header{}, fmt.Errorf("%s: %w", path, err)
+		}
+		if fn == nil {
+			continue
 		}
 		label := ""
 		if labels != nil {
 			label = labels[rec.Label]
 		}
 		if err := fn(rec.Number, label); err != nil {
-			return err
+			return Header{}, err
 		}
 	}
 	if sum := hex.EncodeToString(h.Sum(nil)); sum != s.SHA256 {
-		return fmt.Errorf("%s: SHA-256 %.12s…, the manifest says %.12s…: replaced or damaged; run calldir validate", path, sum, s.SHA256)
+		return Header{}, fmt.Errorf("%s: SHA-256 %.12s…, the manifest says %.12s…: replaced or damaged; run calldir validate", path, sum, s.SHA256)
 	}
-	return nil
+	return rd.Header(), nil
 }
 
 // HashFile returns the SHA-256 of the file name inside root, opened

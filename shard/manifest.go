@@ -61,12 +61,17 @@ type BuildOptions struct {
 
 // InputStats describes one input file and what became of its lines.
 type InputStats struct {
-	Path       string           `json:"path"`
-	Role       string           `json:"role"` // "source" or "allow"
-	SHA256     string           `json:"sha256"`
-	Bytes      int64            `json:"bytes"`
-	Format     string           `json:"format"` // text, csv, tsv (+gzip)
-	Lines      int64            `json:"lines"`  // candidate lines: accepted + rejected
+	Path   string `json:"path"`
+	Role   string `json:"role"` // "source" or "allow"
+	SHA256 string `json:"sha256"`
+	Bytes  int64  `json:"bytes"`
+	Format string `json:"format"` // text, csv, tsv (+gzip)
+	// Region is the default region this input was read with when it is
+	// not Options.Region (its own region: a [[source]]'s or
+	// "PATH;region=XX"); empty means Options.Region. Manifests written
+	// before calldir recorded it lack it whatever the input's region was.
+	Region     string           `json:"region,omitempty"`
+	Lines      int64            `json:"lines"` // candidate lines: accepted + rejected
 	Accepted   int64            `json:"accepted"`
 	Rejected   int64            `json:"rejected"`
 	Reasons    map[string]int64 `json:"rejected_by_reason,omitempty"`

@@ -16,7 +16,7 @@ func sampleManifest() *Manifest {
 			Format: "auto", Column: "phone", LabelColumn: "label"},
 		Inputs: []InputStats{
 			{Path: "feed.csv", Role: "source", SHA256: strings.Repeat("ab", 32), Bytes: 204, Format: "csv+gzip",
-				Lines: 7, Accepted: 3, Rejected: 4, Reasons: map[string]int64{"empty": 1, "no-digits": 3}, Extensions: 1},
+				Region: "GB", Lines: 7, Accepted: 3, Rejected: 4, Reasons: map[string]int64{"empty": 1, "no-digits": 3}, Extensions: 1},
 			{Path: "allow.txt", Role: "allow", SHA256: strings.Repeat("cd", 32), Bytes: 12, Format: "text", Lines: 1, Accepted: 1},
 		},
 		Shards: []ShardInfo{{File: "identify-0001.shard", Kind: "identify", Extension: 1, Count: 2,

@@ -296,6 +296,11 @@ func (c *liveCheck) config() {
 	if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != c.d.ConfigSHA256 {
 		c.r.add(Finding{Kind: KindHash, File: file, Message: fmt.Sprintf("SHA-256 %.12s…, the manifest says %.12s…", hex.EncodeToString(sum[:]), c.d.ConfigSHA256)})
 	}
+	// What PIRProcessDatabase itself requires (an export made before
+	// databaseType was written fails here, as it fails there).
+	if err := livelookup.CheckPIRConfig(b); err != nil {
+		c.r.add(Finding{Kind: KindManifest, File: file, Message: err.Error()})
+	}
 	var pc livelookup.PIRConfig
 	if err := json.Unmarshal(b, &pc); err != nil {
 		c.r.add(Finding{Kind: KindManifest, File: file, Message: "not a PIRProcessDatabase configuration: " + err.Error()})

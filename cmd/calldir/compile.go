@@ -18,7 +18,6 @@ import (
 
 type compileOpts struct {
 	frontEnd
-	rangeFlags
 	inputs      []string
 	out         string
 	maxPerShard int
@@ -60,8 +59,9 @@ EXAMPLES:
    calldir compile --region GB --accept valid --rejects rejects.csv -o build uk.csv.gz
    calldir compile --kind identify --label-column name -o ids vendor.csv
    zcat feed.gz | calldir compile --max-rejects 1% -o build -
-   calldir compile --input-format ranges --encoding latin1 --region FR --range-start Tranche_Debut --range-end Tranche_Fin --where Territoire=Métropole -o build MAJNUM.csv`),
-		Flags: append(append(append(o.frontEnd.flags("", "fail (exit 1, no build) above `N` rejected lines, or P% of the lines"),
+   calldir compile --input-format ranges --encoding latin1 --region FR --range-start Tranche_Debut --range-end Tranche_Fin --where Territoire=Métropole -o build MAJNUM.csv
+   calldir compile --input-format ranges --region GB --prefix 'Number Block' --length-column 'Number Length' --where Status=Allocated -o build S8.csv`),
+		Flags: append(append(o.frontEnd.flags("", "fail (exit 1, no build) above `N` rejected lines, or P% of the lines"),
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output build `DIR` (replaced atomically; required here or in --config)", Destination: &o.out},
 			&cli.StringSliceFlag{Name: "pattern", Usage: "block a whole range: `PATTERN` such as \"+33 162 ######\" or \"+33162000000..+33162999999\" (repeatable)"},
 			&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "build configuration `FILE` (TOML; see calldir init); flags override it", Destination: &o.config},
@@ -75,7 +75,7 @@ EXAMPLES:
 			&cli.StringFlag{Name: "memory", Value: sizeText(compiler.DefaultMemory), Usage: "bound on numbers held in memory (`SIZE`: 256MB, 1GiB, …); past it they spill to --temp-dir. Peak RSS stays under 1.1 × SIZE + 80 MiB", Destination: &o.memory},
 			&cli.StringFlag{Name: "temp-dir", Usage: "`DIR` for spilled runs (default: the system's temporary directory)", Destination: &o.tempDir},
 			&cli.StringFlag{Name: "max-shrink", Value: defaultMaxShrink, Usage: "refuse a build that holds more than `P%` fewer entries than the build in --out or --base (100% allows any)", Destination: &o.maxShrink},
-		), o.live.flags("live-lookup")...), o.rangeFlags.flags()...),
+		), o.live.flags("live-lookup")...),
 		Action: func(c *cli.Context) error {
 			o.inputs = c.Args().Slice()
 			if o.config != "" {
@@ -103,9 +103,6 @@ EXAMPLES:
 			}
 			opts, threshold, err := o.options(c, o.inputs, e)
 			if err != nil {
-				return err
-			}
-			if err := o.rangeFlags.apply(c, &opts); err != nil {
 				return err
 			}
 			return runCompile(c.Context, o, opts, threshold, e)
@@ -185,8 +182,9 @@ func runCompile(ctx context.Context, o compileOpts, opts compiler.Options, thres
 	prog := newProgress(e.stderr, o.quiet)
 	job.Progress = prog.update
 	// The reports are written even when the build is refused: they say why.
-	job.Compiled = func(*compiler.Result) error {
+	job.Compiled = func(res *compiler.Result) error {
 		prog.done()
+		recordRegions(res.Inputs, opts)
 		if err := rejects.commit(); err != nil {
 			return err
 		}
@@ -201,6 +199,20 @@ func runCompile(ctx context.Context, o compileOpts, opts compiler.Options, thres
 		printOutputSummaries(e.stderr, o, out, time.Since(start))
 	}
 	return liveError(err)
+}
+
+// recordRegions records in each input's stats the default region it was
+// read with, when a source or allowlist had its own ([[source]] region,
+// "PATH;region=XX"): the manifest's options.region is only the default,
+// and inspect shows what each input used. inputs are the sources, then
+// the allowlists, in the order of opts (compiler.Result.Inputs).
+func recordRegions(inputs []shard.InputStats, opts compiler.Options) {
+	srcs := append(append([]compiler.Source(nil), opts.Sources...), opts.Allow...)
+	for i := range min(len(inputs), len(srcs)) {
+		if n := srcs[i].Normalizer; n != nil && n.Region() != opts.Normalizer.Region() {
+			inputs[i].Region = n.Region()
+		}
+	}
 }
 
 // printOutputSummaries prints what a compile wrote besides the build: the

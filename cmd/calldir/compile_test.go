@@ -347,14 +347,19 @@ func TestInspect(t *testing.T) {
 			t.Errorf("inspect summary lacks %q:\n%s", want, summary)
 		}
 	}
-	// A damaged shard is reported, not dumped.
+	// A damaged shard is reported, not dumped: a finding in a build (exit
+	// 1, as validate), an unreadable input alone (exit 2).
 	p := filepath.Join(out, "block-0001.shard")
 	b := []byte(mustRead(t, p))
 	b[len(b)-1] ^= 0xFF
 	os.WriteFile(p, b, 0o644)
 	code, _, stderr := runCLI(t, "", "inspect", "--dump", out)
-	if code != 2 || !strings.Contains(stderr, "block-0001.shard") {
+	if code != 1 || !strings.Contains(stderr, "block-0001.shard") {
 		t.Errorf("damaged shard: exit %d, %s", code, stderr)
+	}
+	code, _, stderr = runCLI(t, "", "inspect", "--dump", p)
+	if code != 2 || !strings.Contains(stderr, "block-0001.shard") {
+		t.Errorf("damaged shard alone: exit %d, %s", code, stderr)
 	}
 }
 

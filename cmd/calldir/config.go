@@ -34,7 +34,7 @@ type config struct {
 	Base        string `toml:"base"`
 	Delta       string `toml:"delta"`
 	Chunk       int    `toml:"chunk"`
-	configRanges
+	rangeOptions
 	Sources    []configSource  `toml:"source"`
 	Allow      []configSource  `toml:"allow"`
 	Patterns   []configPattern `toml:"pattern"`
@@ -42,7 +42,8 @@ type config struct {
 }
 
 // configSource is one [[source]] or [[allow]]: a path or glob and the
-// options of that input.
+// options of that input. Its keys but path and kind are also those an
+// input takes inline, "PATH;key=value" (parseInputSpec).
 type configSource struct {
 	Path        string `toml:"path"`
 	Format      string `toml:"format"`
@@ -52,19 +53,10 @@ type configSource struct {
 	Region      string `toml:"region"`
 	Accept      string `toml:"accept"`
 	Kind        string `toml:"kind"`
-	configRanges
-}
-
-// configRanges are the keys of a register of ranges (format = "ranges")
-// and of the encoding, at the top (every source's default) or in a
-// [[source]].
-type configRanges struct {
-	Encoding   string   `toml:"encoding"`
-	RangeStart string   `toml:"range_start"`
-	RangeEnd   string   `toml:"range_end"`
-	Prefix     string   `toml:"prefix"`
-	Length     int      `toml:"length"`
-	Where      []string `toml:"where"`
+	// The keys of a register of ranges (format = "ranges") and of the
+	// encoding, here or at the top (every source's default): the same
+	// struct as the flags' (ranges.go).
+	rangeOptions
 }
 
 // configPattern is one [[pattern]]: "+33 162 ######" or "A..B".
@@ -244,11 +236,10 @@ func applyConfig(path string, c *config, src []byte, o *compileOpts, set func(st
 		return err
 	}
 	for _, s := range srcs {
-		cs, err := o.sourceFrom(s)
+		cs, err := o.sourceFrom(s) // its values checked by checkValues
 		if err != nil {
 			return usageError{&configError{file: path, msg: err.Error()}}
 		}
-		cs.Encoding, cs.Ranges, _ = s.configRanges.columns() // checked by checkValues
 		o.extra = append(o.extra, cs)
 	}
 	for _, s := range allow {
@@ -256,7 +247,7 @@ func applyConfig(path string, c *config, src []byte, o *compileOpts, set func(st
 		if err != nil {
 			return usageError{&configError{file: path, msg: err.Error()}}
 		}
-		cs.Encoding, _, _ = s.configRanges.columns()
+		cs.Ranges = compiler.RangeColumns{}
 		cs.Label, cs.LabelColumn = "", ""
 		o.extraAllow = append(o.extraAllow, cs)
 	}
@@ -304,16 +295,7 @@ func (o *compileOpts) configDefaults(f *configFile, c *config, set func(string) 
 	if c.AllowEmpty && !set("allow-empty") {
 		o.allowEmpty = true
 	}
-	str("encoding", &o.encoding, c.Encoding)
-	str("range-start", &o.start, c.RangeStart)
-	str("range-end", &o.end, c.RangeEnd)
-	str("prefix", &o.prefix, c.Prefix)
-	if c.Length != 0 && !set("length") {
-		o.length = c.Length
-	}
-	if len(c.Where) > 0 && !set("where") {
-		o.where = c.Where
-	}
+	o.rng.defaultsFrom(c.rangeOptions, set)
 }
 
 // checkValues checks the values that parse but name nothing known, here
@@ -334,7 +316,7 @@ func (f *configFile) checkValues(c *config, set func(string) bool) error {
 			return f.badKey("input_format", "", "%v", err)
 		}
 	}
-	if _, _, err := c.configRanges.columns(); err != nil {
+	if _, _, err := c.rangeOptions.columns(); err != nil {
 		return f.badKey(err.key, "", "%v", err.err)
 	}
 	for i, s := range append(append([]configSource(nil), c.Sources...), c.Allow...) {
@@ -366,7 +348,7 @@ func (f *configFile) checkSource(s configSource, table string, idx int) error {
 			return f.bad(table, idx, "format", "%v", err)
 		}
 	}
-	if _, _, err := s.configRanges.columns(); err != nil {
+	if _, _, err := s.rangeOptions.columns(); err != nil {
 		return f.bad(table, idx, err.key, "%v", err.err)
 	}
 	return nil
@@ -402,30 +384,4 @@ func (f *configFile) expand(table string, list []configSource, kind string) ([]c
 		}
 	}
 	return out, nil
-}
-
-// keyError is a bad value of a configuration key (its name in the table).
-type keyError struct {
-	key string
-	err error
-}
-
-// columns reads the encoding, columns and filters of a table.
-func (r configRanges) columns() (compiler.Encoding, compiler.RangeColumns, *keyError) {
-	rc := compiler.RangeColumns{Start: r.RangeStart, End: r.RangeEnd, Prefix: r.Prefix, Length: r.Length}
-	enc, err := compiler.ParseEncoding(r.Encoding)
-	if err != nil {
-		return enc, rc, &keyError{"encoding", err}
-	}
-	if r.Length < 0 || r.Length > 15 {
-		return enc, rc, &keyError{"length", fmt.Errorf("%d digits: want 1 to 15", r.Length)}
-	}
-	for _, w := range r.Where {
-		f, err := compiler.ParseFilter(w)
-		if err != nil {
-			return enc, rc, &keyError{"where", err}
-		}
-		rc.Where = append(rc.Where, f)
-	}
-	return enc, rc, nil
 }

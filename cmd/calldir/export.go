@@ -153,7 +153,13 @@ func liveError(err error) error {
 	var cat *livelookup.CategoryError
 	switch {
 	case errors.As(err, &dup):
-		return usagef("%s (--key-forms e164)", err)
+		// The flag goes at the end of the first line, before the list of
+		// shared keys.
+		head, list, _ := strings.Cut(err.Error(), "\n")
+		if list != "" {
+			list = "\n" + list
+		}
+		return usagef("%s (--key-forms e164)%s", head, list)
 	case errors.As(err, &big), errors.As(err, &icon), errors.As(err, &cat):
 		return usageError{err}
 	}

@@ -2,8 +2,10 @@ package main
 
 import (
 	"encoding/csv"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -284,17 +286,87 @@ func TestExportLimits(t *testing.T) {
 	}
 }
 
-// Two countries' numbers that share a national form cannot both be
-// national keys: the export is refused, naming both, and written with
-// E.164 keys only.
+// Numbers of two or more countries that share a national form cannot all
+// be national keys: the export is refused (exit 2, nothing written), and
+// the refusal names every shared key, the first 20 in key order with all
+// their numbers, then counts the others; with E.164 keys only the build
+// exports.
+func TestExportNamesEverySharedNationalKey(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	var list strings.Builder
+	for i := range 25 { // France +33 6 12 34 56 ii and the Netherlands +31 6 123456ii: 06123456ii
+		fmt.Fprintf(&list, "+33 6 12 34 56 %02d\n+31 6 123456%02d\n", i, i)
+	}
+	list.WriteString("+36 1 234 5600\n")                                      // Budapest: 06 1 234 5600, a third number for 0612345600
+	list.WriteString("+44 7700 900123\n+1 415 555 0123\n+33 1 62 00 00 00\n") // shared with none
+	mustWrite(t, "mobiles.txt", list.String())
+	mustCLI(t, 0, "compile", "-q", "-o", "blk", "mobiles.txt")
+	for _, n := range []int64{3612345600, 31612345600, 31612345624} {
+		if nat, _ := e164.National(n); nat != "06"+strconv.FormatInt(n%1e8, 10) {
+			t.Fatalf("national form of +%d: %q", n, nat)
+		}
+	}
+	want := []string{
+		"calldir: block.binpb: 25 national keys are each shared by two or more numbers: one key cannot answer for two numbers; export their countries separately, or E.164 keys only (--key-forms e164)\n",
+		"\n  +3612345600, +31612345600 and +33612345600 have the same national form \"0612345600\"\n",
+	}
+	for i := 1; i < 20; i++ {
+		want = append(want, fmt.Sprintf("\n  +316123456%02d and +336123456%02d have the same national form \"06123456%02d\"\n", i, i, i))
+	}
+	want = append(want, "\n  … and 5 more\n")
+	code, _, stderr := runCLI(t, "", "export", "live-lookup", "--key-forms", "e164,national", "-o", "live", "blk")
+	if code != 2 {
+		t.Fatalf("exit %d, want 2\n%s", code, stderr)
+	}
+	at := 0
+	for _, w := range want { // each line, in this order
+		i := strings.Index(stderr[at:], w)
+		if i < 0 {
+			t.Fatalf("stderr lacks %q after byte %d:\n%s", w, at, stderr)
+		}
+		at += i + 1
+	}
+	if strings.Contains(stderr, "0612345620") {
+		t.Errorf("stderr names a 21st key:\n%s", stderr)
+	}
+	mustRefuse(t, dir, "", want[:1], "export", "live-lookup", "--key-forms", "national", "-o", "live", "blk")
+	mustRefuse(t, dir, "", want[:1], "export", "live-lookup", "--key-forms", "e164,national", "-o", "live", "blk") // nothing written, no key file left
+	mustCLI(t, 0, "export", "live-lookup", "-q", "-o", "live", "blk")
+}
+
+// One shared key is named on one line; an identification build's
+// database is named as such.
 func TestExportRefusesSharedNationalKey(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
-	mustWrite(t, "mobiles.txt", "+33 6 12 34 56 78\n+31 6 12345678\n+44 7700 900123\n")
-	mustCLI(t, 0, "compile", "-q", "-o", "blk", "mobiles.txt")
-	mustRefuse(t, dir, "", []string{"+31612345678 and +33612345678 have the same national form \"0612345678\""},
-		"export", "live-lookup", "--key-forms", "e164,national", "-o", "live", "blk")
-	mustCLI(t, 0, "export", "live-lookup", "-q", "-o", "live", "blk")
+	mustWrite(t, "mobiles.csv", "number,label\n+33 6 12 34 56 78,a\n+31 6 12345678,b\n+44 7700 900123,c\n")
+	mustCLI(t, 0, "compile", "-q", "--kind", "identify", "-o", "ids", "mobiles.csv")
+	mustRefuse(t, dir, "", []string{"calldir: identity.binpb: +31612345678 and +33612345678 have the same national form \"0612345678\": one key cannot answer for two numbers; export their countries separately, or E.164 keys only (--key-forms e164)\n"},
+		"export", "live-lookup", "--key-forms", "e164,national", "-o", "live", "ids")
+	mustCLI(t, 0, "export", "live-lookup", "-q", "-o", "live", "ids")
+}
+
+// The first country of a build (in numeric order) may run past the keys
+// an export holds in memory before a second country shows up: its keys are
+// then read again, and the shared ones found all the same. Here 100,000
+// Chicago numbers (+1 312 39x xxxx: national 31239xxxxx) come before ten
+// Italian mobiles +39 312 399 999x, whose national forms are those of the
+// last ten of them, past the first 65,536.
+func TestExportSharedNationalKeyAfterLongRun(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	var it strings.Builder
+	for i := range 10 {
+		fmt.Fprintf(&it, "+39 312 399 999 %d\n", i)
+	}
+	mustWrite(t, "it.txt", it.String())
+	mustCLI(t, 0, "compile", "-q", "-o", "blk", "--pattern", "+1 312 39# ####", "it.txt")
+	want := []string{"block.binpb: 10 national keys are each shared by two or more numbers"}
+	for i := range 10 {
+		want = append(want, fmt.Sprintf("\n  +1312399999%d and +39312399999%d have the same national form \"312399999%d\"\n", i, i, i))
+	}
+	mustRefuse(t, dir, "", want, "export", "live-lookup", "--key-forms", "national", "-o", "live", "blk")
 }
 
 // compile --live-lookup writes the same export as export live-lookup of

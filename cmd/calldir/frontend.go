@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/calldir/calldir/compiler"
@@ -10,9 +12,12 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// frontEnd holds the options that decide how raw lists are read and
-// normalized. compile and validate --raw share them, so a list validated in
-// CI compiles the same way in the build.
+// frontEnd holds the options that decide how raw lists and registers are
+// read and normalized. Every command that reads inputs (compile, validate
+// --raw) takes its flags from flags and builds its sources with options,
+// and a configuration's keys and an input's inline keys are the same
+// fields (configSource, rangeOptions), so a list or register validated in
+// CI is read exactly as the build reads it.
 type frontEnd struct {
 	region      string
 	accept      string
@@ -24,6 +29,8 @@ type frontEnd struct {
 	maxRejects  string
 	allowEmpty  bool
 	allow       []string
+	rng         rangeOptions // --range-start … --encoding: every input's defaults
+	where       filterList   // --where, copied to rng.Where when given
 	// From a configuration file: sources with their own options, and
 	// patterns.
 	extra      []compiler.Source
@@ -32,7 +39,7 @@ type frontEnd struct {
 }
 
 func (f *frontEnd) flags(maxRejectsDefault, maxRejectsUsage string) []cli.Flag {
-	return []cli.Flag{
+	return append([]cli.Flag{
 		&cli.StringFlag{Name: "region", Value: "US", Usage: "default `REGION` for national numbers (ISO 3166, e.g. US, GB, FR)", Destination: &f.region},
 		&cli.StringFlag{Name: "accept", Value: "possible", Usage: "accept `POLICY`: valid, possible or any", Destination: &f.accept},
 		&cli.StringFlag{Name: "kind", Value: "block", Usage: "`KIND` of entries: block or identify", Destination: &f.kind},
@@ -43,12 +50,17 @@ func (f *frontEnd) flags(maxRejectsDefault, maxRejectsUsage string) []cli.Flag {
 		&cli.StringSliceFlag{Name: "allow", Usage: "allowlist `FILE`: its numbers, and a text list's patterns and ranges (+1 212 555 01##), are removed from the output (repeatable)"},
 		&cli.StringFlag{Name: "max-rejects", Value: maxRejectsDefault, Usage: maxRejectsUsage, Destination: &f.maxRejects},
 		&cli.BoolFlag{Name: "allow-empty", Usage: "accept empty input files, and a build (or delta) that leaves an extension with no entries", Destination: &f.allowEmpty},
-	}
+	}, f.rng.flags(&f.where)...)
 }
 
-// options checks the flags and builds the compiler options for inputs.
+// options checks the flags and builds the compiler options for inputs:
+// their sources, each with its own options (inline keys, a [[source]]'s)
+// over the command's.
 func (f *frontEnd) options(c *cli.Context, inputs []string, e *env) (compiler.Options, compiler.Threshold, error) {
 	f.allow = c.StringSlice("allow")
+	if c.IsSet("where") {
+		f.rng.Where = []string(f.where)
+	}
 	var opts compiler.Options
 	if len(inputs) == 0 && len(f.extra) == 0 && len(f.ranges) == 0 {
 		return opts, compiler.Threshold{}, usagef("no input files (give one or more paths, or - for stdin)")
@@ -96,6 +108,9 @@ func (f *frontEnd) options(c *cli.Context, inputs []string, e *env) (compiler.Op
 	}
 	opts.Allow = append(opts.Allow, f.extraAllow...)
 	opts.Ranges = f.ranges
+	if err := f.rng.apply(&opts, len(f.allow)); err != nil {
+		return opts, compiler.Threshold{}, err
+	}
 	return opts, threshold, nil
 }
 
@@ -130,48 +145,68 @@ func (f *frontEnd) formatOrAuto() compiler.Format {
 }
 
 // inputKeys are the options an input may carry after its path, as in
-// "uk.tsv.gz;region=GB;accept=valid" (the same keys as a [[source]] of a
-// configuration file).
-var inputKeys = []string{"format", "column", "label", "label_column", "region", "accept"}
+// "uk.tsv.gz;region=GB;accept=valid" or "reg.csv;prefix=NPA+NXX": the keys
+// of a [[source]] (configSource's), but its path and kind.
+var inputKeys = func() []string {
+	var keys []string
+	keyFields(reflect.ValueOf(configSource{}), map[string]reflect.Value{}, &keys)
+	return slices.DeleteFunc(keys, func(k string) bool { return k == "path" || k == "kind" })
+}()
 
 // parseInputSpec splits "PATH;key=value;…". A path without ";key=" is
-// taken whole.
+// taken whole. A value may hold ';' inside double quotes
+// (where=Territoire="A; B"); where may be given more than once.
 func parseInputSpec(s string) (configSource, error) {
 	cs := configSource{Path: s}
-	parts := strings.Split(s, ";")
+	parts := splitOutsideQuotes(s, ';')
 	if len(parts) == 1 || !strings.Contains(parts[1], "=") {
 		return cs, nil
 	}
 	cs.Path = parts[0]
+	fields := map[string]reflect.Value{}
+	keyFields(reflect.ValueOf(&cs).Elem(), fields, new([]string))
 	for _, kv := range parts[1:] {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok {
 			return cs, fmt.Errorf("input %q: %q is not key=value", s, kv)
 		}
-		switch strings.TrimSpace(k) {
-		case "format":
-			cs.Format = v
-		case "column":
-			cs.Column = v
-		case "label":
-			cs.Label = v
-		case "label_column":
-			cs.LabelColumn = v
-		case "region":
-			cs.Region = v
-		case "accept":
-			cs.Accept = v
-		default:
+		k = strings.TrimSpace(k)
+		if !slices.Contains(inputKeys, k) {
 			return cs, fmt.Errorf("input %q: unknown option %q (known: %s)", s, k, strings.Join(inputKeys, ", "))
+		}
+		if err := setKey(fields[k], v); err != nil {
+			return cs, fmt.Errorf("input %q: %s: %v", s, k, err)
 		}
 	}
 	return cs, nil
+}
+
+// splitOutsideQuotes cuts s at sep, except between double quotes.
+func splitOutsideQuotes(s string, sep byte) []string {
+	var parts []string
+	quoted, from := false, 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '"':
+			quoted = !quoted
+		case sep:
+			if !quoted {
+				parts = append(parts, s[from:i])
+				from = i + 1
+			}
+		}
+	}
+	return append(parts, s[from:])
 }
 
 // sourceFrom turns an input's own options into a compiler source; a
 // source with its own region or accept policy gets its own normalizer.
 func (f *frontEnd) sourceFrom(s configSource) (compiler.Source, error) {
 	cs := compiler.Source{Path: s.Path, Format: compiler.FormatAuto, Column: s.Column, LabelColumn: s.LabelColumn, Label: s.Label}
+	var kerr *keyError
+	if cs.Encoding, cs.Ranges, kerr = s.rangeOptions.columns(); kerr != nil {
+		return cs, kerr
+	}
 	if s.Format != "" {
 		ff, err := compiler.ParseFormat(s.Format)
 		if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
@@ -11,11 +12,14 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/calldir/calldir/e164"
 	"github.com/calldir/calldir/shard"
 	"github.com/calldir/calldir/shard/livelookup"
+	"github.com/calldir/calldir/validate"
 	"github.com/urfave/cli/v2"
 )
 
@@ -26,10 +30,21 @@ func inspectCommand(e *env) *cli.Command {
 		Usage:     "show a build's, a shard's or a Live Caller ID Lookup export's counts, or dump its numbers as E.164",
 		ArgsUsage: "BUILD_DIR|SHARD|LIVE_LOOKUP_DIR",
 		Description: withExamples(`
-Reads every shard in full, so the counts shown are verified (order, range,
-checksum). With --dump, prints every entry as E.164 text, one per line, in
-numeric order ("+14085555555"; identification entries add ",label" in CSV
-quoting), so two builds can be compared with diff.
+Checks a build as validate does before printing anything of it: a build
+whose shards or manifest validate reports (a shard replaced, damaged,
+missing or leading outside the directory, a manifest whose counts, sizes,
+SHA-256s, totals or build_id differ from its shards) is refused, its
+findings on stderr, nothing on stdout, exit 1. Files the manifest does not
+list are not read and do not stop it. The summary shows the region each
+input was read with. With --dump, prints every entry as E.164 text, one
+per line, in numeric order ("+14085555555"; identification entries add
+",label" in CSV quoting), so two builds can be compared with diff. Every
+shard printed is read again and checked against the manifest's count and
+SHA-256 as it is printed.
+
+A single shard file (no manifest to check it against) is read in full and
+verified (order, range, checksum) before it is printed; one that does not
+read is an unreadable input, exit 2.
 
 On a Live Caller ID Lookup export, --dump prints every row of block.binpb
 (its key) then of identity.binpb (key,name in CSV quoting, and
@@ -48,19 +63,21 @@ EXAMPLES:
 			if c.Args().Len() != 1 {
 				return usagef("inspect: want one BUILD_DIR or SHARD argument")
 			}
-			return runInspect(c.Args().First(), dump, e)
+			return runInspect(c.Context, c.Args().First(), dump, e)
 		},
 	}
 }
 
-// runInspect verifies before it prints: every shard of a build is read in
-// full and checked (order, range, count, first/last, checksum) before the
-// first line goes out, so a damaged shard fails the command with nothing
-// on stdout instead of printing a wrong number that a diff of two dumps
-// would show as a real change. A build's files are opened through an
-// os.Root of its directory: a manifest naming "../x" or a shard replaced by
-// a symlink leading out is refused, never printed.
-func runInspect(path string, dump bool, e *env) error {
+// runInspect verifies before it prints. A build is checked by
+// validate.Build, the check validate runs, so that inspect never calls
+// "verified" a build validate reports (a shard copied over from another
+// build reads as a valid shard; only the manifest tells); then each shard
+// is read again through shard.ReadShardIn, which checks it against the
+// manifest's count and SHA-256, and printed only once it has been read in
+// full. A build's files are opened through an os.Root of its directory: a
+// manifest naming "../x" or a shard replaced by a symlink leading out is
+// refused, never printed.
+func runInspect(ctx context.Context, path string, dump bool, e *env) error {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return err
@@ -68,14 +85,7 @@ func runInspect(path string, dump bool, e *env) error {
 	out := bufio.NewWriterSize(e.stdout, 256<<10)
 	defer out.Flush()
 	if !fi.IsDir() {
-		// A shard named on the command line is opened as given.
-		open := func() (*shard.File, error) { return shard.Open(path) }
-		h, labels, recs, err := readShard(open, path, dump)
-		if err != nil {
-			return err
-		}
-		printShard(out, path, h, labels, recs, dump)
-		return nil
+		return inspectShardFile(out, path, dump)
 	}
 	root, err := shard.OpenBuildRoot(path)
 	if err != nil {
@@ -85,107 +95,181 @@ func runInspect(path string, dump bool, e *env) error {
 	if _, err := root.Lstat(livelookup.ManifestName); err == nil {
 		return inspectLive(out, root, dump)
 	}
-	f, err := shard.OpenFileIn(root, shard.ManifestName)
-	if errors.Is(err, fs.ErrNotExist) {
+	if _, err := root.Lstat(shard.ManifestName); errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("%s: not a build directory: no %s", path, shard.ManifestName)
 	}
+	if err := checkBuild(ctx, path, e.stderr); err != nil {
+		return err
+	}
+	// Checked above; read again (with its build_id, as diff does) in case
+	// it changed since, and because a finding inspect lets through (a
+	// stray file) stops validate before its build_id check.
+	m, err := shard.ReadManifestIn(root)
 	if err != nil {
 		return err
 	}
-	m, err := shard.ReadManifest(f)
-	f.Close()
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	// First pass: verify every shard, streaming, keeping only headers.
-	hdrs := make([]shard.Header, len(m.Shards))
-	for i, s := range m.Shards {
-		if !filepath.IsLocal(s.File) {
-			return fmt.Errorf("%s: manifest names shard %q outside the build directory", path, s.File)
-		}
-		open := func() (*shard.File, error) { return shard.OpenIn(root, s.File) }
-		if hdrs[i], _, _, err = readShard(open, filepath.Join(path, s.File), false); err != nil {
-			return err
-		}
-	}
-	if !dump {
-		o := m.Options
-		fmt.Fprintf(out, "build %s: calldir %s, kind %s, region %s, accept %s, max %s per shard\n",
-			path, m.ToolVersion, o.Kind, o.Region, o.Accept, group(int64(o.MaxPerShard)))
-		t := m.Totals
-		fmt.Fprintf(out, "  %s lines, %s accepted, %s rejected, %s duplicates, %s allowlisted -> %s entries in %d shard(s)\n",
-			group(t.Lines), group(t.Accepted), group(t.Rejected), group(t.Duplicates), group(t.Allowlisted), group(t.Entries), t.Shards)
-		for _, in := range m.Inputs {
-			fmt.Fprintf(out, "  %-6s %s (%s, %s bytes): %s lines, %s accepted, %s rejected\n",
-				in.Role, in.Path, in.Format, group(in.Bytes), group(in.Lines), group(in.Accepted), group(in.Rejected))
-		}
-		for i, s := range m.Shards {
-			printShard(out, s.File, hdrs[i], nil, nil, false)
+	if dump {
+		// One shard at a time in memory (at most 2M entries), printed once
+		// it was read in full and matched the manifest.
+		for _, s := range m.Shards {
+			nums := make([]int64, 0, s.Count)
+			var labels []string
+			h, err := shard.ReadShardIn(root, s, func(n int64, label string) error {
+				nums = append(nums, n)
+				if label != "" { // identification: a label is never empty
+					labels = append(labels, label)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			if h.Kind == shard.KindIdentify && len(labels) != len(nums) {
+				return fmt.Errorf("%s: %d labels for %d entries", filepath.Join(path, s.File), len(labels), len(nums))
+			}
+			printEntries(out, h.Kind, nums, labels)
 		}
 		return nil
 	}
-	// Second pass: each shard into memory (at most 32 MB), verified again
-	// (it may have changed since the first pass), then printed.
-	for _, s := range m.Shards {
-		open := func() (*shard.File, error) { return shard.OpenIn(root, s.File) }
-		h, labels, recs, err := readShard(open, filepath.Join(path, s.File), true)
-		if err != nil {
+	hdrs := make([]shard.Header, len(m.Shards))
+	for i, s := range m.Shards {
+		if hdrs[i], err = shard.ReadShardIn(root, s, nil); err != nil {
 			return err
 		}
-		printShard(out, s.File, h, labels, recs, true)
+	}
+	printBuildSummary(out, path, m)
+	for i, s := range m.Shards {
+		printShardLine(out, s.File, hdrs[i])
 	}
 	return nil
 }
 
-// readShard reads a whole shard and verifies it; with keep it returns its
-// labels and records, all of them verified before any is returned.
-func readShard(open func() (*shard.File, error), path string, keep bool) (shard.Header, []string, []shard.Record, error) {
-	f, err := open()
+// checkBuild runs validate's check of the build dir and refuses it with
+// findingsError (exit 1, what validate exits for the same damage) when
+// validate reports anything about the manifest or the files it lists; the
+// findings, in validate's words, go to stderr. Stray files are let
+// through: inspect does not read them, and a .DS_Store beside the shards
+// changes nothing it prints.
+func checkBuild(ctx context.Context, dir string, stderr io.Writer) error {
+	r, err := validate.Build(ctx, dir)
 	if err != nil {
-		return shard.Header{}, nil, nil, err
+		return err
+	}
+	n := 0
+	for _, f := range r.Findings {
+		if f.Kind == validate.KindStrayFile {
+			continue
+		}
+		fmt.Fprintf(stderr, "calldir: %s\n", f)
+		n++
+	}
+	if n > 0 {
+		fmt.Fprintf(stderr, "calldir: inspect: %s: %d finding(s) (calldir validate %s lists them all); nothing printed\n", dir, n, dir)
+		return findingsError{fmt.Sprintf("%d finding(s)", n)}
+	}
+	return nil
+}
+
+// inspectShardFile prints a shard named on the command line, opened as
+// given, once it was read in full and verified.
+func inspectShardFile(out *bufio.Writer, path string, dump bool) error {
+	f, err := shard.Open(path)
+	if err != nil {
+		return err
 	}
 	defer f.Close()
-	if keep {
-		recs, err := f.Records()
-		if err != nil {
-			return shard.Header{}, nil, nil, fmt.Errorf("%s: %w", path, err)
-		}
-		return f.Header(), f.Labels(), recs, nil
+	recs, err := f.Records()
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
 	}
-	for {
-		_, err := f.Next()
-		if errors.Is(err, io.EOF) {
-			return f.Header(), nil, nil, nil
+	h := f.Header()
+	if !dump {
+		printShardLine(out, path, h)
+		return nil
+	}
+	nums := make([]int64, len(recs))
+	var labels []string
+	if h.Kind == shard.KindIdentify {
+		labels = make([]string, len(recs))
+	}
+	for i, rec := range recs {
+		nums[i] = rec.Number
+		if labels != nil {
+			labels[i] = f.Labels()[rec.Label]
 		}
-		if err != nil {
-			return shard.Header{}, nil, nil, fmt.Errorf("%s: %w", path, err)
-		}
+	}
+	printEntries(out, h.Kind, nums, labels)
+	return nil
+}
+
+// printBuildSummary prints a checked build's manifest: how it was made and
+// what each input gave. The region shown is each source's: a source with
+// its own region (a [[source]] region, "PATH;region=XX") was read with it,
+// not with options.region.
+func printBuildSummary(out *bufio.Writer, path string, m *shard.Manifest) {
+	o := m.Options
+	fmt.Fprintf(out, "build %s: calldir %s, kind %s, %s, accept %s, max %s per shard\n",
+		path, m.ToolVersion, o.Kind, sourceRegions(m), o.Accept, group(int64(o.MaxPerShard)))
+	t := m.Totals
+	fmt.Fprintf(out, "  %s lines, %s accepted, %s rejected, %s duplicates, %s allowlisted -> %s entries in %d shard(s)\n",
+		group(t.Lines), group(t.Accepted), group(t.Rejected), group(t.Duplicates), group(t.Allowlisted), group(t.Entries), t.Shards)
+	for _, in := range m.Inputs {
+		fmt.Fprintf(out, "  %-6s %s (%s, region %s, %s bytes): %s lines, %s accepted, %s rejected\n",
+			in.Role, in.Path, in.Format, inputRegion(in, o), group(in.Bytes), group(in.Lines), group(in.Accepted), group(in.Rejected))
 	}
 }
 
-// printShard prints a verified shard: its entries as E.164 text with dump,
-// its summary line without.
-func printShard(out *bufio.Writer, name string, h shard.Header, labels []string, recs []shard.Record, dump bool) {
-	if !dump {
-		fmt.Fprintf(out, "  %s: %s, %s entries, %s .. %s", name, h.Kind, group(int64(h.Count)), e164.Format(h.First), e164.Format(h.Last))
-		if h.Kind == shard.KindIdentify {
-			fmt.Fprintf(out, ", %d labels", h.LabelCount)
-		}
-		fmt.Fprintf(out, ", %s bytes, crc32c %08x, verified\n", group(int64(h.FileSize())), h.BodyCRC)
-		return
+// inputRegion is the default region the input was read with.
+func inputRegion(in shard.InputStats, o shard.BuildOptions) string {
+	if in.Region != "" {
+		return in.Region
 	}
+	return o.Region
+}
+
+// sourceRegions names the regions the build's sources were read with, in
+// the order of the sources: "region FR", "regions FR, CH"; options.region
+// when the build has no source.
+func sourceRegions(m *shard.Manifest) string {
+	var rs []string
+	for _, in := range m.Inputs {
+		if r := inputRegion(in, m.Options); in.Role == "source" && !slices.Contains(rs, r) {
+			rs = append(rs, r)
+		}
+	}
+	switch len(rs) {
+	case 0:
+		return "region " + m.Options.Region
+	case 1:
+		return "region " + rs[0]
+	}
+	return "regions " + strings.Join(rs, ", ")
+}
+
+// printShardLine prints the summary line of a verified shard.
+func printShardLine(out *bufio.Writer, name string, h shard.Header) {
+	fmt.Fprintf(out, "  %s: %s, %s entries, %s .. %s", name, h.Kind, group(int64(h.Count)), e164.Format(h.First), e164.Format(h.Last))
 	if h.Kind == shard.KindIdentify {
+		fmt.Fprintf(out, ", %d labels", h.LabelCount)
+	}
+	fmt.Fprintf(out, ", %s bytes, crc32c %08x, verified\n", group(int64(h.FileSize())), h.BodyCRC)
+}
+
+// printEntries prints verified entries as E.164 text, one a line, with
+// their labels (one per number, identification only) in CSV quoting.
+func printEntries(out *bufio.Writer, kind shard.Kind, nums []int64, labels []string) {
+	if kind == shard.KindIdentify {
 		cw := csv.NewWriter(out)
-		for _, rec := range recs {
-			cw.Write([]string{e164.Format(rec.Number), labels[rec.Label]})
+		for i, n := range nums {
+			cw.Write([]string{e164.Format(n), labels[i]})
 		}
 		cw.Flush()
 		return
 	}
 	var buf []byte
-	for _, rec := range recs {
+	for _, n := range nums {
 		buf = append(buf[:0], '+')
-		buf = strconv.AppendInt(buf, rec.Number, 10)
+		buf = strconv.AppendInt(buf, n, 10)
 		buf = append(buf, '\n')
 		out.Write(buf)
 	}

@@ -105,6 +105,7 @@ func normalize(s, tmp string) string {
 //	            write FILE TEXT...  create FILE holding TEXT and a newline
 //	            flip FILE OFFSET    invert one byte (OFFSET < 0 counts from the end)
 //	            remove FILE         remove FILE
+//	            copy FROM TO        copy the file FROM over TO
 //	stdin     optional: the checked command's standard input
 //	expected/ what the checked command gave: exit (its code), stderr, stdout
 //	          (when not empty), manifest.json and dump.txt (inspect --dump)
@@ -242,8 +243,16 @@ func runSetup(t *testing.T, subst *strings.Replacer, text string) {
 			if err := os.Remove(f[1]); err != nil {
 				t.Fatalf("%s: %v", where, err)
 			}
+		case f[0] == "copy" && len(f) == 3:
+			b, err := os.ReadFile(f[1])
+			if err == nil {
+				err = os.WriteFile(f[2], b, 0o644)
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", where, err)
+			}
 		default:
-			t.Fatalf("%s: want calldir ARGS..., write FILE TEXT..., flip FILE OFFSET or remove FILE", where)
+			t.Fatalf("%s: want calldir ARGS..., write FILE TEXT..., flip FILE OFFSET, remove FILE or copy FROM TO", where)
 		}
 	}
 }

@@ -110,13 +110,13 @@ func TestRegisterOptions(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--prefix", "NPA+NXX", list}, "--range-start, --range-end, --prefix, --length and --where read a register of ranges: give --input-format ranges"},
+		{[]string{"--prefix", "NPA+NXX", list}, "--range-start, --range-end, --prefix, --length, --length-column and --where read a register of ranges: give --input-format ranges"},
 		{[]string{"--input-format", "ranges", "--where", "Status", reg}, `--where: filter "Status": want COLUMN=VALUE`},
 		{[]string{"--encoding", "ebcdic", list}, `--encoding: unknown encoding "ebcdic"`},
 		{[]string{"--input-format", "ranges", "--range-start", "NPA", reg}, "a register's rows need both a start and an end column: give --range-start and --range-end, or --prefix"},
 		{[]string{"--input-format", "ranges", "--prefix", "NPA+NXX", "--length", "16", reg}, "--length 16: want 1 to 15 digits"},
 		{[]string{"--input-format", "ranges", "--prefix", "NPA+NXY", reg}, `codes.csv:1: no prefix column "NXY" in the header (columns: "NPA", "NXX", "Status")`},
-		{[]string{"--input-format", "ranges", "--prefix", "NPA+NXX", "--where", "Status=Retired", reg}, "codes.csv: a header line and no data lines that pass the filters (2 dropped); check --where"},
+		{[]string{"--input-format", "ranges", "--prefix", "NPA+NXX", "--where", "Status=Retired", reg}, `codes.csv: a header line and no data lines that pass the filters (2 dropped): Status never holds "Retired"; it holds 2 distinct values: "In Service", "Available"; check --where`},
 	} {
 		_, stderr := mustCLI(t, exitUsage, append([]string{"compile", "-q", "-o", out}, tc.args...)...)
 		if !strings.Contains(stderr, tc.want) {

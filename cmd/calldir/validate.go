@@ -51,9 +51,13 @@ CallKit's cap; ops against each extension's mode and kind; stray files. With
 absent from it (a present one is SQLite error 19 on the device). With
 --target too: that base + delta is exactly the target build.
 
-With --raw: the compile front end (same reading and normalization options as
-compile) over raw lists, without writing anything. Every rejected line is a
-finding; --max-rejects (default 0) decides the exit status.
+With --raw: the compile front end over raw lists and registers of ranges,
+without writing anything: the same options as compile (--region, --accept,
+--input-format, --column, the register's --range-start, --range-end,
+--prefix, --length, --length-column, --where and --encoding, and the same
+keys inline, "FILE;format=ranges;prefix=NPA+NXX"), so it finds exactly the
+lines and rows compile would reject. Every rejected line is a finding;
+--max-rejects (default 0) decides the exit status.
 
 Findings are collected, not a first-error stop. --format github prints one
 workflow annotation per finding (::error file=F,line=L::message).
@@ -64,6 +68,7 @@ EXAMPLES:
    calldir validate build
    calldir validate --format json build > findings.json
    calldir validate --raw --format github --max-rejects 0 lists/*.txt
+   calldir validate --raw --input-format ranges --encoding latin1 --region GP --range-start Tranche_Debut --range-end Tranche_Fin --where 'Territoire="Guadeloupe, St Martin et St Barthélemy"' MAJNUM.csv
    calldir validate --base build-old --target build-new delta-new`),
 		Flags: append(o.frontEnd.flags("0", "--raw: fail (exit 1) above `N` rejected lines, or P% of the lines"),
 			&cli.BoolFlag{Name: "raw", Usage: "check raw lists instead of a build directory", Destination: &o.raw},

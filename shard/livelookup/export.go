@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 
 	"github.com/calldir/calldir/e164"
@@ -89,6 +90,10 @@ func exportOne(ctx context.Context, dir, kind string, b *Build, o Options) (*Dat
 	}
 	defer w.f.Close()
 	rw := &rowWriter{db: w, d: d, forms: o.Forms}
+	if slices.Contains(o.Forms, FormNational) {
+		rw.nat = &natKeys{tmp: dir, expected: b.Entries()}
+		defer rw.nat.close()
+	}
 	value := []byte{BlockValue}
 	if kind == "identity" {
 		d.Category, d.CacheExpiryMinutes = o.Category.String(), o.CacheExpiryMinutes
@@ -110,13 +115,11 @@ func exportOne(ctx context.Context, dir, kind string, b *Build, o Options) (*Dat
 	if err != nil {
 		return nil, err
 	}
-	if d.Bytes, d.SHA256, err = w.finish(); err != nil {
+	if err := rw.nat.finish(ctx, b, file); err != nil {
 		return nil, err
 	}
-	if rw.countries > 1 {
-		if err := CheckNational(ctx, b, dir); err != nil {
-			return nil, err
-		}
+	if d.Bytes, d.SHA256, err = w.finish(); err != nil {
+		return nil, err
 	}
 	cb, shards := Config(kind, d.Rows, o.PIRDir)
 	d.Shards = shards
@@ -127,12 +130,11 @@ func exportOne(ctx context.Context, dir, kind string, b *Build, o Options) (*Dat
 
 // rowWriter writes the rows of each number, one per key form.
 type rowWriter struct {
-	db        *dbWriter
-	d         *Database
-	forms     []Form
-	key       []byte
-	lastCC    int
-	countries int // distinct country codes seen with a national key, counted to 2
+	db    *dbWriter
+	d     *Database
+	forms []Form
+	key   []byte
+	nat   *natKeys // the national keys, checked once written; nil without them
 }
 
 func (rw *rowWriter) number(n int64, value []byte) error {
@@ -143,15 +145,14 @@ func (rw *rowWriter) number(n int64, value []byte) error {
 		case FormE164:
 			rw.key = strconv.AppendInt(append(rw.key[:0], '+'), n, 10)
 		case FormNational:
-			nat, ok := e164.National(n)
-			if !ok {
+			var cc int
+			var ok bool
+			if rw.key, cc, ok = e164.AppendNational(rw.key[:0], n); !ok {
 				rw.d.NoNational++
 				continue
 			}
-			rw.key = append(rw.key[:0], nat...)
-			if cc := e164.CountryCode(n); cc != rw.lastCC {
-				rw.lastCC = cc
-				rw.countries = min(rw.countries+1, 2)
+			if err := rw.nat.add(rw.key, n, cc); err != nil {
+				return err
 			}
 		}
 		if err := rw.db.row(rw.key, value); err != nil {

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 )
 
 // ManifestFormat and ManifestVersion identify live-lookup.json.
@@ -118,58 +117,4 @@ func filesOf(kind string) (file, config string) {
 		return IdentityFile, IdentityConfigFile
 	}
 	return "", ""
-}
-
-// ShardCount is the sharding rule of the PIRProcessDatabase
-// configurations: as many shards as it takes to hold at most
-// BlockEntriesPerShard (block) or IdentityEntriesPerShard (identity) rows
-// each, at least one. Apple's example asks for those averages with
-// entryCountPerShard; calldir writes the count itself (shardCount), so
-// the manifest and the output file names say how many shards there are.
-// More shards make each query cheaper and tell the server more: it learns
-// which shard a query hit, one of rows/ShardCount keywords.
-func ShardCount(kind string, rows int64) int {
-	per := int64(BlockEntriesPerShard)
-	if kind == "identity" {
-		per = IdentityEntriesPerShard
-	}
-	return int(max(1, (rows+per-1)/per))
-}
-
-// PIRConfig is a PIRProcessDatabase configuration.
-type PIRConfig struct {
-	RLWEParameters      string      `json:"rlweParameters"`
-	InputDatabase       string      `json:"inputDatabase"`
-	OutputDatabase      string      `json:"outputDatabase"`
-	OutputPirParameters string      `json:"outputPirParameters"`
-	Sharding            PIRSharding `json:"sharding"`
-	TrialsPerShard      int         `json:"trialsPerShard"`
-}
-
-// PIRSharding is the sharding of a PIRConfig.
-type PIRSharding struct {
-	ShardCount int `json:"shardCount"`
-}
-
-// Config is the PIRProcessDatabase configuration of a database of kind
-// with rows rows. Paths are relative to the export directory, where
-// PIRProcessDatabase runs; its outputs go to the directory pirDir beside
-// it (not inside: the export directory holds only what its manifest
-// lists, so that the next export may replace it). SHARD_ID is in the
-// output names even with one shard, so they do not change when a growing
-// list crosses into two.
-func Config(kind string, rows int64, pirDir string) ([]byte, int) {
-	file, _ := filesOf(kind)
-	stem := strings.TrimSuffix(file, ".binpb")
-	shards := ShardCount(kind, rows)
-	c := PIRConfig{
-		RLWEParameters:      RLWEParameters,
-		InputDatabase:       file,
-		OutputDatabase:      "../" + pirDir + "/" + stem + "-SHARD_ID.bin",
-		OutputPirParameters: "../" + pirDir + "/" + stem + "-SHARD_ID.params.txtpb",
-		Sharding:            PIRSharding{ShardCount: shards},
-		TrialsPerShard:      1,
-	}
-	b, _ := json.MarshalIndent(c, "", "  ") // plain struct: cannot fail
-	return append(b, '\n'), shards
 }
