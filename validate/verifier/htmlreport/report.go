@@ -142,7 +142,7 @@ func newView(in Input) *view {
 		Settings:    in.Settings,
 		Interrupted: in.Interrupted,
 		Outcome:     rep.Outcome.String(),
-		OK:          rep.Outcome.Class == verifier.ClassOK && !in.Interrupted,
+		OK:          !rep.Outcome.Finding() && !in.Interrupted, // a rollback the settings allow is not a finding
 		Left:        plotLeft,
 		Right:       plotRight,
 		Width:       plotWidth,
@@ -173,7 +173,7 @@ func newView(in Input) *view {
 // isFinding says whether a row's outcome is a finding. A kill replay's
 // reopen row has no outcome (the verdict is the report's).
 func isFinding(o verifier.Outcome) bool {
-	return o.Class != verifier.ClassOK && o.Class != ""
+	return o.Class != "" && o.Finding()
 }
 
 // stepTags gives each row its plan step's tag. A row whose Index does not
@@ -202,7 +202,7 @@ func where(n int, tag string) string {
 // failed integrity_check or foreign_key_check at the end, or a kill
 // replay's verdict on the reopened database.
 func finalFinding(rep *verifier.Report, found []finding) (finding, bool) {
-	if rep.Outcome.Class == verifier.ClassOK {
+	if !rep.Outcome.Finding() {
 		return finding{}, false
 	}
 	for _, f := range found {
