@@ -19,13 +19,18 @@ func replayPower(ctx context.Context, p *Plan, path string, opts Options) (*Repo
 			return nil, fmt.Errorf("line %d: a %s fault cannot be combined with %s: the other process would not write through the crash VFS", st.Line, p.Power.Kind, st.Kind)
 		}
 	}
-	if p.Power.At < 0 {
-		cr, err := runCrashed(ctx, p, path, crashCount)
-		if err != nil {
+	// One fault-free pass through the crash VFS counts the writes (for a
+	// write point to pick) and each commit's writes (for powerAllowed).
+	var count *crashed
+	if p.Power.At < 0 || p.Power.Kind == "power-loss" {
+		var err error
+		if count, err = runCrashed(ctx, p, path, crashCount); err != nil {
 			return nil, err
 		}
+	}
+	if p.Power.At < 0 {
 		rng := rand.New(rand.NewPCG(p.Seed, 0x77726974)) // "writ"
-		p.Power.At = rng.Int64N(max(cr.res.Writes, 1))
+		p.Power.At = rng.Int64N(max(count.res.Writes, 1))
 	}
 	if p.Power.Kind == "disk-full" {
 		return replayDiskFull(ctx, p, path, opts)
@@ -34,11 +39,17 @@ func replayPower(ctx context.Context, p *Plan, path string, opts Options) (*Repo
 	if err != nil {
 		return nil, err
 	}
-	if err := g.traceWrites(ctx, p, path); err != nil {
-		return nil, err
-	}
+	g.useTrace(count)
 	rep, _, err := powerCase(ctx, p, g, path)
 	return rep, err
+}
+
+// useTrace takes the write points of each commit point from a fault-free
+// pass through the crash VFS, when it saw the golden run's commits.
+func (g *golden) useTrace(cr *crashed) {
+	if len(cr.commitWrites) == len(g.points) {
+		g.writes = cr.commitWrites
+	}
 }
 
 // traceWrites counts, through the crash VFS without a fault, the write
@@ -49,9 +60,7 @@ func (g *golden) traceWrites(ctx context.Context, p *Plan, path string) error {
 	if err != nil {
 		return err
 	}
-	if len(cr.commitWrites) == len(g.points) {
-		g.writes = cr.commitWrites
-	}
+	g.useTrace(cr)
 	return nil
 }
 
