@@ -348,7 +348,7 @@ func (m *Model) load(ctx context.Context, st plan.Step, env bool) ([]Alt, error)
 		return nil
 	}
 	err := c.run(ctx, st.Ops)
-	var se *SourceError
+	var se *plan.SourceError
 	if errors.As(err, &se) || errors.Is(err, context.Canceled) {
 		return nil, err
 	}
