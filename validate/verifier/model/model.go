@@ -326,14 +326,10 @@ func (m *Model) load(ctx context.Context, st plan.Step, env bool) ([]Alt, error)
 		return alts, nil
 	}
 	prevLoaded := state == Loaded
-	w := m.world.clone()
-	e := w.Ext(st.Ext)
-	e.State = Loading
-	q := &request{e: e, incremental: st.Incremental && prevLoaded, last: map[plan.OpKind]int64{}}
-	q.deleted = q.incremental
+	w, q, c := m.begin(st, st.FailAfter)
+	e := q.e
 	var log []string
 	prints := []string{w.Fingerprint()} // after 0, 1, … batches applied: the stuck states
-	c := &client{flush: m.set.FlushSize, incremental: q.incremental, failAfter: st.FailAfter, buf: map[plan.OpKind][]entry{}}
 	c.send = func(b batch) error {
 		log = append(log, fmt.Sprintf("%s:%d", b.kind, len(b.entries)))
 		if err := q.check(b); err != nil {
@@ -406,6 +402,20 @@ func (m *Model) load(ctx context.Context, st plan.Step, env bool) ([]Alt, error)
 	return alts, nil
 }
 
+// begin starts a load of st on a copy of the world (CALLKIT.md §1.7
+// steps 1-4): state 3, a request incremental only when the extension was
+// loaded and asks, and the extension that will send its batches.
+func (m *Model) begin(st plan.Step, failAfter int) (*World, *request, *client) {
+	w := m.world.clone()
+	e := w.Ext(st.Ext)
+	prevLoaded := e.State == Loaded
+	e.State = Loading
+	q := &request{e: e, incremental: st.Incremental && prevLoaded, last: map[plan.OpKind]int64{}}
+	q.deleted = q.incremental
+	c := &client{flush: m.set.FlushSize, incremental: q.incremental, failAfter: failAfter, buf: map[plan.OpKind][]entry{}}
+	return w, q, c
+}
+
 // failed is the failure path that ran (CALLKIT.md §1.7 step 8): every row
 // of the extension deleted, then state 4 if it had been loaded, else 1.
 func (m *Model) failed(kind string, code int, ext string, prevLoaded bool) Alt {
@@ -461,14 +471,9 @@ func stuckVariants(print, ext string) []string {
 // through j batches, then the variant's deletions.
 func (m *Model) rebuild(ctx context.Context, st plan.Step, j int, print string) func() *World {
 	return func() *World {
-		w := m.world.clone()
-		e := w.Ext(st.Ext)
-		prevLoaded := e.State == Loaded
-		e.State = Loading
-		q := &request{e: e, incremental: st.Incremental && prevLoaded, last: map[plan.OpKind]int64{}}
-		q.deleted = q.incremental
+		w, q, c := m.begin(st, -1)
+		e := q.e
 		done := 0
-		c := &client{flush: m.set.FlushSize, incremental: q.incremental, failAfter: -1, buf: map[plan.OpKind][]entry{}}
 		stop := errors.New("stop")
 		c.send = func(b batch) error {
 			if done == j {
