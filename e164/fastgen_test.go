@@ -104,13 +104,6 @@ type generator struct {
 
 func (gen *generator) digit() byte { return byte('0' + gen.rng.IntN(10)) }
 
-// digits appends n random digits.
-func (gen *generator) digits(n int) {
-	for range n {
-		gen.b = append(gen.b, gen.digit())
-	}
-}
-
 var genSeps = []string{" ", " ", "-", "-", ".", "/", "", "  ", " - "}
 
 // grouped appends s in random groups.

@@ -262,6 +262,7 @@ func TestGuardNoDoubledPrefixes(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "manifest") || strings.Contains(out, "manifest: manifest:") {
 		t.Errorf("validate of a bad manifest: exit %d\n%s", code, out)
 	}
+	assertSameTree(t, dir, before)
 	// A damaged shard replayed from its build: its path once.
 	sh := "b/block-0001.shard"
 	b := []byte(mustRead(t, sh))

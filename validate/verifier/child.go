@@ -156,7 +156,6 @@ type child struct {
 	cmd  *exec.Cmd
 	out  *bufio.Reader
 	role string
-	rest strings.Builder
 }
 
 // spawn starts this executable as a verifier child with a job.

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-
-	"github.com/calldir/calldir/validate/verifier/plan"
 )
 
 // Maintenance is the daemon's compaction (CALLKIT.md §1.7 step 10): extensions
@@ -158,9 +156,6 @@ func (d *Driver) Reopen() (recovered bool, err error) {
 	}
 	return true, nil
 }
-
-// corruptible are the b-trees a corrupt step may damage (plan.Corruptible).
-var corruptible = plan.Corruptible
 
 // Corrupt damages the root page of one table or index the way another
 // process overwriting the file would (howtocorrupt §1): it closes the

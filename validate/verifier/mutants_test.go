@@ -5,6 +5,8 @@ package verifier
 import (
 	"context"
 	"testing"
+
+	"github.com/calldir/calldir/validate/verifier/model"
 )
 
 // findingSteps are the steps of a report with a finding the plan's rules
@@ -60,4 +62,21 @@ func TestMutants(t *testing.T) {
 	if escaped > 0 {
 		t.Errorf("%d of %d mutations escaped", escaped, len(mutations))
 	}
+}
+
+// capPlan is cap.plan; without -tags long the cap is lowered to 20,000
+// for the test (in the driver and, separately, in the model) and the
+// plan's range cut to exactly that many entries, so that the ≥ in the
+// rule decides, as 2,000,000 entries do at full size.
+func capPlan(t *testing.T) *Plan {
+	p := planFile(t, "cap.plan")
+	if long {
+		return p
+	}
+	old, oldModel := entryCap, model.Cap
+	entryCap, model.Cap = 20_000, 20_000
+	t.Cleanup(func() { entryCap, model.Cap = old, oldModel })
+	src := &p.Steps[0].Ops[0].Source
+	src.Last = src.First + entryCap - 1
+	return p
 }

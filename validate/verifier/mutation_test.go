@@ -6,8 +6,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/calldir/calldir/validate/verifier/model"
 )
 
 // mutations break one CallKit rule each in the driver (the daemon under
@@ -59,21 +57,4 @@ func TestMutationsDocumented(t *testing.T) {
 	if len(code) < 12 {
 		t.Errorf("%d mutations; the harness needs at least 12", len(code))
 	}
-}
-
-// capPlan is cap.plan; without -tags long the cap is lowered to 20,000
-// for the test (in the driver and, separately, in the model) and the
-// plan's range cut to exactly that many entries, so that the ≥ in the
-// rule decides, as 2,000,000 entries do at full size.
-func capPlan(t *testing.T) *Plan {
-	p := planFile(t, "cap.plan")
-	if long {
-		return p
-	}
-	old, oldModel := entryCap, model.Cap
-	entryCap, model.Cap = 20_000, 20_000
-	t.Cleanup(func() { entryCap, model.Cap = old, oldModel })
-	src := &p.Steps[0].Ops[0].Source
-	src.Last = src.First + entryCap - 1
-	return p
 }

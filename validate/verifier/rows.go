@@ -36,8 +36,6 @@ func newExtRows(id int64) *extRows {
 	return &extRows{id: id, state: StateDisabled, block: map[int64]struct{}{}, ident: map[int64][]string{}}
 }
 
-func (e *extRows) hasBlock(n int64) bool { _, ok := e.block[n]; return ok }
-
 func (e *extRows) addBlock(n int64) {
 	if _, ok := e.block[n]; !ok {
 		e.block[n] = struct{}{}
@@ -68,26 +66,8 @@ func (e *extRows) clearBlock() { clear(e.block); e.bdig = digest{} }
 func (e *extRows) clearIdent() { clear(e.ident); e.idig = digest{} }
 func (e *extRows) clearAll()   { e.clearBlock(); e.clearIdent() }
 
-// identRows counts identification rows (a number may have several).
-func (e *extRows) identRows() int64 { return e.idig.n }
-
 // rows counts both kinds.
 func (e *extRows) rows() int64 { return e.bdig.n + e.idig.n }
-
-// copyFrom makes e hold what o holds (the model taking the ledger's word
-// after a fault it does not model).
-func (e *extRows) copyFrom(o *extRows) {
-	e.state = o.state
-	e.clearAll()
-	for n := range o.block {
-		e.addBlock(n)
-	}
-	for n, ls := range o.ident {
-		for _, l := range ls {
-			e.addIdent(n, l)
-		}
-	}
-}
 
 // digest is an order-independent fingerprint of a set of entries: a count
 // and a wrapping sum of mixed hashes, maintained incrementally on add and

@@ -2,7 +2,6 @@ package crashvfs
 
 import (
 	"database/sql"
-	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -161,5 +160,5 @@ func TestDiskFull(t *testing.T) {
 	if res.Refused == 0 || committed == 500 || found != committed || integrity != "ok" {
 		t.Fatalf("refused %d, committed %d, found %d, integrity %s, %s", res.Refused, committed, found, integrity, msg)
 	}
-	t.Log(fmt.Sprintf("disk full: %d rows committed, %d writes refused; %s", committed, res.Refused, msg))
+	t.Logf("disk full: %d rows committed, %d writes refused; %s", committed, res.Refused, msg)
 }
