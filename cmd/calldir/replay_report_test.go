@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/calldir/calldir/fixtures/gen"
+	"github.com/calldir/calldir/compiler/bench/gen"
 	"github.com/calldir/calldir/validate/verifier"
 	"github.com/calldir/calldir/validate/verifier/htmlreport"
 )
