@@ -11,6 +11,7 @@ import (
 
 	"github.com/calldir/calldir/compiler/sortx"
 	"github.com/calldir/calldir/e164"
+	"github.com/calldir/calldir/shard"
 )
 
 // The block pipeline reads every source and allowlist (text, CSV, TSV)
@@ -108,10 +109,10 @@ func newTBlock() *tblock {
 // order (it numbers them). A line of MaxLineBytes or more is sent alone,
 // truncated, as a long block, and the rest of it is skipped without being
 // held. raw counts the raw bytes read, for progress.
-func readBlocks(ctx context.Context, r io.Reader, raw *countingReader, send func(*tblock) error) error {
+func readBlocks(ctx context.Context, r io.Reader, raw *shard.CountingReader, send func(*tblock) error) error {
 	seq := 0
 	put := func(b *tblock) error {
-		b.seq, b.first, b.raw = seq, seq == 0, raw.n
+		b.seq, b.first, b.raw = seq, seq == 0, raw.N
 		seq++
 		return send(b)
 	}

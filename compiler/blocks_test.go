@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/calldir/calldir/fixtures/gen"
+	"github.com/calldir/calldir/compiler/bench/gen"
 
 	"github.com/calldir/calldir/e164"
 	"github.com/calldir/calldir/shard"

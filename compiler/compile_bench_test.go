@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/calldir/calldir/fixtures/gen"
+	"github.com/calldir/calldir/compiler/bench/gen"
 
 	"github.com/calldir/calldir/e164"
 	"github.com/calldir/calldir/shard"

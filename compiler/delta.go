@@ -92,9 +92,9 @@ func diffExt(ext int, old, new *shard.ExtEntries) *extDelta {
 	return d
 }
 
-// Diff computes, per extension, what turns old into new. Extensions whose
-// entries did not change are left out.
-func Diff(old, new *shard.Build) []*extDelta {
+// diffBuilds computes, per extension, what turns old into new. Extensions
+// whose entries did not change are left out.
+func diffBuilds(old, new *shard.Build) []*extDelta {
 	exts := map[int]bool{}
 	for e := range old.Exts {
 		exts[e] = true
@@ -116,56 +116,6 @@ func Diff(old, new *shard.Build) []*extDelta {
 	return out
 }
 
-// DeltaOptions tune WriteDelta.
-type DeltaOptions struct {
-	Chunk       int // most entries (removals + additions) per request
-	ToolVersion string
-	// Guard, when set, refuses (before anything is written) a delta whose
-	// target shrinks the list past Guard.MaxShrink or empties extensions of
-	// the base.
-	Guard *Guard
-}
-
-// WriteDelta writes the delta from old to new into dir, atomically like a
-// build: per changed extension, its requests as shard files of at most
-// Chunk entries (removals first, then additions), and delta.json naming
-// both builds by build_id. It returns the delta manifest.
-func WriteDelta(ctx context.Context, dir string, old, new *shard.Build, o DeltaOptions) (*shard.DeltaManifest, error) {
-	if err := o.check(old, new); err != nil {
-		return nil, err
-	}
-	var dm *shard.DeltaManifest
-	reads := []NamedPath{{"OLD_BUILD", old.Dir}, {"NEW_BUILD", new.Dir}}
-	err := writeOutput(ctx, "delta", dir, shard.DeltaMark, reads, func(tmp string) (err error) {
-		dm, err = writeDeltaFiles(ctx, tmp, old, new, o)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return dm, nil
-}
-
-// check refuses a chunk CallKit would refuse and, with a Guard, a delta
-// whose target shrinks the list or empties extensions of the base.
-func (o DeltaOptions) check(old, new *shard.Build) error {
-	if o.Chunk < 1 || o.Chunk > shard.MaxEntriesPerRequest {
-		return &UsageError{fmt.Sprintf("chunk of %d entries: want 1 to %d entries per request", o.Chunk, shard.MaxEntriesPerRequest)}
-	}
-	g := o.Guard
-	if g == nil {
-		return nil
-	}
-	if err := g.CheckShrink(ShrinkBase, old.Dir, old.Manifest.Totals.Entries, new.Manifest.Totals.Entries); err != nil {
-		return err
-	}
-	counts := map[int]int64{}
-	for ext, x := range new.Exts {
-		counts[ext] = int64(len(x.Numbers))
-	}
-	return g.CheckEmptied(old, counts)
-}
-
 // writeDeltaFiles writes the delta's request files and its manifest, last,
 // into tmp.
 func writeDeltaFiles(ctx context.Context, tmp string, old, new *shard.Build, o DeltaOptions) (*shard.DeltaManifest, error) {
@@ -174,7 +124,7 @@ func writeDeltaFiles(ctx context.Context, tmp string, old, new *shard.Build, o D
 		Base: old.Manifest.BuildID, Target: new.Manifest.BuildID, Chunk: o.Chunk,
 		Extensions: []shard.DeltaExt{},
 	}
-	deltas := Diff(old, new)
+	deltas := diffBuilds(old, new)
 	summarize(dm, old, new)
 	for _, d := range deltas {
 		if err := ctx.Err(); err != nil {

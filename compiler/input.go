@@ -13,6 +13,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/calldir/calldir/shard"
 )
 
 // Format is how an input's lines are laid out.
@@ -73,19 +75,8 @@ type input struct {
 	gzip   bool
 	closer io.Closer
 	hash   hash.Hash
-	raw    *countingReader
+	raw    *shard.CountingReader
 	body   *bufio.Reader // the decompressed input; its buffer holds the sniffed head
-}
-
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
 }
 
 // openInput opens path ("-" is stdin), detects gzip by content, decodes
@@ -112,7 +103,7 @@ func openInput(path string, format Format, enc Encoding, stdin io.Reader) (*inpu
 		in.closer = f
 		r = f
 	}
-	in.raw = &countingReader{r: io.TeeReader(r, in.hash)}
+	in.raw = &shard.CountingReader{R: io.TeeReader(r, in.hash)}
 	br := bufio.NewReaderSize(in.raw, 256<<10)
 	var body io.Reader = br
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
@@ -228,7 +219,7 @@ func (in *input) finish() (string, int64, error) {
 	if _, err := io.Copy(io.Discard, in.raw); err != nil {
 		return "", 0, err
 	}
-	return hex.EncodeToString(in.hash.Sum(nil)), in.raw.n, nil
+	return hex.EncodeToString(in.hash.Sum(nil)), in.raw.N, nil
 }
 
 func readErr(err error, gz bool) error {

@@ -260,25 +260,3 @@ func (j *Job) stageDelta(ctx context.Context, o *outfs.Output, base *shard.Build
 	}
 	return st, nil
 }
-
-// WriteDeltaFrom loads the builds in oldDir and newDir and writes the
-// delta between them into dir (see WriteDelta). The paths are checked
-// before the builds are read.
-func WriteDeltaFrom(ctx context.Context, dir, oldDir, newDir string, o DeltaOptions) (*shard.DeltaManifest, error) {
-	var p outfs.Plan
-	p.Output("out", dir, shard.DeltaMark)
-	p.ReadDir("OLD_BUILD", oldDir)
-	p.ReadDir("NEW_BUILD", newDir)
-	if err := p.Check(); err != nil {
-		return nil, err
-	}
-	old, err := shard.LoadBuild(oldDir)
-	if err != nil {
-		return nil, err
-	}
-	nb, err := shard.LoadBuild(newDir)
-	if err != nil {
-		return nil, err
-	}
-	return WriteDelta(ctx, dir, old, nb, o)
-}

@@ -53,7 +53,7 @@ func refRead(c *compilation, src Source, idx uint32, role string) (shard.InputSt
 				return st, err
 			}
 			if c.opts.Progress != nil {
-				c.opts.Progress(Progress{Source: src.Path, Lines: lr.line, Bytes: in.raw.n, TotalBytes: -1})
+				c.opts.Progress(Progress{Source: src.Path, Lines: lr.line, Bytes: in.raw.N, TotalBytes: -1})
 			}
 		}
 		if err := p.take(line, tooLong, lr.line); err != nil {

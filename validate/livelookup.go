@@ -152,7 +152,7 @@ func (c *liveCheck) database(ctx context.Context) error {
 	defer f.Close()
 	c.keys = map[livelookup.Form]int64{}
 	h := sha256.New()
-	cr := &countingReader{r: io.TeeReader(f, h)}
+	cr := &shard.CountingReader{R: io.TeeReader(f, h)}
 	rd := livelookup.NewReader(cr)
 	for {
 		if rd.Rows()%65536 == 0 {
@@ -182,7 +182,7 @@ func (c *liveCheck) database(ctx context.Context) error {
 	if err := c.duplicates(ctx); err != nil {
 		return err
 	}
-	c.totals(rd.Rows(), cr.n, hex.EncodeToString(h.Sum(nil)))
+	c.totals(rd.Rows(), cr.N, hex.EncodeToString(h.Sum(nil)))
 	return nil
 }
 
@@ -311,16 +311,4 @@ func (c *liveCheck) config() {
 		c.r.add(Finding{Kind: KindMismatch, File: file, Message: fmt.Sprintf("inputDatabase %q, shardCount %d, manifest shards %d: want %q and %d shards for %d rows",
 			pc.InputDatabase, pc.Sharding.ShardCount, c.d.Shards, c.d.File, want, c.d.Rows)})
 	}
-}
-
-// countingReader counts the bytes read through it.
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
 }

@@ -13,7 +13,7 @@ import (
 
 	"github.com/calldir/calldir/compiler"
 	"github.com/calldir/calldir/compiler/bench"
-	"github.com/calldir/calldir/fixtures/gen"
+	"github.com/calldir/calldir/compiler/bench/gen"
 	"github.com/calldir/calldir/shard/outfs"
 	"github.com/calldir/calldir/validate/verifier"
 	"github.com/urfave/cli/v2"

@@ -17,7 +17,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/calldir/calldir/fixtures/gen"
+	"github.com/calldir/calldir/compiler/bench/gen"
 
 	"github.com/calldir/calldir/shard"
 )

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"sort"
@@ -56,18 +57,23 @@ EXAMPLES:
 			if err := checkChunk(chunk); err != nil {
 				return err
 			}
-			oldDir, newDir := c.Args().Get(0), c.Args().Get(1)
-			guard := compiler.Guard{AllowEmpty: allowEmpty, MaxShrink: shrink}
-			dm, err := compiler.WriteDeltaFrom(c.Context, out, oldDir, newDir, compiler.DeltaOptions{Chunk: chunk, ToolVersion: Version, Guard: &guard})
-			if err != nil {
-				return err
-			}
-			if !quiet {
-				printDeltaSummary(e.stderr, out, dm)
-			}
-			return nil
+			j := compiler.DiffJob{Out: out, Old: c.Args().Get(0), New: c.Args().Get(1),
+				DeltaOptions: compiler.DeltaOptions{Chunk: chunk, ToolVersion: Version,
+					Guard: &compiler.Guard{AllowEmpty: allowEmpty, MaxShrink: shrink}}}
+			return runDiff(c.Context, j, quiet, e.stderr)
 		},
 	}
+}
+
+func runDiff(ctx context.Context, j compiler.DiffJob, quiet bool, w io.Writer) error {
+	dm, err := compiler.RunDiff(ctx, j)
+	if err != nil {
+		return err
+	}
+	if !quiet {
+		printDeltaSummary(w, j.Out, dm)
+	}
+	return nil
 }
 
 func printDeltaSummary(w io.Writer, dir string, dm *shard.DeltaManifest) {

@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/calldir/calldir/fixtures/gen"
+	"github.com/calldir/calldir/compiler/bench/gen"
 	"github.com/calldir/calldir/validate/verifier"
 	"github.com/calldir/calldir/validate/verifier/htmlreport"
 )
@@ -39,7 +39,7 @@ func (c chain) replayArgs() []string {
 	return append([]string{"--maintenance-every", "7", "--target", c.last, c.base}, c.deltas...)
 }
 
-// writeChain writes days+1 daily lists of size lines from fixtures/gen (a
+// writeChain writes days+1 daily lists of size lines from compiler/bench/gen (a
 // sliding window over one generated list: each day 1% of the lines leave
 // and 1% arrive, about 20% of them repeats and 1% bad lines, as in the
 // generator), then compiles and diffs them in dir.

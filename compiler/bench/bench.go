@@ -20,10 +20,10 @@ import (
 	"time"
 
 	"github.com/calldir/calldir/compiler"
+	"github.com/calldir/calldir/compiler/bench/gen"
 	"github.com/calldir/calldir/compiler/sortx"
 	"github.com/calldir/calldir/e164"
 	"github.com/calldir/calldir/e164/baseline"
-	"github.com/calldir/calldir/fixtures/gen"
 	"github.com/calldir/calldir/shard"
 )
 
