@@ -352,7 +352,7 @@ func firstCell(row string) string {
 	return row
 }
 
-// docTables reads the tables of a Markdown document outside code blocks.
+// readDocTables reads the tables of a Markdown document outside code blocks.
 func readDocTables(doc string) []docTable {
 	var out []docTable
 	lines := strings.Split(doc, "\n")
