@@ -11,27 +11,28 @@ import (
 )
 
 // Kind classifies a finding. The string values are part of the JSON and
-// GitHub output; never rename them.
+// GitHub output; never rename them. What each one means is its Help
+// (kinds.go), the one description the CLI and docs/CLI.md print.
 type Kind string
 
 const (
-	KindManifest     Kind = "manifest"          // manifest unreadable, unknown format or version, schema violation
-	KindPathEscape   Kind = "path-escape"       // a shard path that leaves the build directory
-	KindMissingShard Kind = "missing-shard"     // named in the manifest, absent on disk
-	KindStrayFile    Kind = "stray-file"        // present on disk, not in the manifest
-	KindHeader       Kind = "header"            // shard header unreadable or inconsistent
-	KindSize         Kind = "size"              // shard truncated or extended
-	KindChecksum     Kind = "checksum"          // shard body CRC-32C mismatch: damaged
-	KindHash         Kind = "sha256"            // file differs from the manifest's SHA-256
-	KindOrder        Kind = "order"             // not strictly ascending (CallKit error 3)
-	KindDuplicate    Kind = "duplicate"         // equal to the previous number (CallKit error 4)
-	KindRange        Kind = "range"             // zero, negative or above CallKit's maximum
-	KindLabel        Kind = "label"             // bad label or label index
-	KindMismatch     Kind = "manifest-mismatch" // manifest count, range, size or kind differs from the shard
-	KindOverlap      Kind = "overlap"           // two shards of a kind overlap or are out of order
-	KindCap          Kind = "cap"               // an extension's load above 1,999,999 entries (error 5)
-	KindTotals       Kind = "totals"            // manifest totals differ from the shards
-	KindReject       Kind = "reject"            // a raw-list line that does not compile
+	KindManifest     Kind = "manifest"
+	KindPathEscape   Kind = "path-escape"
+	KindMissingShard Kind = "missing-shard"
+	KindStrayFile    Kind = "stray-file"
+	KindHeader       Kind = "header"
+	KindSize         Kind = "size"
+	KindChecksum     Kind = "checksum"
+	KindHash         Kind = "sha256"
+	KindOrder        Kind = "order"
+	KindDuplicate    Kind = "duplicate"
+	KindRange        Kind = "range"
+	KindLabel        Kind = "label"
+	KindMismatch     Kind = "manifest-mismatch"
+	KindOverlap      Kind = "overlap"
+	KindCap          Kind = "cap"
+	KindTotals       Kind = "totals"
+	KindReject       Kind = "reject"
 )
 
 // Finding is one problem. Index is the 0-based record index inside Shard,

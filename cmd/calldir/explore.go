@@ -61,8 +61,7 @@ SETTINGS:
 ` + strings.Join(variants, "\n") + `
 
 FAULTS:
-   ` + strings.Join(verifier.Faults, ", ") + `
-
+` + exploreFaults() + `
 EXAMPLES:
    calldir explore --budget 120s
    calldir explore --pattern field-report --settings journal-off --fault kill --out plans

@@ -63,6 +63,8 @@ Exit status 1 when the replay ends in anything but ok (a CallKit or SQLite
 error, a stuck or emptied extension, a disagreement with the model, rows
 lost or a state that differs, a malformed database).
 
+SETTINGS (set KEY=VALUE in a plan, or --set KEY=VALUE):
+` + replaySettings() + `
 EXAMPLES:
    calldir replay build
    calldir replay fixtures/plans/out-of-order.plan

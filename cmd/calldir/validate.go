@@ -106,42 +106,6 @@ EXAMPLES:
 	}
 }
 
-func findingKinds() string {
-	kinds := []struct {
-		k    validate.Kind
-		help string
-	}{
-		{validate.KindManifest, "manifest unreadable, unknown format or version, bad field"},
-		{validate.KindPathEscape, "a shard path that leaves the build directory"},
-		{validate.KindMissingShard, "listed in the manifest, missing on disk"},
-		{validate.KindStrayFile, "on disk, not listed in the manifest"},
-		{validate.KindHeader, "shard header damaged or inconsistent with its body"},
-		{validate.KindSize, "shard truncated or with trailing bytes"},
-		{validate.KindChecksum, "shard body damaged (CRC-32C mismatch)"},
-		{validate.KindHash, "shard differs from the manifest's SHA-256"},
-		{validate.KindOrder, "number below the previous one (CallKit error 3)"},
-		{validate.KindDuplicate, "number equal to the previous one (CallKit error 4)"},
-		{validate.KindRange, "number zero, negative or above CallKit's maximum"},
-		{validate.KindLabel, "label empty, invalid, too long, or bad label index"},
-		{validate.KindMismatch, "manifest count, range, size, labels or kind differ from the shard"},
-		{validate.KindOverlap, "shards of one kind overlap (duplicates across shards)"},
-		{validate.KindCap, "an extension's load above 1,999,999 entries (CallKit error 5)"},
-		{validate.KindTotals, "manifest totals differ from the shards"},
-		{validate.KindReject, "--raw: a line that does not compile"},
-		{validate.KindBase, "delta: base or target build_id differs, or base + delta is not the target"},
-		{validate.KindChunk, "delta: a request above the chunk size or CallKit's cap"},
-		{validate.KindDeltaEntry, "delta: a removal absent from the base, an addition already in it"},
-		{validate.KindRow, "live lookup: a record that is not a KeywordDatabase row"},
-		{validate.KindKey, "live lookup: a keyword that is not +E.164 or national digits"},
-		{validate.KindValue, "live lookup: a value that is not the byte 1 or a valid CallIdentity"},
-	}
-	var b strings.Builder
-	for _, k := range kinds {
-		fmt.Fprintf(&b, "   %-18s %s\n", k.k, k.help)
-	}
-	return b.String()
-}
-
 func runValidateBuild(ctx context.Context, o validateOpts, dir string, e *env) error {
 	if fi, err := os.Stat(dir); err != nil {
 		return err

@@ -135,3 +135,7 @@ func (k Kind) Summary() string { _, _, s, _ := kindInfo(k); return s }
 
 // Fix says what to do about k, for people.
 func (k Kind) Fix() string { _, _, _, f := kindInfo(k); return f }
+
+// Help is the one-line description of k that calldir doctor --help and
+// docs/CLI.md print: its Summary.
+func (k Kind) Help() string { return k.Summary() }

@@ -38,8 +38,68 @@ func DefaultSettings() Settings {
 	}
 }
 
+// settingTable is the one description of every key Set accepts, in
+// documentation order: the values Set takes (an enumeration "a, b", or a
+// range "LO … HI"; TestSettingValues holds Set to them) and what the key
+// sets. calldir replay --help and docs/CLI.md print it.
+var settingTable = []struct{ key, values, help string }{
+	{"page_size", "0, or a power of two 512 … 65536", "bytes per database page; 0 leaves SQLite's default (4096)"},
+	{"journal_mode", "delete, truncate, persist, wal, memory, off", "PRAGMA journal_mode"},
+	{"synchronous", "off, normal, full, extra", "PRAGMA synchronous"},
+	{"cache_size", "-1048576 … 1048576", "PRAGMA cache_size (negative: KiB); a small cache spills dirty pages mid-transaction"},
+	{"flush", "1 … 1000000", "entries per extension flush, one transaction (CALLKIT.md §1.2)"},
+	{"statement", "1 … 10000", "rows per multi-row INSERT statement (CALLKIT.md §3.4)"},
+	{"busy_timeout", "a duration, 0 … 1h", "sqlite3_busy_timeout (CALLKIT.md §3.1)"},
+	{"max_page_count", "0 … 1073741824", "PRAGMA max_page_count; 0: unlimited"},
+	{"vfs", "unix, unix-none", "unix-none: no file locking at all"},
+	{"shared_cache", "on, off", "SQLITE_OPEN_SHAREDCACHE, as CallKit opens the file (CALLKIT.md §3.1)"},
+}
+
 // settingKeys lists every key Set accepts, in documentation order.
-var settingKeys = []string{"page_size", "journal_mode", "synchronous", "cache_size", "flush", "statement", "busy_timeout", "max_page_count", "vfs", "shared_cache"}
+var settingKeys = func() []string {
+	out := make([]string, len(settingTable))
+	for i, e := range settingTable {
+		out[i] = e.key
+	}
+	return out
+}()
+
+// SettingKey names one setting of a plan (set KEY=VALUE, replay --set).
+type SettingKey string
+
+// SettingKeys lists every setting key, in documentation order.
+func SettingKeys() []SettingKey {
+	out := make([]SettingKey, len(settingTable))
+	for i, e := range settingTable {
+		out[i] = SettingKey(e.key)
+	}
+	return out
+}
+
+func settingInfo(k SettingKey) (values, help string) {
+	for _, e := range settingTable {
+		if e.key == string(k) {
+			return e.values, e.help
+		}
+	}
+	return "", "unknown setting"
+}
+
+// Help is a one-line description of the setting, for people.
+func (k SettingKey) Help() string { _, h := settingInfo(k); return h }
+
+// Values says which values Set takes for the key.
+func (k SettingKey) Values() string { v, _ := settingInfo(k); return v }
+
+// Default is the key's value in DefaultSettings, as Pairs prints it.
+func (k SettingKey) Default() string {
+	for _, p := range DefaultSettings().Pairs() {
+		if key, val, _ := strings.Cut(p, "="); key == string(k) {
+			return val
+		}
+	}
+	return ""
+}
 
 // Set changes one setting from its plan-file form.
 func (s *Settings) Set(key, val string) error {
