@@ -1,7 +1,7 @@
 package e164
 
-// Reason is why a line was rejected. The set is fixed and documented in the
-// README; the String form is what reports and --format json print, so it is
+// Reason is why a line was rejected. The set is fixed; Help is its one
+// description (docs/CLI.md#reject-reasons is generated from it); the String form is what reports and --format json print, so it is
 // part of the interface: never renumber or rename.
 type Reason uint8
 

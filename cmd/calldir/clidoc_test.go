@@ -103,7 +103,7 @@ func cliDoc(app *cli.App) string {
 				continue
 			}
 			name := path + " " + c.Name
-			fmt.Fprintf(&b, "%s- [`%s`](#%s): %s\n", indent, name, mdAnchor(name), c.Usage)
+			fmt.Fprintf(&b, "%s- [`%s`](#%s): %s\n", indent, name, headingSlug(name), c.Usage)
 			index(name, c.Subcommands, indent+"  ")
 		}
 	}
@@ -208,21 +208,6 @@ func flagDoc(f cli.Flag) (opt, def, usage string) {
 // mdCell escapes a table cell: a "|" would end it.
 func mdCell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
 
-// mdAnchor is GitHub's anchor of a heading: lower case, spaces to "-",
-// punctuation other than "-" and "_" dropped.
-func mdAnchor(heading string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(heading) {
-		switch {
-		case r == ' ':
-			b.WriteByte('-')
-		case r == '-' || r == '_' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
 // shortDiff lists the lines that differ between want and got ("-" only
 // in want, "+" only in got, by a longest common subsequence), each with
 // its line number, at most limit of them; "" when equal.
@@ -273,21 +258,14 @@ func shortDiff(want, got string, limit int) string {
 }
 
 // docFiles are the prose docs whose tables TestDocTablesMatchCode reads:
-// README.md, CONTRIBUTING.md and docs/*.md but the generated CLI.md.
+// those of markdownDocs but the generated CLI.md.
 func docFiles(t *testing.T) []string {
 	t.Helper()
-	root := filepath.Join("..", "..")
-	files := []string{filepath.Join(root, "README.md")}
-	if _, err := os.Stat(filepath.Join(root, "CONTRIBUTING.md")); err == nil {
-		files = append(files, filepath.Join(root, "CONTRIBUTING.md"))
-	}
-	docs, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range docs {
-		if filepath.Base(d) != "CLI.md" {
-			files = append(files, d)
+	root := repoRoot(t)
+	var files []string
+	for _, d := range markdownDocs(t, root) {
+		if d != "docs/CLI.md" {
+			files = append(files, filepath.Join(root, filepath.FromSlash(d)))
 		}
 	}
 	return files

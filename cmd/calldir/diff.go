@@ -28,7 +28,7 @@ changes are a removal and an addition), as shard files in requests of at most
 builds by build_id. An extension that is new in NEW_BUILD, or was re-split by
 compile --base, is shipped whole (mode complete); one that is gone is cleared.
 A device applies a delta only on top of the exact build it names as base;
-otherwise it does a complete load (see the README).
+otherwise it does a complete load (see docs/EXTENSION.md).
 
 A delta that clears whole extensions needs --allow-empty, and one whose
 target holds more than --max-shrink fewer entries than its base is refused:

@@ -84,18 +84,10 @@ func fencedBlocks(doc string) []fencedBlock {
 	return out
 }
 
-// pendingDocs are files other work adds, linked before they exist here:
-// docs/CLI.md is generated from the commands' own definitions on another
-// branch. While it is missing, links to it and its anchors are skipped (and
-// logged); once it exists they are checked like any other. The integrator
-// removes this entry when the branches meet.
-var pendingDocs = map[string]bool{"docs/CLI.md": true}
-
-// TestDocLinks checks every relative link of the README, CONTRIBUTING.md,
-// CHANGELOG.md and docs/*.md: its file exists, and a #anchor into one of
-// our markdown files names a heading there, by GitHub's slug rules.
-func TestDocLinks(t *testing.T) {
-	root := repoRoot(t)
+// markdownDocs are our markdown files, as slash paths from root: the
+// README, CONTRIBUTING.md, CHANGELOG.md and docs/*.md.
+func markdownDocs(t *testing.T, root string) []string {
+	t.Helper()
 	docs := []string{"README.md", "CONTRIBUTING.md", "CHANGELOG.md"}
 	more, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
 	if err != nil {
@@ -105,15 +97,20 @@ func TestDocLinks(t *testing.T) {
 		rel, _ := filepath.Rel(root, m)
 		docs = append(docs, filepath.ToSlash(rel))
 	}
+	return docs
+}
+
+// TestDocLinks checks every relative link of the README, CONTRIBUTING.md,
+// CHANGELOG.md and docs/*.md: its file exists, and a #anchor into one of
+// our markdown files names a heading there, by GitHub's slug rules.
+func TestDocLinks(t *testing.T) {
+	root := repoRoot(t)
+	docs := markdownDocs(t, root)
 	anchors := map[string]map[string]bool{} // file (slash path from root) → its anchors
 	checked := 0
 	for _, doc := range docs {
 		for _, l := range docLinks(mustRead(t, filepath.Join(root, filepath.FromSlash(doc)))) {
 			if err := checkLink(root, doc, l.target, anchors); err != nil {
-				if skip, ok := err.(pendingDocError); ok {
-					t.Logf("%s:%d: %s (skipped until it exists)", doc, l.line, string(skip))
-					continue
-				}
 				t.Errorf("%s:%d: link %q: %v", doc, l.line, l.target, err)
 			}
 			checked++
@@ -123,11 +120,6 @@ func TestDocLinks(t *testing.T) {
 		t.Errorf("checked %d links in %d files: the link syntax this test reads has changed", checked, len(docs))
 	}
 }
-
-// pendingDocError says a link targets a file of pendingDocs not yet here.
-type pendingDocError string
-
-func (e pendingDocError) Error() string { return string(e) }
 
 // checkLink resolves target as written in doc (a slash path from root).
 func checkLink(root, doc, target string, anchors map[string]map[string]bool) error {
@@ -139,9 +131,6 @@ func checkLink(root, doc, target string, anchors map[string]map[string]bool) err
 			return fmt.Errorf("leaves the repository")
 		}
 		if _, err := os.Stat(filepath.Join(root, filepath.FromSlash(file))); err != nil {
-			if pendingDocs[file] && os.IsNotExist(err) {
-				return pendingDocError(file + " does not exist yet")
-			}
 			return fmt.Errorf("no such file %s", file)
 		}
 	}
@@ -170,7 +159,6 @@ type docLink struct {
 var (
 	inlineLink = regexp.MustCompile(`!?\[[^\]]*\]\(([^)\s]+)(?:\s+"[^"]*")?\)`)
 	refLinkDef = regexp.MustCompile(`^\s*\[[^\]]+\]:\s*(\S+)`)
-	codeSpan   = regexp.MustCompile("`[^`]*`")
 )
 
 // docLinks returns the relative link targets of a markdown document, outside
