@@ -129,7 +129,10 @@ func patternDigits(s string, wildOK bool) (patDigits, error) {
 		}
 	}
 	p.digits = b.String()
-	if n := len(p.digits) + p.wild; n > e164.MaxDigits || len(p.digits) == 0 {
+	if p.digits == "" {
+		return p, fmt.Errorf("pattern %q: no country code (E.164 digits begin with it, as in +33 162 ######)", s)
+	}
+	if n := len(p.digits) + p.wild; n > e164.MaxDigits {
 		return p, fmt.Errorf("pattern %q: %d digits and wildcards, want 1 to %d", s, n, e164.MaxDigits)
 	}
 	for _, c := range p.digits {

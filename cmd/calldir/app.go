@@ -86,7 +86,7 @@ func runEnv(ctx context.Context, args []string, e *env) int {
 	stderr := e.stderr
 	app := newApp(e)
 	if len(args) > 0 {
-		args = append(args[:1:1], permuteArgs(app, args[1:])...)
+		args = append(args[:1:1], permuteArgs(app, helpArgs(args[1:]))...)
 	}
 	err := app.RunContext(ctx, args)
 	if err != nil {
@@ -149,6 +149,19 @@ func newApp(e *env) *cli.App {
 			return usagef("no command given (see calldir --help)")
 		},
 	}
+}
+
+// helpArgs reads "help COMMAND..." as "COMMAND... --help", so that
+// "calldir help compile" prints compile's help as "calldir compile --help"
+// does, and "calldir help" the app's. The app hides urfave/cli's help
+// command (HideHelpCommand), which would otherwise add itself to the
+// command list of calldir --help; an unknown COMMAND is then refused like
+// any unknown command (exit 2).
+func helpArgs(args []string) []string {
+	if len(args) == 0 || args[0] != "help" {
+		return args
+	}
+	return append(append([]string(nil), args[1:]...), "--help")
 }
 
 // withExamples appends examples and the exit table to a command's help.

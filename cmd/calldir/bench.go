@@ -77,6 +77,9 @@ EXAMPLES:
 			if o.format != "text" && o.format != "json" {
 				return usagef("--format %q: want text or json", o.format)
 			}
+			if o.replay < 0 {
+				return usagef("--replay %d: want a number of entries, or 0 to skip the replay stage", o.replay)
+			}
 			for _, st := range strings.Split(o.stages, ",") {
 				if !slices.Contains(benchStages, st) {
 					return usagef("--stages: unknown stage %q (want some of %s)", st, strings.Join(benchStages, ","))

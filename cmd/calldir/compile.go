@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/calldir/calldir/compiler"
 	"github.com/calldir/calldir/e164"
@@ -52,10 +53,16 @@ lists every other entry); an empty build needs --allow-empty, and one that
 holds more than --max-shrink fewer entries than the build in --out or
 --base is refused. Inputs and reports inside --out are refused.
 
+An input may carry its own options after its path, as in
+'uk.tsv.gz;region=GB;column=number' (the keys of a configuration's
+[[source]] but path and kind). An argument that names an existing file is
+that file, ';' and all. A file given twice with the same options (or
+under two paths: a symlink, ./) is read once, with a warning.
+
 REJECT REASONS:
 ` + reasonTable() + `
 EXAMPLES:
-   calldir compile --out build fixtures/sample/*.txt fixtures/sample/*.csv
+   calldir compile --out build --allow fixtures/sample/allow.txt fixtures/sample/spam-us.txt fixtures/sample/*.csv
    calldir compile --region GB --accept valid --rejects rejects.csv -o build uk.csv.gz
    calldir compile --kind identify --label-column name -o ids vendor.csv
    zcat feed.gz | calldir compile --max-rejects 1% -o build -
@@ -66,7 +73,7 @@ EXAMPLES:
 			&cli.StringSliceFlag{Name: "pattern", Usage: "block a whole range: `PATTERN` such as \"+33 162 ######\" or \"+33162000000..+33162999999\" (repeatable)"},
 			&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "build configuration `FILE` (TOML; see calldir init); flags override it", Destination: &o.config},
 			&cli.IntFlag{Name: "max-per-shard", Value: shard.DefaultMaxPerShard, Usage: fmt.Sprintf("`N` entries per shard at most; above %d CallKit fails the load with error %d", shard.MaxEntriesPerRequest, shard.ErrorMaximumEntriesExceeded), Destination: &o.maxPerShard},
-			&cli.StringFlag{Name: "rejects", Usage: "write every rejected line to `FILE` as CSV (source,line,reason,raw)", Destination: &o.rejects},
+			&cli.StringFlag{Name: "rejects", Usage: "write every rejected line to `FILE` as CSV (source,line,reason,raw; a raw line holding a control character is written as a Go string literal, \"+1\\x00…\")", Destination: &o.rejects},
 			&cli.StringFlag{Name: "conflicts", Usage: "identify: write label conflicts to `FILE` as CSV", Destination: &o.conflicts},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no summary, no progress", Destination: &o.quiet},
 			&cli.StringFlag{Name: "base", Usage: "keep the shard boundaries of the previous build `DIR`: numbers stay in the extension that holds them", Destination: &o.base},
@@ -86,6 +93,9 @@ EXAMPLES:
 				if err := applyConfig(o.config, cfg, src, &o, c.IsSet); err != nil {
 					return err
 				}
+			}
+			if err := o.live.needOut(c.IsSet); err != nil {
+				return err
 			}
 			for _, p := range c.StringSlice("pattern") {
 				r, err := compiler.ParsePattern(p)
@@ -167,7 +177,7 @@ func runCompile(ctx context.Context, o compileOpts, opts compiler.Options, thres
 			return err
 		}
 		job.OnReject = func(r compiler.Reject) {
-			rejects.add(r.Source, strconv.FormatInt(r.Line, 10), r.Reason.String(), r.Raw)
+			rejects.add(r.Source, strconv.FormatInt(r.Line, 10), r.Reason.String(), rawField(r.Raw))
 		}
 	}
 	if o.conflicts != "" {
@@ -199,6 +209,47 @@ func runCompile(ctx context.Context, o compileOpts, opts compiler.Options, thres
 		printOutputSummaries(e.stderr, o, out, time.Since(start))
 	}
 	return liveError(err)
+}
+
+// rawField is a rejected line's text as the rejects CSV holds it: as it
+// was, unless it holds a control character (a NUL, an escape sequence, a
+// lone CR: bytes a terminal or spreadsheet would act on), when it is
+// written as a Go string literal, "+1415\x00555" (strconv.Quote). To stay
+// reversible, a text that already reads as such a literal is quoted too
+// (isEscaped); rejected lines without control characters, quoted
+// numbers such as "+14155550101" among them, stay byte for byte. A
+// reader gets the line back by unquoting, once, a field for which
+// isEscaped holds (and taking any other field as it is).
+func rawField(raw string) string {
+	if hasControl(raw) || isEscaped(raw) {
+		return strconv.Quote(raw)
+	}
+	return raw
+}
+
+// isEscaped reports whether a rejects CSV raw field was written by
+// rawField's quoting: a Go string literal whose value holds a control
+// character, or is again such a field.
+func isEscaped(field string) bool {
+	for {
+		if len(field) < 2 || field[0] != '"' {
+			return false
+		}
+		v, err := strconv.Unquote(field)
+		if err != nil {
+			return false
+		}
+		if hasControl(v) {
+			return true
+		}
+		field = v
+	}
+}
+
+// hasControl reports a control character other than tab (Unicode Cc:
+// U+0000–U+001F, U+007F–U+009F).
+func hasControl(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return r != '\t' && unicode.IsControl(r) })
 }
 
 // recordRegions records in each input's stats the default region it was

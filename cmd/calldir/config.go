@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 
 	"github.com/calldir/calldir/compiler"
 	"github.com/calldir/calldir/e164"
+	"github.com/calldir/calldir/shard"
 	"github.com/pelletier/go-toml/v2"
 	"github.com/pelletier/go-toml/v2/unstable"
 )
@@ -102,11 +105,157 @@ func loadConfig(path string) (*config, []byte, error) {
 		var de *toml.DecodeError
 		if errors.As(err, &de) {
 			row, _ := de.Position()
-			return nil, nil, usageError{&configError{file: path, line: row, key: strings.Join(de.Key(), "."), msg: de.Error()}}
+			key, msg := typeError(de.Key(), de.Error())
+			return nil, nil, usageError{&configError{file: path, line: row, key: tableIndex(key, configLines(b), row), msg: msg}}
 		}
 		return nil, nil, usageError{&configError{file: path, msg: err.Error()}}
 	}
 	return &c, b, nil
+}
+
+// decodeMismatch is go-toml's wording of a value of the wrong type:
+// "toml: cannot decode TOML string into struct field main.config.MaxPerShard
+// of type int". Its TOML type and Go field name are read back so that the
+// message names the key and the types in the file's terms.
+var decodeMismatch = regexp.MustCompile(`^toml: cannot decode TOML (.+) into struct field \S*?\.(\w+) of type (\S+)$`)
+
+// typeError words a decode error of the key at path: "want an integer,
+// got a string" for a type mismatch, go-toml's own message without its
+// prefix otherwise (a number too large, a bad date).
+func typeError(path []string, text string) (key, msg string) {
+	key = strings.Join(path, ".")
+	m := decodeMismatch.FindStringSubmatch(text)
+	if m == nil {
+		return key, strings.TrimPrefix(text, "toml: ")
+	}
+	got, field, goType := m[1], m[2], m[3]
+	t, ok := keyType(reflect.TypeOf(config{}), path)
+	if !ok {
+		return key, strings.TrimPrefix(text, "toml: ")
+	}
+	// A value inside an inline table (source = [{path = 3}]) is reported
+	// at the table's key: name the field too.
+	if st := structOf(t); st != nil {
+		if name, ft, ok := tomlField(st, field); ok {
+			key, t = key+"."+name, ft
+		}
+	}
+	want := typeWords(t)
+	gotWords := article(got)
+	// An element of an array (key_forms = [1]) is reported with the
+	// element's Go type.
+	if t.Kind() == reflect.Slice && goType != t.String() && got != "array" {
+		gotWords = "an array holding " + gotWords
+	}
+	return key, fmt.Sprintf("want %s, got %s", want, gotWords)
+}
+
+// tableIndex names the table of an array of tables that holds line row,
+// as the other messages do: "source.column" on line 9 is
+// "source[1].column" when the second [[source]] starts before it.
+func tableIndex(key string, lines map[string]int, row int) string {
+	table, rest, ok := strings.Cut(key, ".")
+	if !ok {
+		return key
+	}
+	at, atLine, shared := -1, 0, false
+	for i := 0; ; i++ {
+		l, ok := lines[fmt.Sprintf("%s[%d]", table, i)]
+		if !ok || l > row {
+			break
+		}
+		at, shared, atLine = i, l == atLine, l
+	}
+	if at < 0 || shared { // two inline tables on one line: which is unknown
+		return key
+	}
+	return fmt.Sprintf("%s[%d].%s", table, at, rest)
+}
+
+// keyType follows a dotted key through the configuration's types by
+// their toml tags, into embedded structs and array elements.
+func keyType(t reflect.Type, path []string) (reflect.Type, bool) {
+	for _, k := range path {
+		st := structOf(t)
+		if st == nil {
+			return nil, false
+		}
+		ft, ok := tagField(st, k)
+		if !ok {
+			return nil, false
+		}
+		t = ft
+	}
+	return t, true
+}
+
+// structOf is t's struct type, through a slice or a pointer; nil when t
+// holds no struct.
+func structOf(t reflect.Type) reflect.Type {
+	for t.Kind() == reflect.Slice || t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	return t
+}
+
+// tagField finds the field of struct t whose toml key is key.
+func tagField(t reflect.Type, key string) (reflect.Type, bool) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Anonymous && f.Type.Kind() == reflect.Struct {
+			if ft, ok := tagField(f.Type, key); ok {
+				return ft, true
+			}
+			continue
+		}
+		if k, _, _ := strings.Cut(f.Tag.Get("toml"), ","); k == key {
+			return f.Type, true
+		}
+	}
+	return nil, false
+}
+
+// tomlField finds the Go field name of struct t and returns its toml key.
+func tomlField(t reflect.Type, name string) (string, reflect.Type, bool) {
+	f, ok := t.FieldByName(name)
+	if !ok {
+		return "", nil, false
+	}
+	k, _, _ := strings.Cut(f.Tag.Get("toml"), ",")
+	return k, f.Type, k != "" && k != "-"
+}
+
+// typeWords names a Go field type as the TOML value it takes.
+func typeWords(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Pointer:
+		return typeWords(t.Elem())
+	case reflect.String:
+		return "a string"
+	case reflect.Int, reflect.Int64, reflect.Uint32:
+		return "an integer"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Struct:
+		return "a table"
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Struct {
+			return "an array of tables"
+		}
+		return "an array of " + strings.TrimPrefix(strings.TrimPrefix(typeWords(t.Elem()), "a "), "an ") + "s"
+	}
+	return "a value of another type" // where: checked by its own rules
+}
+
+// article puts "a" or "an" before a TOML type's name.
+func article(s string) string {
+	if strings.IndexByte("aeiou", s[0]) >= 0 {
+		return "an " + s
+	}
+	return "a " + s
 }
 
 // configLines maps every key of a configuration to its line, named as
@@ -311,6 +460,22 @@ func (f *configFile) checkValues(c *config, set func(string) bool) error {
 			return f.badKey("accept", "", "%v", err)
 		}
 	}
+	// Numbers are checked when the key is in the file, whatever its
+	// value: an absent key and 0 decode alike, and 0 is no shard size.
+	if _, ok := f.lines["max_per_shard"]; ok && !set("max-per-shard") {
+		var me *shard.MaxPerShardError
+		if err := shard.CheckMaxPerShard(c.MaxPerShard); errors.As(err, &me) {
+			return f.badKey("max_per_shard", "", "%v", me)
+		}
+	}
+	if _, ok := f.lines["chunk"]; ok && !set("chunk") {
+		if c.Chunk < 1 || c.Chunk > shard.MaxEntriesPerRequest {
+			return f.badKey("chunk", "", "%d: want 1 to %d entries per request", c.Chunk, shard.MaxEntriesPerRequest)
+		}
+	}
+	if _, ok := f.lines["live_lookup.key_forms"]; ok && len(c.LiveLookup.KeyForms) == 0 && !set("key-forms") {
+		return f.badKey("live_lookup.key_forms", "live_lookup", "empty: want one or both of \"e164\", \"national\"")
+	}
 	if c.InputFormat != "" && !set("input-format") {
 		if _, err := compiler.ParseFormat(c.InputFormat); err != nil {
 			return f.badKey("input_format", "", "%v", err)
@@ -347,6 +512,12 @@ func (f *configFile) checkSource(s configSource, table string, idx int) error {
 		if _, err := compiler.ParseFormat(s.Format); err != nil {
 			return f.bad(table, idx, "format", "%v", err)
 		}
+	}
+	if err := checkColumn(s.Column); err != nil {
+		return f.bad(table, idx, "column", "%v", err)
+	}
+	if err := checkColumn(s.LabelColumn); err != nil {
+		return f.bad(table, idx, "label_column", "%v", err)
 	}
 	if _, _, err := s.rangeOptions.columns(); err != nil {
 		return f.bad(table, idx, err.key, "%v", err.err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -75,15 +76,24 @@ EXAMPLES:
 				return usagef("--format %q: want text or json", o.format)
 			}
 			// A zero or negative duration would mean no limit to the
-			// verifier: refuse it rather than run the whole matrix.
+			// verifier: refuse it rather than run the whole matrix. The
+			// budget is checked before each case starts, so one under a
+			// second would skip them all and report nothing.
 			if o.budget <= 0 {
 				return usagef("--budget %s: want a duration above 0, such as 120s", o.budget)
+			}
+			if o.budget < minExploreBudget {
+				return usagef("--budget %s: want at least %s, such as 120s (a shorter budget runs no case)", o.budget, minExploreBudget)
 			}
 			if o.shrinkT <= 0 {
 				return usagef("--shrink-budget %s: want a duration above 0, such as 20s (--no-shrink turns shrinking off)", o.shrinkT)
 			}
 			if o.scale <= 0 || o.scale > 10 {
 				return usagef("--scale %g: want a factor above 0, at most 10", o.scale)
+			}
+			defaultOut := o.out == ""
+			if defaultOut {
+				o.out = defaultPlanDir()
 			}
 			eo := verifier.ExploreOptions{
 				Seed: o.seed, Budget: o.budget, Scale: o.scale, OutDir: o.out, Shrink: !o.noShrink, ShrinkBudget: o.shrinkT,
@@ -97,10 +107,45 @@ EXAMPLES:
 			if err := p.Check(); err != nil {
 				return err
 			}
-			return runExplore(c.Context, eo, o.format, e)
+			start := time.Now()
+			err := runExplore(c.Context, eo, o.format, e)
+			if defaultOut && plansSince(o.out, start) {
+				fmt.Fprintf(e.stderr, "explore: shrunk plans are in %s (--out sets another directory)\n", o.out)
+			}
+			return err
 		},
 	}
 }
+
+// defaultPlanDir is where explore writes shrunk plans without --out: in
+// the user's cache directory, not the working directory, which is often a
+// checkout that the plans would litter (and a .gitignore entry would
+// cover only calldir's own). Unlike the temporary directory it survives a
+// reboot, so "calldir replay PLAN" still finds them.
+func defaultPlanDir() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		dir = os.TempDir()
+	}
+	return filepath.Join(dir, "calldir", "explore-plans")
+}
+
+// plansSince reports whether dir holds a shrunk plan written at or after
+// start (the plans of earlier runs are not this run's).
+func plansSince(dir string, start time.Time) bool {
+	m, _ := filepath.Glob(filepath.Join(dir, "case-*.plan"))
+	for _, p := range m {
+		if fi, err := os.Stat(p); err == nil && !fi.ModTime().Before(start.Truncate(time.Second)) {
+			return true
+		}
+	}
+	return false
+}
+
+// minExploreBudget is the smallest --budget: a case at the smallest
+// scale takes tens of milliseconds, and a budget spent before the first
+// case starts skips every case.
+const minExploreBudget = time.Second
 
 func checkNames(o verifier.ExploreOptions) error {
 	known := func(list []string, names func(func(string))) error {
@@ -294,7 +339,7 @@ func exploreFlags(o *exploreOpts) []cli.Flag {
 		&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "`SEED` for kill points and plan numbers", Destination: &o.seed},
 		&cli.DurationFlag{Name: "budget", Value: 120 * time.Second, Usage: "stop starting cases after `DURATION`", Destination: &o.budget},
 		&cli.Float64Flag{Name: "scale", Value: 0.02, Usage: "pattern size `FACTOR` (1 = full size)", Destination: &o.scale},
-		&cli.StringFlag{Name: "out", Value: "explore-plans", Usage: "write shrunk plans into `DIR`", Destination: &o.out},
+		&cli.StringFlag{Name: "out", Usage: "write shrunk plans into `DIR` (default: calldir/explore-plans in the user's cache directory, such as ~/.cache, printed when a plan is written)", Destination: &o.out},
 		&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "output `FORMAT`: text or json", Destination: &o.format},
 		&cli.StringSliceFlag{Name: "pattern", Usage: "only `NAME` (repeatable)"},
 		&cli.StringSliceFlag{Name: "settings", Usage: "only settings variant `NAME` (repeatable)"},

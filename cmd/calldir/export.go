@@ -63,6 +63,21 @@ func (o *liveOpts) options(outFlag string) (livelookup.Options, error) {
 	return lo, nil
 }
 
+// needOut refuses, for compile, the export's options given without the
+// export (--live-lookup DIR, or out in [live_lookup]): they would be
+// ignored.
+func (o *liveOpts) needOut(set func(string) bool) error {
+	if o.out != "" {
+		return nil
+	}
+	for _, f := range []string{"key-forms", "category", "cache-expiry-minutes", "icons"} {
+		if set(f) {
+			return usagef("--%s is an option of the Live Caller ID Lookup export: it needs --live-lookup DIR (or out in the [live_lookup] table of --config)", f)
+		}
+	}
+	return nil
+}
+
 // job is the export of builds as the compiler package runs it.
 func (o *liveOpts) job(outFlag string, builds []string) (*compiler.LiveLookup, error) {
 	lo, err := o.options(outFlag)
@@ -88,6 +103,27 @@ func exportCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:  "export",
 		Usage: "export builds for another target",
+		// Without a known subcommand, the list goes to stderr and the exit
+		// status is 2, as for calldir without a command: a script that
+		// forgot "live-lookup" does not pass.
+		Action: func(c *cli.Context) error {
+			c.App.Writer = e.stderr
+			defer func() { c.App.Writer = e.stdout }()
+			if err := cli.ShowSubcommandHelp(c); err != nil {
+				return err
+			}
+			var names []string
+			for _, sc := range c.Command.Subcommands {
+				if sc.Name != "help" {
+					names = append(names, sc.Name)
+				}
+			}
+			want := strings.Join(names, ", ")
+			if c.Args().Present() {
+				return usagef("export: unknown subcommand %q (want %s)", c.Args().First(), want)
+			}
+			return usagef("export: no subcommand given (want %s)", want)
+		},
 		Subcommands: []*cli.Command{{
 			Name:      "live-lookup",
 			Usage:     "write Live Caller ID Lookup databases (KeywordDatabase) and PIRProcessDatabase configurations",
@@ -203,6 +239,10 @@ func applyLiveConfig(c configLive, o *liveOpts, set func(string) bool, rel func(
 	bad func(name, table, format string, a ...any) error) error {
 	if c.Out != "" && !set("live-lookup") {
 		o.out = rel(c.Out)
+	}
+	// Options of an export that is not written would be ignored.
+	if c.Out == "" && !set("live-lookup") && (c.KeyForms != nil || c.Category != "" || c.CacheExpiryMinutes != nil || c.Icons != "") {
+		return bad("live_lookup.out", "live_lookup", "missing: the export's options are set, but not its directory (out = \"DIR\", or --live-lookup DIR)")
 	}
 	if len(c.KeyForms) > 0 && !set("key-forms") {
 		for _, f := range c.KeyForms {

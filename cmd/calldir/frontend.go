@@ -2,8 +2,11 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"os"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/calldir/calldir/compiler"
@@ -85,12 +88,21 @@ func (f *frontEnd) options(c *cli.Context, inputs []string, e *env) (compiler.Op
 	if err != nil {
 		return opts, compiler.Threshold{}, usagef("--max-rejects: %v", err)
 	}
+	if err := checkColumn(f.column); err != nil {
+		return opts, compiler.Threshold{}, usagef("--column %v", err)
+	}
+	if err := checkColumn(f.labelColumn); err != nil {
+		return opts, compiler.Threshold{}, usagef("--label-column %v", err)
+	}
 	if kind == shard.KindBlock && (f.label != "" || f.labelColumn != "") {
 		return opts, compiler.Threshold{}, usagef("--label and --label-column need --kind identify")
 	}
 	opts = compiler.Options{Kind: kind, Normalizer: norm, AllowEmpty: f.allowEmpty, Stdin: e.stdin}
 	for _, p := range inputs {
 		spec, err := parseInputSpec(p)
+		if fileExists(p) { // "a;b=c.txt" that names a file is that file
+			spec, err = configSource{Path: p}, nil
+		}
 		if err != nil {
 			return opts, compiler.Threshold{}, usageError{err}
 		}
@@ -107,6 +119,8 @@ func (f *frontEnd) options(c *cli.Context, inputs []string, e *env) (compiler.Op
 		opts.Sources = append(opts.Sources, f.withDefaults(s, format))
 	}
 	opts.Allow = append(opts.Allow, f.extraAllow...)
+	opts.Sources = readOnce(e.stderr, "input", opts.Sources)
+	opts.Allow = readOnce(e.stderr, "allowlist", opts.Allow)
 	opts.Ranges = f.ranges
 	if err := f.rng.apply(&opts, len(f.allow)); err != nil {
 		return opts, compiler.Threshold{}, err
@@ -181,6 +195,66 @@ func parseInputSpec(s string) (configSource, error) {
 	return cs, nil
 }
 
+// fileExists reports whether path names something on disk: an input
+// argument that does is read as a file, whole, even if it holds
+// ";key=value".
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// readOnce drops a source that repeats an earlier one: the same file
+// (same device and inode, whatever the path: ./a.txt, a symlink, two
+// globs that match it) read with the same options. Reading it twice would
+// only count its numbers again, as "in an earlier source"; each dropped
+// argument gets a warning on w, so that the summary's file count is
+// explained. The same file with other options (another column, region)
+// is another source and is kept. Paths that cannot be read are kept, for
+// the compiler to report.
+func readOnce(w io.Writer, role string, srcs []compiler.Source) []compiler.Source {
+	var kept []compiler.Source
+	var infos []os.FileInfo
+	for _, s := range srcs {
+		var fi os.FileInfo
+		if s.Path != "-" {
+			fi, _ = os.Stat(s.Path)
+		}
+		dup := -1
+		for i, k := range kept {
+			if fi != nil && infos[i] != nil && os.SameFile(fi, infos[i]) && sameOptions(s, k) {
+				dup = i
+				break
+			}
+		}
+		switch {
+		case dup >= 0 && s.Path == kept[dup].Path:
+			fmt.Fprintf(w, "calldir: warning: %s %s given twice: read once\n", role, s.Path)
+			continue
+		case dup >= 0:
+			fmt.Fprintf(w, "calldir: warning: %s %s is the same file as %s: read once\n", role, s.Path, kept[dup].Path)
+			continue
+		}
+		kept, infos = append(kept, s), append(infos, fi)
+	}
+	return kept
+}
+
+// sameOptions reports whether two sources are read alike: all but their
+// paths equal, a normalizer by its region and policy.
+func sameOptions(a, b compiler.Source) bool {
+	norm := func(n *e164.Normalizer) string {
+		if n == nil {
+			return ""
+		}
+		return n.Region() + " " + n.Policy().String()
+	}
+	if norm(a.Normalizer) != norm(b.Normalizer) {
+		return false
+	}
+	a.Path, b.Path, a.Normalizer, b.Normalizer = "", "", nil, nil
+	return reflect.DeepEqual(a, b)
+}
+
 // splitOutsideQuotes cuts s at sep, except between double quotes.
 func splitOutsideQuotes(s string, sep byte) []string {
 	var parts []string
@@ -199,10 +273,26 @@ func splitOutsideQuotes(s string, sep byte) []string {
 	return append(parts, s[from:])
 }
 
+// checkColumn refuses a column number below 1: columns are numbered from
+// 1, and "0" would otherwise be looked up as a header name (and, for a
+// text list, ignored).
+func checkColumn(s string) error {
+	if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil && n < 1 {
+		return fmt.Errorf("%s: want a header NAME or a column number from 1", s)
+	}
+	return nil
+}
+
 // sourceFrom turns an input's own options into a compiler source; a
 // source with its own region or accept policy gets its own normalizer.
 func (f *frontEnd) sourceFrom(s configSource) (compiler.Source, error) {
 	cs := compiler.Source{Path: s.Path, Format: compiler.FormatAuto, Column: s.Column, LabelColumn: s.LabelColumn, Label: s.Label}
+	if err := checkColumn(s.Column); err != nil {
+		return cs, fmt.Errorf("column %v", err)
+	}
+	if err := checkColumn(s.LabelColumn); err != nil {
+		return cs, fmt.Errorf("label_column %v", err)
+	}
 	var kerr *keyError
 	if cs.Encoding, cs.Ranges, kerr = s.rangeOptions.columns(); kerr != nil {
 		return cs, kerr

@@ -3,6 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/calldir/calldir/shard/outfs"
 	"github.com/urfave/cli/v2"
@@ -29,7 +32,8 @@ max_per_shard = 1000000    # at most 1,999,999 (CallKit error 5 above)
 
 # One [[source]] per list (a path or a glob). Each may set its own
 # format (auto | text | csv | tsv), column, region, accept, and for
-# identification builds label or label_column.
+# identification builds label or label_column. calldir init wrote a
+# small example of each (fictional 555-01xx numbers): replace them.
 [[source]]
 path = "lists/*.txt"
 
@@ -65,6 +69,31 @@ key_forms = ["e164"]       # add "national" for networks that present 0770090012
 # icons = "icons"          # identify: +E164.heic files, at most 64 KiB each
 `
 
+// starterFiles are the example inputs of the starter configuration,
+// relative to it, so that "calldir init && calldir compile --config
+// calldir.toml" succeeds in an empty directory. Their numbers are in
+// 555-0100..555-0199, which the North American Numbering Plan keeps for
+// fiction.
+var starterFiles = []struct{ path, text string }{
+	{"lists/spam.txt", `# An example blocklist (calldir init): one number a line, national
+# (the region in calldir.toml) or +E.164; '#' starts a comment. These
+# numbers are fictional (555-01xx): replace them with your own lists.
++1 212 555 0101
+(415) 555-0102
+415-555-0103
++1 212 555 0199
+# (allow.txt keeps the last one out of the build)
+`},
+	{"feeds/vendor.csv", `phone,name
++12125550104,example vendor entry (fictional)
++12125550105,example vendor entry (fictional)
+`},
+	{"allow.txt", `# Numbers never to block, whatever the lists say (emergency
+# services, your own support line). A fictional example:
++1 212 555 0199
+`},
+}
+
 func initCommand(e *env) *cli.Command {
 	var force bool
 	return &cli.Command{
@@ -76,7 +105,7 @@ EXAMPLES:
    calldir init
    calldir init ops/blocklist.toml && calldir compile --config ops/blocklist.toml`),
 		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "force", Usage: "overwrite an existing file", Destination: &force},
+			&cli.BoolFlag{Name: "force", Usage: "overwrite an existing FILE (its example lists are written only with a new FILE, and never over a file)", Destination: &force},
 		},
 		Action: func(c *cli.Context) error {
 			if c.Args().Len() > 1 {
@@ -92,8 +121,24 @@ EXAMPLES:
 			// symlink followed, a directory refused.
 			var p outfs.Plan
 			p.WriteFile("FILE", path)
+			examples := starterExamples(path)
+			for _, f := range examples {
+				p.WriteFile("example", f.path)
+			}
 			if err := p.Check(); err != nil {
 				return err
+			}
+			// The examples first, the configuration last: a run that
+			// fails leaves no configuration naming missing files.
+			var wrote []string
+			for _, f := range examples {
+				if err := os.MkdirAll(filepath.Dir(f.path), 0o755); err != nil {
+					return err
+				}
+				if err := writeNew(f.path, f.text); err != nil {
+					return err
+				}
+				wrote = append(wrote, f.path)
 			}
 			out, err := createOut(path, !force)
 			if err != nil {
@@ -103,8 +148,49 @@ EXAMPLES:
 			if err := out.Commit(err); err != nil {
 				return err
 			}
+			if len(wrote) > 0 {
+				fmt.Fprintf(e.stderr, "calldir: wrote %s and the example lists %s (fictional numbers); edit them, then: calldir compile --config %s\n", path, strings.Join(wrote, ", "), path)
+				return nil
+			}
 			fmt.Fprintf(e.stderr, "calldir: wrote %s; edit it, then: calldir compile --config %s\n", path, path)
 			return nil
 		},
 	}
+}
+
+// starterExamples are the example files to write beside a new
+// configuration at path: none when path exists (--force refreshes the
+// configuration of lists already there) or is not a place for a regular
+// file; and, of the others, only those missing (a lists/*.txt of the
+// user's own is not joined by an example, an allow.txt is kept).
+func starterExamples(path string) []struct{ path, text string } {
+	if _, err := os.Lstat(path); err == nil {
+		return nil
+	}
+	dir := filepath.Dir(path)
+	var out []struct{ path, text string }
+	for _, f := range starterFiles {
+		p := filepath.Join(dir, filepath.FromSlash(f.path))
+		if _, err := os.Lstat(p); err == nil {
+			continue
+		}
+		if f.path == "lists/spam.txt" {
+			if m, _ := filepath.Glob(filepath.Join(dir, "lists", "*.txt")); len(m) > 0 {
+				continue
+			}
+		}
+		out = append(out, struct{ path, text string }{p, f.text})
+	}
+	return out
+}
+
+// writeNew writes text to a new file at path by outfs.File's rules,
+// refusing a path that exists.
+func writeNew(path, text string) error {
+	out, err := createOut(path, true)
+	if err != nil {
+		return err
+	}
+	_, err = io.WriteString(out, text)
+	return out.Commit(err)
 }

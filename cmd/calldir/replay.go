@@ -87,6 +87,9 @@ EXAMPLES:
 			if o.format != "text" && o.format != "json" {
 				return usagef("--format %q: want text or json", o.format)
 			}
+			if o.maintenance < 0 {
+				return usagef("--maintenance-every %d: want a number of deltas, or 0 (the default) for no maintenance", o.maintenance)
+			}
 			o.set = c.StringSlice("set")
 			return runReplay(c.Context, o, c.Args().Slice(), e)
 		},
@@ -109,6 +112,9 @@ func loadPlan(args []string, o replayOpts) (*verifier.Plan, error) {
 	}
 	if len(args) > 1 || o.target != "" {
 		return nil, usagef("replay: a plan file takes no delta directories or --target")
+	}
+	if o.maintenance > 0 {
+		return nil, usagef("replay: --maintenance-every runs between deltas: a plan file takes none (it may say \"maintenance\" itself)")
 	}
 	f, err := os.Open(path)
 	if err != nil {
