@@ -132,6 +132,10 @@ func CreateFile(path string, noClobber bool) (*File, error) {
 
 func (o *File) Write(p []byte) (int, error) { return o.f.Write(p) }
 
+// SetPerm sets the permissions the file gets at Commit (a private key:
+// 0600); until then the temporary file is private to its owner.
+func (o *File) SetPerm(perm fs.FileMode) { o.perm = perm }
+
 // Commit ends the file: a temporary file is synced and renamed over the
 // target, provided the target is still nothing or a regular file; a
 // written-through file is closed. werr is an earlier write error, which
