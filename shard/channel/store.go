@@ -276,9 +276,9 @@ func deltaFiles(d *shard.DeltaManifest) []listed {
 const maxFileBytes = 1 << 30
 
 // removeOutput removes a build or delta directory of the channel once it
-// is proved calldir's: it is first renamed to a temporary name with this
-// process's owner token (atomic; a run killed here leaves a temporary the
-// next publish removes), then removed.
+// is proved calldir's, by its name and manifest here and by outfs again as
+// it removes it (outfs.RemoveOutput: renamed to an owned temporary first,
+// so a run killed here leaves a temporary the next publish removes).
 func removeOutput(dir, sub, name string) error {
 	p := filepath.Join(dir, sub, name)
 	fi, err := os.Lstat(p)
@@ -288,14 +288,11 @@ func removeOutput(dir, sub, name string) error {
 	if _, err := proveOutput(dir, sub, name, fs.FileInfoToDirEntry(fi)); err != nil {
 		return err
 	}
-	tmp := filepath.Join(dir, sub, outfs.TempPrefix(p)+"removed")
-	if err := os.Rename(p, tmp); err != nil {
-		return fmt.Errorf("remove %s: %w", p, err)
+	mark := shard.BuildMark
+	if sub == DeltasDir {
+		mark = shard.DeltaMark
 	}
-	if err := os.RemoveAll(tmp); err != nil {
-		return fmt.Errorf("remove %s: %w", p, err)
-	}
-	return nil
+	return outfs.RemoveOutput(p, mark)
 }
 
 // removeStaleTemps removes the temporaries dead calldir processes left in

@@ -31,6 +31,9 @@ type File struct {
 	through bool        // f is the path itself, not a temporary file
 	perm    fs.FileMode // the replaced file's permissions (0644 for a new file)
 	done    bool
+	// noClobber: Commit links the file into place and fails if the path
+	// exists by then.
+	noClobber bool
 }
 
 // maxLinkHops bounds symlink chains (the kernel's ELOOP is 40).
@@ -89,13 +92,15 @@ func fileTarget(path string, noClobber bool) (target string, through bool, err e
 }
 
 // CreateFile opens path for writing by the rules above. With noClobber an
-// existing path is refused instead (a *TargetError with Exists).
+// existing path is refused instead (a *TargetError with Exists), when the
+// file is opened and again at Commit, which links the file into place
+// rather than renaming it over whatever appeared there meanwhile.
 func CreateFile(path string, noClobber bool) (*File, error) {
 	target, through, err := fileTarget(path, noClobber)
 	if err != nil {
 		return nil, err
 	}
-	o := &File{path: path, target: target, through: through, perm: 0o644}
+	o := &File{path: path, target: target, through: through, perm: 0o644, noClobber: noClobber}
 	if fd, ok := fdPath(target); ok && through {
 		// The descriptor itself, duplicated: its offset and O_APPEND are
 		// kept (a shell's >> log), and nothing is reopened or replaced.
@@ -168,7 +173,14 @@ func (o *File) Commit(werr error) error {
 			err = fmt.Errorf("%s is now %s, not replaced", o.target, FileType(fi.Mode()))
 		}
 	}
-	if err == nil {
+	if err == nil && o.noClobber {
+		// Linked, not renamed: a file that appeared at the path since it
+		// was checked is refused, never replaced (a key pair).
+		if err = os.Link(o.f.Name(), o.target); errors.Is(err, fs.ErrExist) {
+			err = &TargetError{Path: o.path, Reason: "exists; not overwritten", Exists: true}
+		}
+		os.Remove(o.f.Name())
+	} else if err == nil {
 		err = os.Rename(o.f.Name(), o.target)
 	}
 	if err == nil {

@@ -187,6 +187,25 @@ func TestCreateFileNoClobberNew(t *testing.T) {
 	noTemps(t, d)
 }
 
+// A file that appears at a no-clobber path between CreateFile and Commit
+// is kept: Commit refuses instead of renaming over it.
+func TestCreateFileNoClobberRace(t *testing.T) {
+	d := t.TempDir()
+	p := filepath.Join(d, "key.pem")
+	f, err := CreateFile(p, true)
+	must(t, err)
+	must(t, os.WriteFile(p, []byte("theirs"), 0o600))
+	_, err = f.Write([]byte("ours"))
+	var te *TargetError
+	if err := f.Commit(err); !errors.As(err, &te) || !te.Exists {
+		t.Errorf("Commit over a file that appeared: %v, want a *TargetError with Exists", err)
+	}
+	if got := mustRead(t, p); got != "theirs" {
+		t.Errorf("%s holds %q, want the file that appeared, %q", p, got, "theirs")
+	}
+	noTemps(t, d)
+}
+
 // A FIFO is written through, as a shell's > does: opened, streamed into,
 // and left a FIFO.
 func TestWriteFileFIFO(t *testing.T) {

@@ -278,3 +278,30 @@ func syncDir(dir string) error {
 	}
 	return nil
 }
+
+// RemoveOutput removes a whole output directory calldir made, of kind m:
+// Inspect proves it again (its manifest lists every entry), it is renamed
+// to a temporary name carrying this process's owner token, so that a run
+// killed here leaves only a temporary RemoveStaleTemps clears, and then
+// removed. Anything Inspect cannot prove calldir's is a *ForeignError and
+// stays as it is.
+func RemoveOutput(path string, m *Mark) error {
+	st, err := Inspect(path, m)
+	if err != nil {
+		return err
+	}
+	if !st.Exists {
+		return nil
+	}
+	if st.Mark == nil {
+		return &ForeignError{path, "an empty directory calldir would not leave"}
+	}
+	tmp := filepath.Join(filepath.Dir(path), TempPrefix(path)+"removed")
+	if err := os.Rename(path, tmp); err != nil {
+		return fmt.Errorf("remove %s: %w", path, unwrapPathError(err))
+	}
+	if err := os.RemoveAll(tmp); err != nil {
+		return fmt.Errorf("remove %s: %w", path, unwrapPathError(err))
+	}
+	return nil
+}

@@ -366,3 +366,40 @@ func deadOwner(t *testing.T) string {
 	}
 	return Owner(pid)
 }
+
+func TestRemoveOutput(t *testing.T) {
+	d := t.TempDir()
+	own := filepath.Join(d, "own")
+	mustOutput(t, own, testMark, map[string]string{"a": "A", "sub/b": "B"}, nil)
+	must(t, RemoveOutput(own, testMark))
+	if _, err := os.Lstat(own); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s still there after RemoveOutput: %v", own, err)
+	}
+	noTemps(t, d)
+	must(t, RemoveOutput(own, testMark)) // gone already: nothing to do
+
+	// Not calldir's: a directory with a stray file beside the manifest's
+	// list, a user's directory, an empty one, a symlink, a plain file.
+	stray := filepath.Join(d, "stray")
+	mustOutput(t, stray, testMark, map[string]string{"a": "A"}, nil)
+	must(t, os.WriteFile(filepath.Join(stray, "mine.txt"), []byte("user"), 0o644))
+	user := filepath.Join(d, "user")
+	must(t, os.MkdirAll(user, 0o755))
+	must(t, os.WriteFile(filepath.Join(user, "notes"), []byte("x"), 0o644))
+	empty := filepath.Join(d, "empty")
+	must(t, os.MkdirAll(empty, 0o755))
+	link := filepath.Join(d, "link")
+	must(t, os.Symlink(own+"-target", link))
+	file := filepath.Join(d, "file")
+	must(t, os.WriteFile(file, []byte("x"), 0o644))
+	before := tree(t, d)
+	for _, p := range []string{stray, user, empty, link, file} {
+		var fe *ForeignError
+		if err := RemoveOutput(p, testMark); !errors.As(err, &fe) {
+			t.Errorf("RemoveOutput(%s) = %v, want a *ForeignError", filepath.Base(p), err)
+		}
+	}
+	if after := tree(t, d); !equalTrees(after, before) {
+		t.Errorf("a refused RemoveOutput changed the tree:\n%q\nwant\n%q", after, before)
+	}
+}
