@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strings"
 )
 
 // sniffBytes is how much of a body (decompressed, when it is gzip) the
@@ -57,9 +58,17 @@ func notListText(head []byte, gz string) string {
 	case mt == "text/plain":
 		return ""
 	case mt == "text/html":
-		return "a " + gz + "HTML page"
+		return article(gz + "HTML page")
 	case mt == "text/xml":
-		return "a " + gz + "XML document"
+		return article(gz + "XML document")
 	}
 	return gz + "binary data (" + mt + ")"
+}
+
+// article puts "a" or "an" before what, as it is spoken (HTML, XML).
+func article(what string) string {
+	if strings.HasPrefix(what, "HTML") || strings.HasPrefix(what, "XML") {
+		return "an " + what
+	}
+	return "a " + what
 }
