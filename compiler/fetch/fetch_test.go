@@ -336,6 +336,7 @@ func TestRedirect(t *testing.T) {
 		}
 		w.Write([]byte(list))
 	})
+	var loops atomic.Int32
 	secure := newOrigin(t, true, func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/to-http":
@@ -343,6 +344,7 @@ func TestRedirect(t *testing.T) {
 		case "/moved":
 			http.Redirect(w, r, "/l.txt", http.StatusMovedPermanently)
 		case "/loop":
+			loops.Add(1)
 			http.Redirect(w, r, "/loop", http.StatusFound)
 		default:
 			w.Write([]byte(list))
@@ -355,7 +357,7 @@ func TestRedirect(t *testing.T) {
 		{"https to https", secure.URL + "/moved", ""},
 		{"https to http", secure.URL + "/to-http", "from https to http"},
 		{"http to https", plain.URL + "/to-https?u=" + secure.URL + "/l.txt", "from http to https"},
-		{"loop", secure.URL + "/loop", "more than 10 redirects"},
+		{"loop", secure.URL + "/loop", "stopped after 10 redirects"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			opts := testOptions(t, secure, nil) // its client trusts the TLS server and speaks http too
@@ -368,6 +370,9 @@ func TestRedirect(t *testing.T) {
 			var re *RedirectError
 			if !errors.As(fe, &re) || !strings.Contains(re.Reason, tc.refused) || fe.Attempts != 1 {
 				t.Fatalf("error %v, want a refused redirect (%s), not retried", fe, tc.refused)
+			}
+			if tc.name == "loop" && loops.Load() != 10 {
+				t.Errorf("%d requests in the loop, want 10 (the 10th redirect refused, as net/http does)", loops.Load())
 			}
 		})
 	}

@@ -44,7 +44,7 @@ func newClient(base *http.Client) *http.Client {
 func checkRedirect(req *http.Request, via []*http.Request) error {
 	to := req.URL.Redacted()
 	if len(via) >= maxRedirects {
-		return &RedirectError{To: to, Reason: fmt.Sprintf("more than %d redirects", maxRedirects)}
+		return &RedirectError{To: to, Reason: fmt.Sprintf("stopped after %d redirects", maxRedirects)}
 	}
 	if from := via[0].URL.Scheme; req.URL.Scheme != from {
 		return &RedirectError{To: to, Reason: fmt.Sprintf("calldir does not follow a redirect from %s to %s (if the list moved, give its new URL)", from, req.URL.Scheme)}
