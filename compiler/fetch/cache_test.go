@@ -98,6 +98,18 @@ func TestDamagedCache(t *testing.T) {
 		{"entry sha256", func(t *testing.T, dir string, r *Result) {
 			editIndex(t, dir, func(x *index) { x.Entries[0].SHA256 = strings.ToUpper(x.Entries[0].SHA256) })
 		}, "is not 64 lowercase hex digits"},
+		{"entry body renamed", func(t *testing.T, dir string, r *Result) {
+			// A file of the list's bytes under another hash's name: its
+			// bytes match the entry's sha256, its name does not.
+			other := "sha256-" + sum("x") + ".txt"
+			if err := os.WriteFile(filepath.Join(dir, other), []byte(list), 0o444); err != nil {
+				t.Fatal(err)
+			}
+			editIndex(t, dir, func(x *index) {
+				x.Loose = append(x.Loose, x.Entries[0].Body) // still listed: the cache stays provable
+				x.Entries[0].Body = other
+			})
+		}, "is not named by its sha256"},
 		{"entry size", func(t *testing.T, dir string, r *Result) {
 			editIndex(t, dir, func(x *index) { x.Entries[0].Size++ })
 		}, "the index says 31 bytes"},

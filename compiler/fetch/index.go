@@ -169,14 +169,13 @@ var hexRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 // check says what is wrong with an entry's own fields ("" when nothing):
 // a body name that is not calldir's, or one that disagrees with the hash.
+// (A size that disagrees with the body is found by reading it: lookup.)
 func (e *entry) check() string {
 	switch {
 	case !hexRE.MatchString(e.SHA256):
 		return fmt.Sprintf("its sha256 %q is not 64 lowercase hex digits", e.SHA256)
 	case !bodyRE.MatchString(e.Body) || !strings.HasPrefix(e.Body, "sha256-"+e.SHA256):
 		return fmt.Sprintf("its body %q is not named by its sha256", e.Body)
-	case e.Size < 0:
-		return fmt.Sprintf("its size %d is negative", e.Size)
 	}
 	return ""
 }

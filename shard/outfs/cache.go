@@ -34,11 +34,8 @@ func LockCache(dir string, m *Mark, create bool) (st *State, unlock func() error
 			return nil, nil, fmt.Errorf("create %s: %w", dir, unwrapPathError(err))
 		}
 	}
-	// Inspect before locking too: LockDir would follow a symlink or
-	// open someone else's directory.
-	if _, err := Inspect(dir, m); err != nil {
-		return nil, nil, err
-	}
+	// Locking someone else's directory (an advisory lock on a read-only
+	// open) harms nothing; what is in it is judged under the lock.
 	unlock, err = LockDir(dir)
 	if err != nil {
 		return nil, nil, err
