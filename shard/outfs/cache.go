@@ -147,16 +147,17 @@ func sameFile(a, b string) (bool, error) {
 		if !bytes.Equal(bufA[:na], bufB[:nb]) {
 			return false, nil
 		}
+		// Equal reads are both full (neither file ended) or both short
+		// (both ended).
 		endA := ea == io.EOF || ea == io.ErrUnexpectedEOF
-		endB := eb == io.EOF || eb == io.ErrUnexpectedEOF
 		if ea != nil && !endA {
 			return false, ea
 		}
-		if eb != nil && !endB {
+		if eb != nil && eb != io.EOF && eb != io.ErrUnexpectedEOF {
 			return false, eb
 		}
-		if endA || endB {
-			return endA && endB, nil
+		if endA {
+			return true, nil
 		}
 	}
 }
@@ -175,18 +176,11 @@ func RemoveListed(dir string, m *Mark, name string) error {
 	if st.Contents == nil || !slices.Contains(st.Files, name) || path.Clean(name) != name || name == m.Manifest {
 		return &ForeignError{filepath.Join(dir, name), "its " + m.Kind + "'s manifest does not list it"}
 	}
+	// Inspect has refused a listed name that is not a regular file.
 	p := filepath.Join(dir, filepath.FromSlash(name))
-	fi, err := os.Lstat(p)
-	if errors.Is(err, fs.ErrNotExist) {
+	if err := os.Remove(p); errors.Is(err, fs.ErrNotExist) {
 		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("remove %s: %w", p, unwrapPathError(err))
-	}
-	if !fi.Mode().IsRegular() {
-		return &ForeignError{p, "it is " + FileType(fi.Mode())}
-	}
-	if err := os.Remove(p); err != nil {
+	} else if err != nil {
 		return fmt.Errorf("remove %s: %w", p, unwrapPathError(err))
 	}
 	return syncDir(filepath.Dir(p))
