@@ -81,15 +81,13 @@ func (s Source) Validate() error {
 		return fmt.Errorf("source url %q: no host", s.URL)
 	}
 	if u.User != nil {
-		return fmt.Errorf("source url %q: credentials in a URL are recorded in the manifest; refusing", redact(u))
+		return fmt.Errorf("source url %q: credentials in a URL would be recorded in the manifest; refusing", u.Redacted())
 	}
 	if s.SHA256 != "" && !hexRE.MatchString(strings.ToLower(s.SHA256)) {
 		return fmt.Errorf("source %s: sha256 %q is not 64 hex digits", s.URL, s.SHA256)
 	}
 	return nil
 }
-
-func redact(u *url.URL) string { return u.Redacted() }
 
 // Result is a source had, from the network or the cache.
 type Result struct {

@@ -121,8 +121,8 @@ func TestRetry(t *testing.T) {
 		failures int // 5xx answers before a 200
 		code     int
 		retries  int
-		attempts int  // requests made
-		ok       bool //
+		attempts int // requests made
+		ok       bool
 	}{
 		{"5xx then 200", 2, 503, 2, 3, true},
 		{"5xx every time", 9, 500, 2, 3, false},
