@@ -85,6 +85,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 func runEnv(ctx context.Context, args []string, e *env) int {
 	stderr := e.stderr
 	app := newApp(e)
+	requireCgo(app) // cgo_off.go: without cgo, the commands that need SQLite refuse
 	if len(args) > 0 {
 		args = append(args[:1:1], permuteArgs(app, helpArgs(args[1:]))...)
 	}

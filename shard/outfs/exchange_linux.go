@@ -1,46 +1,22 @@
-//go:build linux && (amd64 || arm64)
+//go:build linux
 
 package outfs
 
 import (
-	"runtime"
 	"syscall"
-	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
-// renameat2 system call numbers; the syscall package lacks the amd64 one.
-func sysRenameat2() uintptr {
-	if runtime.GOARCH == "arm64" {
-		return 276
-	}
-	return 316
+// sysExchange swaps a and b with renameat2(RENAME_EXCHANGE) (Linux 3.15).
+func sysExchange(a, b string) error {
+	return unix.Renameat2(unix.AT_FDCWD, a, unix.AT_FDCWD, b, unix.RENAME_EXCHANGE)
 }
 
-const (
-	atFDCWD        = -100
-	renameExchange = 1 << 1
-)
-
-// exchange atomically swaps two paths with renameat2(RENAME_EXCHANGE), so a
-// build directory is never missing, not even for an instant. It reports
-// false when the kernel or file system cannot do it.
-func exchange(a, b string) (bool, error) {
-	pa, err := syscall.BytePtrFromString(a)
-	if err != nil {
-		return false, err
-	}
-	pb, err := syscall.BytePtrFromString(b)
-	if err != nil {
-		return false, err
-	}
-	fd := atFDCWD
-	_, _, e := syscall.Syscall6(sysRenameat2(), uintptr(fd), uintptr(unsafe.Pointer(pa)),
-		uintptr(fd), uintptr(unsafe.Pointer(pb)), renameExchange, 0)
-	switch e {
-	case 0:
-		return true, nil
-	case syscall.ENOSYS, syscall.EINVAL, syscall.EOPNOTSUPP:
-		return false, nil
-	}
-	return false, e
-}
+// exchangeUnsupported are renameat2's errors for "this kernel or file
+// system cannot swap": ENOSYS from a kernel without the call, EINVAL from
+// a file system without RENAME_EXCHANGE, such as NFS (the other EINVALs,
+// a directory into its own subtree, cannot happen between two siblings),
+// EOPNOTSUPP (the same number as ENOTSUP on Linux) from some FUSE and
+// network file systems. Each only ever means that no swap happened.
+var exchangeUnsupported = []error{syscall.ENOSYS, syscall.EINVAL, syscall.EOPNOTSUPP}

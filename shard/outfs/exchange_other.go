@@ -1,6 +1,9 @@
-//go:build !(linux && (amd64 || arm64))
+//go:build !linux && !darwin
 
 package outfs
 
-// exchange is not available here; Commit falls back to two renames.
-func exchange(a, b string) (bool, error) { return false, nil }
+// sysExchange: no atomic swap of two paths here (Windows, the BSDs), so
+// Commit takes renameAside's two renames.
+func sysExchange(a, b string) error { return errNoExchange }
+
+var exchangeUnsupported []error

@@ -27,10 +27,11 @@ func LockDir(dir string) (unlock func() error, err error) {
 			break
 		}
 	}
-	if err == syscall.ENOLCK || err == syscall.EOPNOTSUPP || err == syscall.ENOSYS {
+	if err == syscall.ENOLCK || err == syscall.EOPNOTSUPP || err == syscall.ENOTSUP || err == syscall.ENOSYS {
 		// A file system without flock (some network mounts): the
 		// compare-and-swap is not serialized there, as on systems
-		// without flock at all.
+		// without flock at all. (macOS says ENOTSUP, a number of its
+		// own; on Linux it is EOPNOTSUPP's.)
 		f.Close()
 		return func() error { return nil }, nil
 	}

@@ -205,11 +205,7 @@ func (s *Stage) swap(st *State) error {
 		return os.RemoveAll(s.Dir)
 	}
 	old := s.Dir + ".old"
-	if err := os.Rename(dir, old); err != nil {
-		return fmt.Errorf("replace %s: %w", s.Out.decl.Path, err)
-	}
-	if err := os.Rename(s.Dir, dir); err != nil {
-		os.Rename(old, dir) // put the previous output back
+	if err := renameAside(s.Dir, dir, old); err != nil {
 		return fmt.Errorf("replace %s: %w", s.Out.decl.Path, err)
 	}
 	s.done = true

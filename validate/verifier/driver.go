@@ -3,14 +3,13 @@ package verifier
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/calldir/calldir/shard/outfs"
 
 	"github.com/calldir/calldir/shard"
-	"github.com/mattn/go-sqlite3"
+	_ "github.com/mattn/go-sqlite3" // the SQLite driver; SQLiteCode reads its errors (sqlitecode_cgo.go)
 )
 
 // entryCap is the daemon's hard-coded cap: a batch fails with error 5 when
@@ -285,13 +284,4 @@ func (d *Driver) deleteAll(name string, block, ident bool) error {
 		}
 	}
 	return nil
-}
-
-// SQLiteCode returns the primary SQLite result code of err, or 0.
-func SQLiteCode(err error) int {
-	var se sqlite3.Error
-	if errors.As(err, &se) {
-		return int(se.Code)
-	}
-	return 0
 }

@@ -2,12 +2,9 @@ package doctor
 
 import (
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/mattn/go-sqlite3"
 )
 
 // stateNames are Extension.state's values as CALLKIT.md §1.7 names them.
@@ -67,8 +64,7 @@ func (ex *examiner) corruptOr(what, table string, err error) error {
 	// A value database/sql cannot convert (a blob where the schema has an
 	// INTEGER id) is a damaged row as surely as SQLITE_CORRUPT is; any
 	// other SQLite error is not the file's fault.
-	var se sqlite3.Error
-	if !isCorrupt(err) && errors.As(err, &se) {
+	if _, _, ok := sqliteError(err); ok && !isCorrupt(err) {
 		return fmt.Errorf("doctor %s: %s: %s", ex.path, what, sqliteText(err))
 	}
 	ex.add(Finding{Kind: Corrupt, Table: table, Message: what + " failed: " + sqliteText(err)})

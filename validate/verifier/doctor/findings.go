@@ -1,10 +1,7 @@
 package doctor
 
 import (
-	"errors"
 	"fmt"
-
-	"github.com/mattn/go-sqlite3"
 )
 
 // Finding is one broken invariant, identified by the extension, table and
@@ -64,9 +61,8 @@ func unreadable(path, reason string, err error) error {
 // sqliteText words an SQLite error with its primary code (CALLKIT.md §6.1),
 // as CallKit would report it: "SQLite 11 (database disk image is malformed)".
 func sqliteText(err error) string {
-	var se sqlite3.Error
-	if errors.As(err, &se) {
-		return fmt.Sprintf("SQLite %d (%s)", int(se.Code), se.Error())
+	if code, msg, ok := sqliteError(err); ok {
+		return fmt.Sprintf("SQLite %d (%s)", code, msg)
 	}
 	return err.Error()
 }
@@ -74,6 +70,6 @@ func sqliteText(err error) string {
 // isCorrupt reports whether err is SQLITE_CORRUPT (11), the code the daemon
 // treats as damage (CALLKIT.md §3.5).
 func isCorrupt(err error) bool {
-	var se sqlite3.Error
-	return errors.As(err, &se) && se.Code == sqlite3.ErrCorrupt
+	code, _, ok := sqliteError(err)
+	return ok && code == sqliteCorrupt
 }
