@@ -28,7 +28,11 @@ import (
 
 // Source is one input list.
 type Source struct {
-	Path        string // file path, or "-" for stdin
+	Path string // file path, or "-" for stdin
+	// Name is what reports, messages and the manifest call the source
+	// when it is not Path: the URL of a fetched list, whose Path is its
+	// cached copy (compiler/fetch).
+	Name        string
 	Format      Format // auto, text, csv, tsv
 	Column      string // number column: header name or 1-based index; empty = detect
 	LabelColumn string // identify: label column, header name or 1-based index
@@ -42,6 +46,14 @@ type Source struct {
 	// Normalizer overrides Options.Normalizer for this source (its own
 	// default region or accept policy).
 	Normalizer *e164.Normalizer
+}
+
+// name is what the source is called in reports: Name, else Path.
+func (s Source) name() string {
+	if s.Name != "" {
+		return s.Name
+	}
+	return s.Path
 }
 
 // Options controls a compilation.

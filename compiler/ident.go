@@ -118,8 +118,8 @@ func (c *compilation) dedupeIdent(res *Result) {
 			res.Totals.LabelConflicts++
 			if c.opts.OnConflict != nil {
 				c.opts.OnConflict(Conflict{
-					Number: e.num, Source: c.opts.Sources[e.src].Path, Line: e.line, Label: c.table[e.label],
-					KeptSource: c.opts.Sources[first.src].Path, KeptLine: first.line, KeptLabel: c.table[first.label],
+					Number: e.num, Source: c.opts.Sources[e.src].name(), Line: e.line, Label: c.table[e.label],
+					KeptSource: c.opts.Sources[first.src].name(), KeptLine: first.line, KeptLabel: c.table[first.label],
 				})
 			}
 		}

@@ -36,6 +36,14 @@ type Job struct {
 	// Reads are other files the caller read for the job (its
 	// configuration): no write may be, or lie inside, one.
 	Reads []NamedPath
+	// Scratch are directories the caller keeps working files in (the
+	// cache of fetched sources): they may hold outputs, not lie in one.
+	Scratch []NamedPath
+	// Fetch, when set, is called once every path is checked and before
+	// any input is read: it fetches the sources given by URL (Source.Name)
+	// and fills in their Path, or leaves out an optional one it could not
+	// fetch.
+	Fetch func(ctx context.Context, opts *Options) error
 	// LiveLookup, when set, also exports the finished build for Live Caller
 	// ID Lookup (its Builds are the build just written).
 	LiveLookup *LiveLookup
@@ -85,6 +93,11 @@ func Run(ctx context.Context, j Job) (*Outcome, error) {
 			return nil, fmt.Errorf("base: %w", err)
 		}
 	}
+	if j.Fetch != nil {
+		if err := j.Fetch(ctx, &j.Options); err != nil {
+			return nil, err
+		}
+	}
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(HeapLimit(j.Memory)))
 	res, err := Compile(ctx, j.Options)
 	if err != nil {
@@ -123,6 +136,9 @@ func (j *Job) Check() (*jobOutputs, error) {
 		outs.live = j.LiveLookup.declare(&p)
 	}
 	p.Scratch("temp-dir", j.TempDir)
+	for _, d := range j.Scratch {
+		p.Scratch(d.Role, d.Path)
+	}
 	for _, r := range j.Reports {
 		p.WriteFile(r.Role, r.Path)
 	}

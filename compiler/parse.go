@@ -41,7 +41,7 @@ func newCSVHeader(src Source, f Format, ident bool) *csvHeader {
 	if f != FormatCSV && f != FormatTSV && f != FormatRanges {
 		return nil
 	}
-	h := &csvHeader{path: src.Path, labels: ident && src.Label == "",
+	h := &csvHeader{path: src.name(), labels: ident && src.Label == "",
 		colSpec: parseColumn(src.Column), lblSpec: parseColumn(src.LabelColumn), mode: csvMode{col: -1, labelCol: -1}}
 	if f == FormatRanges {
 		h.ranges, h.labels = &src.Ranges, false

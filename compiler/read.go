@@ -44,11 +44,16 @@ type sourceRead struct {
 // to c.accept (identify), an allowlist's to c.allow (in no order) and its
 // patterns to c.allowRanges.
 func (c *compilation) read(src Source, idx uint32, role string) (shard.InputStats, error) {
-	st := shard.InputStats{Path: src.Path, Role: role}
+	st := shard.InputStats{Path: src.name(), Role: role}
 	in, err := openInput(src.Path, src.Format, src.Encoding, c.opts.Stdin)
+	var ie *InputError
+	if errors.As(err, &ie) && src.Name != "" {
+		ie.Path = src.Name
+	}
 	if err != nil {
 		return c.emptyInput(src, st, err)
 	}
+	in.path = src.name()
 	defer in.close()
 	st.Format = string(in.format)
 	if in.gzip {
@@ -56,10 +61,10 @@ func (c *compilation) read(src Source, idx uint32, role string) (shard.InputStat
 	}
 	ident := role == "source" && c.opts.Kind == shard.KindIdentify
 	if err := checkLabels(src, in.format, ident); err != nil {
-		return st, &InputError{Path: src.Path, Err: err}
+		return st, &InputError{Path: src.name(), Err: err}
 	}
 	if err := c.checkRegister(src, in.format, role); err != nil {
-		return st, &InputError{Path: src.Path, Err: err}
+		return st, &InputError{Path: src.name(), Err: err}
 	}
 	r := &sourceRead{c: c, in: in, src: src, idx: idx, role: role, ident: ident, total: -1,
 		header: newCSVHeader(src, in.format, ident), st: &st, reasons: make([]int64, e164.NumReasons),
@@ -80,10 +85,10 @@ func (c *compilation) read(src Source, idx uint32, role string) (shard.InputStat
 	case r.filtered > 0 && !r.passed.Load():
 		// No row passed the filters (those that did not drop were
 		// rejected, their filter column missing): a misspelt --where.
-		return st, &InputError{Path: src.Path, Err: &EmptyInputError{HeaderOnly: r.header.header, Filtered: r.filtered,
+		return st, &InputError{Path: src.name(), Err: &EmptyInputError{HeaderOnly: r.header.header, Filtered: r.filtered,
 			Rejected: st.Rejected, Filters: filterValues(src.Ranges.Where, r.filters)}}
 	case st.Lines == 0 && r.header != nil && r.header.header:
-		return st, &InputError{Path: src.Path, Err: &EmptyInputError{HeaderOnly: true}}
+		return st, &InputError{Path: src.name(), Err: &EmptyInputError{HeaderOnly: true}}
 	}
 	return c.finishInput(in, st, r.reasons)
 }
@@ -157,7 +162,7 @@ func (r *sourceRead) workers() []*blockWorker {
 	workers := make([]*blockWorker, max(1, runtime.GOMAXPROCS(0)))
 	allow := &allowSink{nums: &c.allow}
 	for i := range workers {
-		w := &blockWorker{c: c, norm: *norm, path: r.src.Path, role: r.role, src: int(r.idx), csv: r.header != nil, ident: r.ident, rowPassed: &r.passed}
+		w := &blockWorker{c: c, norm: *norm, path: r.src.name(), role: r.role, src: int(r.idx), csv: r.header != nil, ident: r.ident, rowPassed: &r.passed}
 		if r.ident && r.src.Label != "" {
 			w.label = []byte(r.src.Label)
 		}
@@ -191,7 +196,7 @@ func (r *sourceRead) run() error {
 	case prodErr != nil && !errors.Is(prodErr, context.Canceled):
 		// Every whole line before the error was collected: it names the
 		// line where the data ends.
-		return &InputError{Path: r.src.Path, Line: r.line + 1, Err: readErr(prodErr, r.in.gzip)}
+		return &InputError{Path: r.src.name(), Line: r.line + 1, Err: readErr(prodErr, r.in.gzip)}
 	case r.c.ctx.Err() != nil:
 		return r.c.ctx.Err()
 	}
@@ -230,7 +235,7 @@ func (r *sourceRead) utf8(b *tblock) error {
 		return nil
 	}
 	if ln, bad := utf8Check(b.buf, r.seen); bad != nil {
-		return &InputError{Path: r.src.Path, Line: ln, Err: bad}
+		return &InputError{Path: r.src.name(), Line: ln, Err: bad}
 	}
 	r.seen += int64(bytes.Count(b.buf, []byte{'\n'}))
 	return nil
@@ -272,7 +277,7 @@ func (r *sourceRead) collect(b *tblock) error {
 	}
 	if c.opts.OnReject != nil {
 		for _, j := range b.rejects {
-			c.opts.OnReject(Reject{Source: r.src.Path, Role: r.role, Line: base + j.line + 1, Raw: rawText(b.buf[j.r0:j.r1]), Reason: j.why})
+			c.opts.OnReject(Reject{Source: r.src.name(), Role: r.role, Line: base + j.line + 1, Raw: rawText(b.buf[j.r0:j.r1]), Reason: j.why})
 		}
 	}
 	for _, t := range b.idents {
@@ -281,7 +286,7 @@ func (r *sourceRead) collect(b *tblock) error {
 	r.line += b.lines
 	if c.opts.Progress != nil && r.line-r.progress >= 4096 {
 		r.progress = r.line
-		c.opts.Progress(Progress{Source: r.src.Path, Lines: r.line, Bytes: b.raw, TotalBytes: r.total})
+		c.opts.Progress(Progress{Source: r.src.name(), Lines: r.line, Bytes: b.raw, TotalBytes: r.total})
 	}
 	tblockPool.Put(b)
 	return nil

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/calldir/calldir/compiler"
+	"github.com/calldir/calldir/compiler/fetch"
 	"github.com/urfave/cli/v2"
 )
 
@@ -22,15 +23,32 @@ const (
 	exitOK          = 0   // success
 	exitFindings    = 1   // findings, or rejects over --max-rejects
 	exitUsage       = 2   // usage or I/O error
+	exitFetch       = 3   // a source given by URL could not be fetched
 	exitInterrupted = 130 // SIGINT/SIGTERM
 )
 
-const exitTable = `EXIT STATUS:
-   0    success
-   1    findings, or rejected lines over --max-rejects
-   2    usage error, unreadable input or I/O error
-   130  interrupted
-`
+// exitMeanings is what each exit code means, for --help, docs/CLI.md and
+// the README's table (a test holds the README to this set).
+var exitMeanings = []struct {
+	code    int
+	meaning string
+}{
+	{exitOK, "success"},
+	{exitFindings, "findings, or rejected lines over --max-rejects"},
+	{exitUsage, "usage error, unreadable input or I/O error"},
+	{exitFetch, "a source given by URL could not be fetched (keep the last build; retry later)"},
+	{exitInterrupted, "interrupted"},
+}
+
+// exitTable ends every command's help.
+var exitTable = func() string {
+	var b strings.Builder
+	b.WriteString("EXIT STATUS:\n")
+	for _, e := range exitMeanings {
+		fmt.Fprintf(&b, "   %-4d %s\n", e.code, e.meaning)
+	}
+	return b.String()
+}()
 
 // usageError marks a problem with how calldir was called.
 type usageError struct{ err error }
@@ -52,6 +70,7 @@ func exitCode(err error) int {
 	var ue usageError
 	var cu *compiler.UsageError
 	var tr *compiler.TooManyRejectsError
+	var fe2 *fetch.Error
 	switch {
 	case err == nil:
 		return exitOK
@@ -61,6 +80,8 @@ func exitCode(err error) int {
 		return exitFindings
 	case errors.As(err, &ue), errors.As(err, &cu):
 		return exitUsage
+	case errors.As(err, &fe2):
+		return exitFetch
 	}
 	return exitUsage // I/O and input errors
 }

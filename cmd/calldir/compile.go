@@ -32,7 +32,8 @@ type compileOpts struct {
 	tempDir     string
 	config      string
 	maxShrink   string
-	live        liveOpts // --live-lookup: also export the build for Live Caller ID Lookup
+	live        liveOpts   // --live-lookup: also export the build for Live Caller ID Lookup
+	urls        urlSources // the configuration's sources given by url
 }
 
 func compileCommand(e *env) *cli.Command {
@@ -81,6 +82,8 @@ EXAMPLES:
 			&cli.IntFlag{Name: "chunk", Value: compiler.DefaultChunk, Usage: "with --delta: at most `N` entries per incremental request", Destination: &o.chunk},
 			&cli.StringFlag{Name: "memory", Value: sizeText(compiler.DefaultMemory), Usage: "bound on numbers held in memory (`SIZE`: 256MB, 1GiB, …); past it they spill to --temp-dir. Peak RSS stays under 1.1 × SIZE + 80 MiB", Destination: &o.memory},
 			&cli.StringFlag{Name: "temp-dir", Usage: "`DIR` for spilled runs (default: the system's temporary directory)", Destination: &o.tempDir},
+			&cli.StringFlag{Name: "cache", Usage: "keep the lists of url sources (--config) in `DIR` (default: calldir/sources in the user's cache directory)", Destination: &o.urls.cache},
+			&cli.BoolFlag{Name: "offline", Usage: "read url sources from --cache only; one not there fails the build (exit 3)", Destination: &o.urls.offline},
 			&cli.StringFlag{Name: "max-shrink", Value: defaultMaxShrink, Usage: "refuse a build that holds more than `P%` fewer entries than the build in --out or --base (100% allows any)", Destination: &o.maxShrink},
 		), o.live.flags("live-lookup")...),
 		Action: func(c *cli.Context) error {
@@ -161,6 +164,12 @@ func runCompile(ctx context.Context, o compileOpts, opts compiler.Options, thres
 		Reports: []compiler.NamedPath{{Role: "rejects", Path: o.rejects}, {Role: "conflicts", Path: o.conflicts}},
 		Reads:   []compiler.NamedPath{{Role: "config", Path: o.config}},
 	}
+	cache, err := o.urls.cacheDir()
+	if err != nil {
+		return err
+	}
+	job.Scratch = []compiler.NamedPath{{Role: "cache", Path: cache}}
+	job.Fetch = o.urls.fetchFunc(e.stderr, o.quiet, nil)
 	if job.LiveLookup, err = o.live.jobIf("live-lookup"); err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/calldir/calldir/compiler"
+	"github.com/calldir/calldir/compiler/fetch"
 	"github.com/calldir/calldir/e164"
 	"github.com/calldir/calldir/shard"
 	"github.com/pelletier/go-toml/v2"
@@ -48,7 +49,13 @@ type config struct {
 // options of that input. Its keys but path and kind are also those an
 // input takes inline, "PATH;key=value" (parseInputSpec).
 type configSource struct {
-	Path        string `toml:"path"`
+	Path string `toml:"path"`
+	// URL, instead of a path, is a list fetched into the cache
+	// (docs/SOURCES.md), pinned by SHA256 when given; an Optional one
+	// that cannot be fetched is left out with a warning.
+	URL         string `toml:"url"`
+	SHA256      string `toml:"sha256"`
+	Optional    bool   `toml:"optional"`
 	Format      string `toml:"format"`
 	Column      string `toml:"column"`
 	LabelColumn string `toml:"label_column"`
@@ -389,6 +396,7 @@ func applyConfig(path string, c *config, src []byte, o *compileOpts, set func(st
 		if err != nil {
 			return usageError{&configError{file: path, msg: err.Error()}}
 		}
+		o.fetchLater(&cs, s)
 		o.extra = append(o.extra, cs)
 	}
 	for _, s := range allow {
@@ -396,6 +404,7 @@ func applyConfig(path string, c *config, src []byte, o *compileOpts, set func(st
 		if err != nil {
 			return usageError{&configError{file: path, msg: err.Error()}}
 		}
+		o.fetchLater(&cs, s)
 		cs.Ranges = compiler.RangeColumns{}
 		cs.Label, cs.LabelColumn = "", ""
 		o.extraAllow = append(o.extraAllow, cs)
@@ -525,16 +534,45 @@ func (f *configFile) checkSource(s configSource, table string, idx int) error {
 	return nil
 }
 
+// checkURL checks a [[source]] or [[allow]] given by url: a url and no
+// path, sha256 and optional only beside a url, the url and pin well formed.
+func (f *configFile) checkURL(s configSource, table string, i int) error {
+	switch {
+	case s.URL == "" && s.SHA256 != "":
+		return f.bad(table, i, "sha256", "pins a url: give url = \"https://…\" (a path is read as it is)")
+	case s.URL == "":
+		return f.bad(table, i, "optional", "applies to a url: a file that cannot be read always fails the build")
+	case s.Path != "":
+		return f.bad(table, i, "url", "and path both given: a source is one or the other")
+	}
+	src := fetch.Source{URL: s.URL, SHA256: s.SHA256, Optional: s.Optional}
+	if err := src.Validate(); err != nil {
+		key := "url"
+		if s.SHA256 != "" && strings.Contains(err.Error(), "sha256") {
+			key = "sha256"
+		}
+		return f.bad(table, i, key, "%v", err)
+	}
+	return nil
+}
+
 // expand turns the [[table]] entries into one source per file: a path is
 // a file, a glob (relative to the configuration) or "-".
 func (f *configFile) expand(table string, list []configSource, kind string) ([]configSource, error) {
 	var out []configSource
 	for i, s := range list {
-		if s.Path == "" {
-			return nil, f.bad(table, i, "path", "missing: every [[%s]] needs a path (a file, a glob, or - for stdin)", table)
-		}
 		if s.Kind != "" && s.Kind != kind {
 			return nil, f.bad(table, i, "kind", "%q, but the build is %q: compile blocking and identification sources into separate builds", s.Kind, kind)
+		}
+		if s.URL != "" || s.SHA256 != "" || s.Optional {
+			if err := f.checkURL(s, table, i); err != nil {
+				return nil, err
+			}
+			out = append(out, s)
+			continue
+		}
+		if s.Path == "" {
+			return nil, f.bad(table, i, "path", "missing: every [[%s]] needs a path (a file, a glob, or - for stdin) or a url", table)
 		}
 		if s.Path == "-" {
 			out = append(out, s)

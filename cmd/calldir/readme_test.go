@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode"
@@ -407,4 +408,30 @@ func underAny(pkg string, dirs []string) bool {
 		}
 	}
 	return false
+}
+
+// TestReadmeExitTable holds the README's exit-status table to the codes
+// exitCode can return (exitMeanings).
+func TestReadmeExitTable(t *testing.T) {
+	readme := mustRead(t, filepath.Join(repoRoot(t), "README.md"))
+	var got []string
+	in := false
+	for _, l := range strings.Split(readme, "\n") {
+		switch {
+		case strings.HasPrefix(l, "| Code | Meaning |"):
+			in = true
+		case in && strings.HasPrefix(l, "|---"):
+		case in && strings.HasPrefix(l, "| "):
+			got = append(got, strings.TrimSpace(strings.Split(l, "|")[1]))
+		case in:
+			in = false
+		}
+	}
+	var want []string
+	for _, e := range exitMeanings {
+		want = append(want, strconv.Itoa(e.code))
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("README's exit-status table lists codes %v; the CLI has %v", got, want)
+	}
 }

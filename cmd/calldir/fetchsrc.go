@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/calldir/calldir/compiler"
+	"github.com/calldir/calldir/compiler/fetch"
+)
+
+// urlSources are the [[source]] and [[allow]] entries of a configuration
+// given by url: compile fetches them into the cache (--cache, --offline)
+// once every path of the run is checked, and reads the cached copies
+// under their URLs (docs/SOURCES.md).
+type urlSources struct {
+	cache   string
+	offline bool
+	specs   map[string]fetch.Source // by URL
+}
+
+// fetchLater marks cs, read from s, as a source to fetch: it is named by
+// its URL and has no path until fetched.
+func (o *compileOpts) fetchLater(cs *compiler.Source, s configSource) {
+	if s.URL == "" {
+		return
+	}
+	cs.Path, cs.Name = "", s.URL
+	if o.urls.specs == nil {
+		o.urls.specs = map[string]fetch.Source{}
+	}
+	spec := fetch.Source{URL: s.URL, SHA256: s.SHA256, Optional: s.Optional}
+	if old, ok := o.urls.specs[s.URL]; ok {
+		// The same URL twice: one fetch, pinned if either pins it, and
+		// optional only if both say so.
+		if spec.SHA256 == "" {
+			spec.SHA256 = old.SHA256
+		}
+		spec.Optional = spec.Optional && old.Optional
+	}
+	o.urls.specs[s.URL] = spec
+}
+
+// cacheDir is the cache the run declares and fetches into; "" without
+// URL sources.
+func (u *urlSources) cacheDir() (string, error) {
+	if len(u.specs) == 0 || u.cache != "" {
+		return u.cache, nil
+	}
+	dir, err := fetch.DefaultCacheDir()
+	if err != nil {
+		return "", usageError{err}
+	}
+	u.cache = dir
+	return dir, nil
+}
+
+// fetchFunc is the compiler.Job's Fetch: each URL fetched once, in the
+// order the configuration gives them; a line per URL on w (its SHA-256,
+// size and fetch time) unless quiet. An optional source that fails is
+// left out with a warning; any other failure fails the run with a
+// *fetch.Error (exit status 3).
+func (u *urlSources) fetchFunc(w io.Writer, quiet bool, now func() time.Time) func(context.Context, *compiler.Options) error {
+	if len(u.specs) == 0 {
+		return nil
+	}
+	return func(ctx context.Context, opts *compiler.Options) error {
+		fo := fetch.Options{Cache: u.cache, Offline: u.offline, UserAgent: fetch.UserAgent(Version), Now: now}
+		got := map[string]string{} // URL → cached path; absent: left out
+		for _, s := range slices.Concat(opts.Sources, opts.Allow) {
+			spec, ok := u.specs[s.Name]
+			if s.Path != "" || !ok {
+				continue
+			}
+			if _, done := got[s.Name]; done {
+				continue
+			}
+			res, err := fetch.Fetch(ctx, fo, spec)
+			if err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				if spec.Optional {
+					fmt.Fprintf(w, "calldir: warning: optional source left out: %v\n", err)
+					got[s.Name] = ""
+					continue
+				}
+				return err
+			}
+			for _, m := range res.Warnings {
+				fmt.Fprintf(w, "calldir: warning: %s: %s\n", s.Name, m)
+			}
+			if !quiet {
+				fmt.Fprintf(w, "calldir: %s: sha256 %s, %s bytes, fetched %s%s\n", s.Name, res.SHA256,
+					group(res.Size), res.FetchedAt.UTC().Format(time.RFC3339), fetchHow(res))
+			}
+			got[s.Name] = res.Path
+		}
+		opts.Sources = fillFetched(opts.Sources, got)
+		opts.Allow = fillFetched(opts.Allow, got)
+		return nil
+	}
+}
+
+// fetchHow says where a fetched body came from when not fresh from the
+// network.
+func fetchHow(r *fetch.Result) string {
+	switch {
+	case r.NotModified:
+		return " (not modified: the cached copy)"
+	case r.FromCache:
+		return " (the cached copy)"
+	}
+	return ""
+}
+
+// fillFetched gives each source fetched its cached path and leaves out
+// those that an optional failure left without one.
+func fillFetched(srcs []compiler.Source, got map[string]string) []compiler.Source {
+	out := srcs[:0]
+	for _, s := range srcs {
+		if p, ok := got[s.Name]; ok && s.Path == "" {
+			if p == "" {
+				continue
+			}
+			s.Path = p
+		}
+		out = append(out, s)
+	}
+	return out
+}
