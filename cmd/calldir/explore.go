@@ -218,6 +218,13 @@ func runExplore(ctx context.Context, o verifier.ExploreOptions, format string, e
 	if interrupted {
 		return err
 	}
+	return exploreVerdict(e.stderr, rep)
+}
+
+// exploreVerdict is the exit status of a finished explore: a plan not
+// written or a case that could not run is an error (exit 2), a finding the
+// settings do not excuse is exit 1, and stderr says which and why.
+func exploreVerdict(stderr io.Writer, rep *verifier.ExploreReport) error {
 	// A plan that could not be written is an I/O error, whatever was
 	// found: the user asked for the plans.
 	var unwritten []string
@@ -229,9 +236,20 @@ func runExplore(ctx context.Context, o verifier.ExploreOptions, format string, e
 	if len(unwritten) > 0 {
 		return fmt.Errorf("%d shrunk plan(s) not written:\n  %s", len(unwritten), strings.Join(unwritten, "\n  "))
 	}
+	// A case that could not run has no verdict: the run is an error
+	// (exit 2) whatever the others found, never a pass.
+	var broken []string
+	for _, c := range rep.Cases {
+		if c.Outcome.Class == verifier.ClassError {
+			broken = append(broken, fmt.Sprintf("case %d (%s, %s, %s): %s", c.N, c.Pattern, c.Settings, c.Fault, c.Outcome.Detail))
+		}
+	}
+	if len(broken) > 0 {
+		return fmt.Errorf("%d case(s) could not run:\n  %s", len(broken), strings.Join(broken, "\n  "))
+	}
 	// The exit status is the worst case's, and stderr says which and why.
 	if reasons := exploreFindings(rep); len(reasons) > 0 {
-		fmt.Fprintf(e.stderr, "explore: exit 1: %d case(s) found what the settings do not excuse:\n  %s\n", len(reasons), strings.Join(reasons, "\n  "))
+		fmt.Fprintf(stderr, "explore: exit 1: %d case(s) found what the settings do not excuse:\n  %s\n", len(reasons), strings.Join(reasons, "\n  "))
 		return findingsError{reasons[0]}
 	}
 	return nil

@@ -32,3 +32,21 @@ func TestExploreFindings(t *testing.T) {
 		}
 	}
 }
+
+// A case explore could not run has no verdict: the run exits 2 naming it,
+// even beside cases that passed or found something (never 0, never 1).
+func TestExploreCaseErrorIsNotAPass(t *testing.T) {
+	ok := verifier.CaseResult{N: 1, Settings: "default", Fault: "kill", Outcome: verifier.Outcome{Class: verifier.ClassOK}}
+	broken := verifier.CaseResult{N: 2, Pattern: "churn", Settings: "wal", Fault: "power-loss", Outcome: verifier.Outcome{Class: verifier.ClassError, Detail: "open scratch: no space left on device"}}
+	lost := verifier.CaseResult{N: 3, Settings: "default", Fault: "power-loss", Outcome: verifier.Outcome{Class: verifier.ClassRowsLost}}
+	for _, cases := range [][]verifier.CaseResult{{ok, broken}, {broken, lost}, {broken}} {
+		var stderr strings.Builder
+		err := exploreVerdict(&stderr, &verifier.ExploreReport{Cases: cases})
+		if code := exitCode(err); code != exitUsage || !strings.Contains(err.Error(), "case 2 (churn, wal, power-loss): open scratch: no space left") {
+			t.Errorf("%d cases with one that could not run: exit %d, %v; want exit %d naming it", len(cases), code, err, exitUsage)
+		}
+	}
+	if err := exploreVerdict(new(strings.Builder), &verifier.ExploreReport{Cases: []verifier.CaseResult{ok}}); err != nil {
+		t.Errorf("one ok case: %v", err)
+	}
+}

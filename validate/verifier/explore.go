@@ -226,7 +226,7 @@ func Explore(ctx context.Context, o ExploreOptions) (*ExploreReport, error) {
 
 // shrinkFound shrinks a case that did not end ok, within the budget.
 func (o ExploreOptions) shrinkFound(ctx context.Context, p *Plan, res *CaseResult, deadline time.Time) {
-	if !o.Shrink || p == nil || res.Outcome.Class == ClassOK || res.Outcome.Class == "error" || ctx.Err() != nil {
+	if !o.Shrink || p == nil || res.Outcome.Class == ClassOK || res.Outcome.Class == ClassError || ctx.Err() != nil {
 		return
 	}
 	so := o
@@ -260,7 +260,7 @@ func runCell(ctx context.Context, c cell, scale float64, rng *rand.Rand) (CaseRe
 		if errors.Is(err, context.Canceled) {
 			return res, nil, err
 		}
-		res.Outcome = Outcome{Class: "error", Detail: err.Error()}
+		res.Outcome = Outcome{Class: ClassError, Detail: err.Error()}
 	} else {
 		res.Outcome = r.Outcome
 		res.Rows, res.Bytes = finalSize(r)

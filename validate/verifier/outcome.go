@@ -18,9 +18,12 @@ const (
 	ClassModel      = "model-disagrees" // the driver broke a CallKit rule the model applies
 	ClassRowsLost   = "rows-lost"       // the database's rows are not the model's
 	ClassIntegrity  = "integrity"       // malformed database
+	// ClassError is a case explore could not run at all (the verifier
+	// failed: no SQLite, a full scratch disk): no verdict, and never ok.
+	ClassError = "error"
 )
 
-var classRank = map[string]int{ClassOK: 0, ClassRolledBack: 1, ClassCallKit: 2, ClassSQLite: 3, ClassStuck: 4, ClassZeroRows: 5, ClassState: 6, ClassModel: 7, ClassRowsLost: 8, ClassIntegrity: 9}
+var classRank = map[string]int{ClassOK: 0, ClassRolledBack: 1, ClassCallKit: 2, ClassSQLite: 3, ClassStuck: 4, ClassZeroRows: 5, ClassState: 6, ClassModel: 7, ClassRowsLost: 8, ClassIntegrity: 9, ClassError: 10}
 
 // Finding reports whether an outcome is a finding (exit 1): everything
 // but ok and a rollback the settings allow.

@@ -144,3 +144,17 @@ func TestArmedStepWidensTheModel(t *testing.T) {
 		}
 	}
 }
+
+// A case that could not run outranks every finding: no worst-of may turn
+// it into a lesser outcome, let alone ok.
+func TestErrorIsWorst(t *testing.T) {
+	e := Outcome{Class: ClassError, Detail: "no scratch"}
+	for c := range classRank {
+		if got := worse(Outcome{Class: c}, e); got.Class != ClassError {
+			t.Errorf("worse(%s, error) = %s", c, got.Class)
+		}
+		if got := worse(e, Outcome{Class: c}); got.Class != ClassError {
+			t.Errorf("worse(error, %s) = %s", c, got.Class)
+		}
+	}
+}
