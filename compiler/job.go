@@ -36,6 +36,10 @@ type Job struct {
 	// Reads are other files the caller read for the job (its
 	// configuration): no write may be, or lie inside, one.
 	Reads []NamedPath
+	// Protect are protect lists (protect.go): a blocking build whose
+	// output, allowlist subtracted, holds one of their numbers is refused
+	// (*ProtectedError) before anything is written.
+	Protect []Source
 	// LiveLookup, when set, also exports the finished build for Live Caller
 	// ID Lookup (its Builds are the build just written).
 	LiveLookup *LiveLookup
@@ -85,6 +89,10 @@ func Run(ctx context.Context, j Job) (*Outcome, error) {
 			return nil, fmt.Errorf("base: %w", err)
 		}
 	}
+	protect, err := j.readProtect(ctx)
+	if err != nil {
+		return nil, err
+	}
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(HeapLimit(j.Memory)))
 	res, err := Compile(ctx, j.Options)
 	if err != nil {
@@ -95,6 +103,9 @@ func Run(ctx context.Context, j Job) (*Outcome, error) {
 		if err := j.Compiled(res); err != nil {
 			return nil, err
 		}
+	}
+	if err := protect.checkProtected(ctx, j.Options, res); err != nil {
+		return nil, err
 	}
 	if err := j.check(res, outs.build.State, base); err != nil {
 		return nil, err
@@ -134,6 +145,9 @@ func (j *Job) Check() (*jobOutputs, error) {
 	}
 	for _, s := range j.Allow {
 		p.Read("allowlist", s.Path)
+	}
+	for _, s := range j.Protect {
+		p.Read("protect", s.Path)
 	}
 	if err := p.Check(); err != nil {
 		return nil, err
