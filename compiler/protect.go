@@ -292,6 +292,32 @@ func (c *protectCursor) none(lo, hi int64) bool {
 	return c.k >= len(c.u) || c.u[c.k][0] > hi
 }
 
+// each calls fn with the runs of ns (ascending, each not below the last
+// number asked) that are protected, in order: for each protected interval
+// that meets ns, the entries inside it, found by binary search (a short
+// protect list costs a few steps a block, not a test an entry).
+func (c *protectCursor) each(ns []int64, fn func([]int64)) {
+	last := ns[len(ns)-1]
+	for !c.none(ns[0], last) {
+		iv := c.u[c.k]
+		i, _ := slices.BinarySearch(ns, iv[0])
+		j, found := slices.BinarySearch(ns[i:], iv[1])
+		if found {
+			j++
+		}
+		if j > 0 {
+			fn(ns[i : i+j])
+		}
+		if iv[1] > last {
+			return // the interval goes on into the next block
+		}
+		ns = ns[i+j:]
+		if len(ns) == 0 {
+			return
+		}
+	}
+}
+
 // past reports whether every protected number is below n.
 func (c *protectCursor) past(n int64) bool {
 	return len(c.u) == 0 || c.u[len(c.u)-1][1] < n
@@ -329,17 +355,12 @@ func (p *protectSet) find(ctx context.Context, ents Entries) ([]int64, int64, er
 			if cur.past(ns[0]) {
 				return errStopScan
 			}
-			if cur.none(ns[0], ns[len(ns)-1]) {
-				return nil
-			}
-			for _, x := range ns {
-				if cur.has(x) {
-					f.count++
-					if len(f.first) < MaxProtectedShown {
-						f.first = append(f.first, x)
-					}
+			cur.each(ns, func(hit []int64) {
+				f.count += int64(len(hit))
+				if k := MaxProtectedShown - len(f.first); k > 0 {
+					f.first = append(f.first, hit[:min(k, len(hit))]...)
 				}
-			}
+			})
 			return nil
 		})
 		if errors.Is(f.err, errStopScan) {

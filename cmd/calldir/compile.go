@@ -32,6 +32,7 @@ type compileOpts struct {
 	config      string
 	maxShrink   string
 	live        liveOpts // --live-lookup: also export the build for Live Caller ID Lookup
+	ops         opsOpts  // --protect, --format json (compile_json.go)
 }
 
 func compileCommand(e *env) *cli.Command {
@@ -75,6 +76,8 @@ EXAMPLES:
 			&cli.StringFlag{Name: "memory", Value: sizeText(compiler.DefaultMemory), Usage: "bound on numbers held in memory (`SIZE`: 256MB, 1GiB, …); past it they spill to --temp-dir. Peak RSS stays under 1.1 × SIZE + 80 MiB", Destination: &o.memory},
 			&cli.StringFlag{Name: "temp-dir", Usage: "`DIR` for spilled runs (default: the system's temporary directory)", Destination: &o.tempDir},
 			&cli.StringFlag{Name: "max-shrink", Value: defaultMaxShrink, Usage: "refuse a build that holds more than `P%` fewer entries than the build in --out or --base (100% allows any)", Destination: &o.maxShrink},
+			&cli.StringSliceFlag{Name: "protect", Usage: protectUsage, Destination: &o.ops.protect},
+			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: formatUsage, Destination: &o.ops.format},
 		), o.live.flags("live-lookup")...),
 		Action: func(c *cli.Context) error {
 			o.inputs = c.Args().Slice()
@@ -156,6 +159,9 @@ func runCompile(ctx context.Context, o compileOpts, opts compiler.Options, thres
 	}
 	var rejects, conflicts *csvReport
 	defer func() { rejects.discard(); conflicts.discard() }() // no-ops after commit
+	if err := o.ops.prepare(&job, &o); err != nil {
+		return err
+	}
 	// The reports are opened only once every path of the job is known
 	// good: a report onto the configuration, an input or inside --out is
 	// refused before it is created.
@@ -198,7 +204,7 @@ func runCompile(ctx context.Context, o compileOpts, opts compiler.Options, thres
 	if err == nil && !o.quiet {
 		printOutputSummaries(e.stderr, o, out, time.Since(start))
 	}
-	return liveError(err)
+	return o.ops.report(e.stdout, &o, &job, out, liveError(err))
 }
 
 // recordRegions records in each input's stats the default region it was
