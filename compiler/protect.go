@@ -308,10 +308,7 @@ func (c *protectCursor) each(ns []int64, fn func([]int64)) {
 		if j > 0 {
 			fn(ns[i : i+j])
 		}
-		if iv[1] > last {
-			return // the interval goes on into the next block
-		}
-		ns = ns[i+j:]
+		ns = ns[i+j:] // empty when the interval goes on into the next block
 		if len(ns) == 0 {
 			return
 		}
@@ -553,7 +550,6 @@ func CheckProtected(ctx context.Context, dir string, protect []Source, norm *e16
 	if count == 0 {
 		return nil
 	}
-	slices.Sort(first)
 	e := p.explain(first, count, func(nums []int64) []Protected {
 		out := make([]Protected, len(nums))
 		for i, n := range nums {

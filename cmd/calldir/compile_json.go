@@ -25,7 +25,9 @@ const (
 
 // fromConfig takes the [[protect]] tables of a configuration: a path or
 // glob relative to it, with a [[source]]'s keys for how to read it, as
-// [[allow]] is given.
+// [[allow]] is given. A label is never read (the compiler reads a
+// protect list's numbers only) and a register's keys are refused with
+// the register itself.
 func (p *opsOpts) fromConfig(f *configFile, list []configSource, o *compileOpts) error {
 	for i, s := range list {
 		if err := f.checkSource(s, "protect", i); err != nil {
@@ -41,8 +43,6 @@ func (p *opsOpts) fromConfig(f *configFile, list []configSource, o *compileOpts)
 		if err != nil {
 			return usageError{&configError{file: f.path, msg: err.Error()}}
 		}
-		cs.Ranges = compiler.RangeColumns{}
-		cs.Label, cs.LabelColumn = "", ""
 		p.configProtect = append(p.configProtect, cs)
 	}
 	return nil
