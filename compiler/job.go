@@ -44,6 +44,10 @@ type Job struct {
 	// and fills in their Path, or leaves out an optional one it could not
 	// fetch.
 	Fetch func(ctx context.Context, opts *Options) error
+	// Protect are protect lists (protect.go): a blocking build whose
+	// output, allowlist subtracted, holds one of their numbers is refused
+	// (*ProtectedError) before anything is written.
+	Protect []Source
 	// LiveLookup, when set, also exports the finished build for Live Caller
 	// ID Lookup (its Builds are the build just written).
 	LiveLookup *LiveLookup
@@ -98,6 +102,10 @@ func Run(ctx context.Context, j Job) (*Outcome, error) {
 			return nil, err
 		}
 	}
+	protect, err := j.readProtect(ctx)
+	if err != nil {
+		return nil, err
+	}
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(HeapLimit(j.Memory)))
 	res, err := Compile(ctx, j.Options)
 	if err != nil {
@@ -108,6 +116,9 @@ func Run(ctx context.Context, j Job) (*Outcome, error) {
 		if err := j.Compiled(res); err != nil {
 			return nil, err
 		}
+	}
+	if err := protect.checkProtected(ctx, j.Options, res); err != nil {
+		return nil, err
 	}
 	if err := j.check(res, outs.build.State, base); err != nil {
 		return nil, err
@@ -150,6 +161,9 @@ func (j *Job) Check() (*jobOutputs, error) {
 	}
 	for _, s := range j.Allow {
 		p.Read("allowlist", s.Path)
+	}
+	for _, s := range j.Protect {
+		p.Read("protect", s.Path)
 	}
 	if err := p.Check(); err != nil {
 		return nil, err

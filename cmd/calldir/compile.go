@@ -34,6 +34,7 @@ type compileOpts struct {
 	maxShrink   string
 	live        liveOpts   // --live-lookup: also export the build for Live Caller ID Lookup
 	urls        urlSources // the configuration's sources given by url
+	ops         opsOpts    // --protect, --format json (compile_json.go)
 }
 
 func compileCommand(e *env) *cli.Command {
@@ -85,6 +86,8 @@ EXAMPLES:
 			&cli.StringFlag{Name: "cache", Usage: "keep the lists of url sources (--config) in `DIR` (default: calldir/sources in the user's cache directory)", Destination: &o.urls.cache},
 			&cli.BoolFlag{Name: "offline", Usage: "read url sources from --cache only; one not there fails the build (exit 3)", Destination: &o.urls.offline},
 			&cli.StringFlag{Name: "max-shrink", Value: defaultMaxShrink, Usage: "refuse a build that holds more than `P%` fewer entries than the build in --out or --base (100% allows any)", Destination: &o.maxShrink},
+			&cli.StringSliceFlag{Name: "protect", Usage: protectUsage, Destination: &o.ops.protect},
+			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: formatUsage, Destination: &o.ops.format},
 		), o.live.flags("live-lookup")...),
 		Action: func(c *cli.Context) error {
 			o.inputs = c.Args().Slice()
@@ -175,6 +178,9 @@ func runCompile(ctx context.Context, o compileOpts, opts compiler.Options, thres
 	}
 	var rejects, conflicts *csvReport
 	defer func() { rejects.discard(); conflicts.discard() }() // no-ops after commit
+	if err := o.ops.prepare(&job, &o); err != nil {
+		return err
+	}
 	// The reports are opened only once every path of the job is known
 	// good: a report onto the configuration, an input or inside --out is
 	// refused before it is created.
@@ -217,7 +223,7 @@ func runCompile(ctx context.Context, o compileOpts, opts compiler.Options, thres
 	if err == nil && !o.quiet {
 		printOutputSummaries(e.stderr, o, out, time.Since(start))
 	}
-	return liveError(err)
+	return o.ops.report(e.stdout, &o, &job, out, liveError(err))
 }
 
 // rawField is a rejected line's text as the rejects CSV holds it: as it

@@ -41,6 +41,7 @@ type config struct {
 	rangeOptions
 	Sources    []configSource  `toml:"source"`
 	Allow      []configSource  `toml:"allow"`
+	Protect    []configSource  `toml:"protect"` // protect lists, given as [[allow]] is (compile_json.go)
 	Patterns   []configPattern `toml:"pattern"`
 	LiveLookup configLive      `toml:"live_lookup"`
 }
@@ -408,6 +409,9 @@ func applyConfig(path string, c *config, src []byte, o *compileOpts, set func(st
 		cs.Ranges = compiler.RangeColumns{}
 		cs.Label, cs.LabelColumn = "", ""
 		o.extraAllow = append(o.extraAllow, cs)
+	}
+	if err := o.ops.fromConfig(f, c.Protect, o); err != nil {
+		return err
 	}
 	if err := applyLiveConfig(c.LiveLookup, &o.live, set, f.rel, f.badKey); err != nil {
 		return err

@@ -19,6 +19,7 @@ type urlSources struct {
 	cache   string
 	offline bool
 	specs   map[string]fetch.Source // by URL
+	fetched []summaryFetched        // what fetchFunc did, for --format json
 }
 
 // fetchLater marks cs, read from s, as a source to fetch: it is named by
@@ -85,6 +86,7 @@ func (u *urlSources) fetchFunc(w io.Writer, quiet bool, now func() time.Time) fu
 				if spec.Optional {
 					fmt.Fprintf(w, "calldir: warning: optional source left out: %v\n", err)
 					got[s.Name] = ""
+					u.fetched = append(u.fetched, summaryFetched{URL: s.Name, From: "network", LeftOut: err.Error()})
 					continue
 				}
 				return err
@@ -97,6 +99,8 @@ func (u *urlSources) fetchFunc(w io.Writer, quiet bool, now func() time.Time) fu
 					group(res.Size), res.FetchedAt.UTC().Format(time.RFC3339), fetchHow(res))
 			}
 			got[s.Name] = res.Path
+			u.fetched = append(u.fetched, summaryFetched{URL: s.Name, SHA256: res.SHA256, Bytes: res.Size,
+				FetchedAt: res.FetchedAt.UTC().Format(time.RFC3339), From: fetchFrom(res)})
 		}
 		opts.Sources = fillFetched(opts.Sources, got)
 		opts.Allow = fillFetched(opts.Allow, got)
@@ -114,6 +118,17 @@ func fetchHow(r *fetch.Result) string {
 		return " (the cached copy)"
 	}
 	return ""
+}
+
+// fetchFrom names where a fetched body came from, for --format json.
+func fetchFrom(r *fetch.Result) string {
+	switch {
+	case r.NotModified:
+		return "not-modified"
+	case r.FromCache:
+		return "cache"
+	}
+	return "network"
 }
 
 // fillFetched gives each source fetched its cached path and leaves out

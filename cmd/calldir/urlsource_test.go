@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -90,6 +91,16 @@ func TestURLSourceCompiles(t *testing.T) {
 	}
 	if again := mustRead(t, filepath.Join(dir, "build", "manifest.json")); again != first {
 		t.Errorf("the same lists gave another manifest:\n%s\nwas\n%s", again, first)
+	}
+	// --format json lists each URL with its SHA-256 and how it was had.
+	out, _ := mustCLI(t, 0, "compile", "--config", cfg, "--cache", cache, "--format", "json")
+	var sum compileSummary
+	if err := json.Unmarshal([]byte(out), &sum); err != nil {
+		t.Fatalf("--format json: %v\n%s", err, out)
+	}
+	if len(sum.Fetched) != 2 || sum.Fetched[0].URL != srv.URL+"/spam.txt" || sum.Fetched[0].SHA256 != m.Inputs[0].SHA256 ||
+		sum.Fetched[0].From != "not-modified" || sum.Fetched[0].FetchedAt == "" || sum.Fetched[0].Bytes != 39 {
+		t.Errorf("--format json fetched = %+v", sum.Fetched)
 	}
 	// Offline: the cache alone.
 	_, stderr = mustCLI(t, 0, "compile", "--config", cfg, "--cache", cache, "--offline")
