@@ -24,6 +24,7 @@ type publishOpts struct {
 	channel, key, name     string
 	expires, now, maxShrnk string
 	retain, chunk          int
+	protect                cli.StringSlice
 	sequence               uint64
 	quiet                  bool
 }
@@ -50,7 +51,8 @@ before channel.json is replaced atomically, and builds and deltas neither the
 new nor the previous pointer offers are removed only after that. Refused: a
 BUILD that fails validate, a --sequence not above the highest published, a
 target holding more than --max-shrink fewer entries than the current one, a
-channel signed by another key, and a directory calldir did not make.
+BUILD that blocks a number of a --protect list, a channel signed by another
+key, and a directory calldir did not make.
 
 The key is a PKCS#8 PEM Ed25519 private key (calldir keygen); without --key,
 the file named in ` + keyEnv + `.
@@ -71,6 +73,7 @@ EXAMPLES:
 			&cli.Uint64Flag{Name: "sequence", Usage: "the new pointer's sequence `N` (default: one above the highest published)", Destination: &o.sequence},
 			&cli.StringFlag{Name: "max-shrink", Value: defaultMaxShrink, Usage: "refuse a target holding more than `P%` fewer entries than the current one", Destination: &o.maxShrnk},
 			&cli.IntFlag{Name: "chunk", Value: compiler.DefaultChunk, Usage: "at most `N` entries per delta request", Destination: &o.chunk},
+			&cli.StringSliceFlag{Name: "protect", Usage: "protect list `FILE` (as compile's): a BUILD that blocks one of its numbers is refused before anything is published (repeatable)", Destination: &o.protect},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no summary", Destination: &o.quiet},
 		},
 		Action: func(c *cli.Context) error {
@@ -80,6 +83,19 @@ EXAMPLES:
 			po, err := o.options(e)
 			if err != nil {
 				return err
+			}
+			// Every BUILD is held to the protect lists before the first
+			// is published: a refusal publishes none of them.
+			var protect []compiler.Source
+			for _, p := range o.protect.Value() {
+				protect = append(protect, compiler.Source{Path: p})
+			}
+			for _, b := range c.Args().Slice() {
+				if len(protect) > 0 {
+					if err := compiler.CheckProtected(c.Context, b, protect, nil); err != nil {
+						return err
+					}
+				}
 			}
 			for i, b := range c.Args().Slice() {
 				if i > 0 {

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -170,6 +171,26 @@ func TestPublishRefuses(t *testing.T) {
 	mustCLI(t, 0, "keygen", "--out", filepath.Join(s.dir, "other"))
 	foreign := filepath.Join(s.dir, "mine")
 	mustWrite(t, filepath.Join(foreign, "notes.txt"), "mine\n")
+	// A number builds[2] blocks and builds[1] does not, protected: a
+	// publish of both must refuse before it publishes builds[1].
+	numbers := func(dir string) []int64 {
+		var out []int64
+		for _, sh := range readManifest(t, dir).Shards {
+			out = append(out, readShardNumbers(t, filepath.Join(dir, sh.File))...)
+		}
+		return out
+	}
+	var first int64
+	for _, n := range numbers(s.builds[2]) {
+		if !slices.Contains(numbers(s.builds[1]), n) {
+			first = n
+			break
+		}
+	}
+	if first == 0 {
+		t.Fatal("builds[2] adds no number to builds[1]")
+	}
+	banks := mustWrite(t, filepath.Join(s.dir, "banks.txt"), "+"+strconv.FormatInt(first, 10)+"\n")
 	for _, tc := range []struct {
 		name string
 		ch   string
@@ -183,6 +204,8 @@ func TestPublishRefuses(t *testing.T) {
 		{"another name", ch, []string{"--name", "other", s.builds[2]}, "is named"},
 		{"a directory calldir did not make", foreign, []string{s.builds[2]}, "notes.txt"},
 		{"a channel inside a build", filepath.Join(s.builds[0], "ch"), []string{s.builds[2]}, "build"},
+		{"a protected number", ch, []string{"--protect", banks, s.builds[2]}, "+" + strconv.FormatInt(first, 10)},
+		{"a protected number in the second build", ch, []string{"--protect", banks, s.builds[1], s.builds[2]}, "banks.txt:1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := snapshotTree(t, s.dir)
