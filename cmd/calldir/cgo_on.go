@@ -2,7 +2,5 @@
 
 package main
 
-import "github.com/urfave/cli/v2"
-
-// requireCgo leaves a cgo build's commands as they are (cgo_off.go).
-func requireCgo(*cli.App) {}
+// haveCgo: a cgo build has go-sqlite3's driver and the crash VFS.
+const haveCgo = true

@@ -1,15 +1,17 @@
-//go:build !cgo
-
 package main
 
 import (
+	"bytes"
+	"context"
+	"os"
 	"strings"
 	"testing"
 )
 
 // Built without cgo, the commands that need SQLite refuse to start with
 // exit status 2 and say why; the others, and bench without its replay
-// stage, run. (Run with CGO_ENABLED=0 go test -run TestNeedsCgo.)
+// stage, run. The gate is the same code in a cgo build, switched on by
+// env.noCgo here.
 func TestNeedsCgo(t *testing.T) {
 	t.Chdir(t.TempDir())
 	for _, tc := range []struct {
@@ -26,7 +28,10 @@ func TestNeedsCgo(t *testing.T) {
 		{[]string{"bench", "--lines", "1000", "--stages", "sort,replay", "--replay", "0", "--format", "json"}, exitOK, `"stage": "sort + dedupe"`},
 		{[]string{"replay", "--help"}, exitOK, "calldir replay"},
 	} {
-		code, stdout, stderr := runCLI(t, "", tc.args...)
+		var out, errb bytes.Buffer
+		code := runEnv(context.Background(), append([]string{"calldir"}, tc.args...),
+			&env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: os.Getenv, noCgo: true})
+		stdout, stderr := out.String(), errb.String()
 		got := stderr
 		if tc.code == exitOK {
 			got = stdout
