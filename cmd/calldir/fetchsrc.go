@@ -108,14 +108,11 @@ func (u *urlSources) fetchFunc(w io.Writer, quiet bool, now func() time.Time) fu
 	}
 }
 
-// fetchHow says where a fetched body came from when not fresh from the
-// network.
+// fetchHow says, for the summary line, where a body came from when not
+// fresh from the network.
 func fetchHow(r *fetch.Result) string {
-	switch {
-	case r.NotModified:
-		return " (not modified: the cached copy)"
-	case r.FromCache:
-		return " (the cached copy)"
+	if from := fetchFrom(r); from != "network" {
+		return " (" + from + ")"
 	}
 	return ""
 }

@@ -86,7 +86,7 @@ func TestURLSourceCompiles(t *testing.T) {
 	// records the URL and SHA-256, not the fetch time.
 	first := mustRead(t, filepath.Join(dir, "build", "manifest.json"))
 	_, stderr = mustCLI(t, 0, "compile", "--config", cfg, "--cache", cache)
-	if !strings.Contains(stderr, "not modified") {
+	if !strings.Contains(stderr, "(not-modified)") {
 		t.Errorf("second run did not revalidate the cached copy:\n%s", stderr)
 	}
 	if again := mustRead(t, filepath.Join(dir, "build", "manifest.json")); again != first {
@@ -104,7 +104,7 @@ func TestURLSourceCompiles(t *testing.T) {
 	}
 	// Offline: the cache alone.
 	_, stderr = mustCLI(t, 0, "compile", "--config", cfg, "--cache", cache, "--offline")
-	if !strings.Contains(stderr, "the cached copy") {
+	if !strings.Contains(stderr, "(cache)") {
 		t.Errorf("--offline did not say it read the cache:\n%s", stderr)
 	}
 }
