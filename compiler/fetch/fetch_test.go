@@ -172,7 +172,7 @@ func TestRetry(t *testing.T) {
 }
 
 func TestBackoffCapped(t *testing.T) {
-	o := newOrigin(t, true, func(w http.ResponseWriter, r *http.Request) { http.Error(w, "down", 503) })
+	o := newOrigin(t, true, func(w http.ResponseWriter, r *http.Request) { http.Error(w, "down", http.StatusServiceUnavailable) })
 	var waits []time.Duration
 	opts := testOptions(t, o, &waits)
 	opts.Retries, opts.Backoff = 8, 4*time.Second
@@ -189,7 +189,7 @@ func TestBackoffCapped(t *testing.T) {
 // An interrupt while waiting to retry ends the fetch with ctx's error, not
 // a fetch failure.
 func TestInterruptedWhileWaiting(t *testing.T) {
-	o := newOrigin(t, true, func(w http.ResponseWriter, r *http.Request) { http.Error(w, "down", 503) })
+	o := newOrigin(t, true, func(w http.ResponseWriter, r *http.Request) { http.Error(w, "down", http.StatusServiceUnavailable) })
 	opts := testOptions(t, o, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	opts.Sleep = func(context.Context, time.Duration) error { cancel(); return context.Canceled }
