@@ -57,7 +57,8 @@ holds more than --max-shrink fewer entries than the build in --out or
 
 An input may carry its own options after its path, as in
 'uk.tsv.gz;region=GB;column=number' (the keys of a configuration's
-[[source]] but path and kind). An argument that names an existing file is
+[[source]] but path, url, sha256, optional and kind; a list by URL is given
+in --config, docs/SOURCES.md). An argument that names an existing file is
 that file, ';' and all. A file given twice with the same options (or
 under two paths: a symlink, ./) is read once, with a warning.
 

@@ -46,9 +46,9 @@ type config struct {
 	LiveLookup configLive      `toml:"live_lookup"`
 }
 
-// configSource is one [[source]] or [[allow]]: a path or glob and the
-// options of that input. Its keys but path and kind are also those an
-// input takes inline, "PATH;key=value" (parseInputSpec).
+// configSource is one [[source]] or [[allow]]: a path or glob, or a url,
+// and the options of that input. Its keys but sourceOnlyKeys are also
+// those an input takes inline, "PATH;key=value" (parseInputSpec).
 type configSource struct {
 	Path string `toml:"path"`
 	// URL, instead of a path, is a list fetched into the cache

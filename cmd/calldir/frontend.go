@@ -158,13 +158,18 @@ func (f *frontEnd) formatOrAuto() compiler.Format {
 	return compiler.Format(f.format)
 }
 
+// sourceOnlyKeys are the keys of a [[source]] an input argument does not
+// take after its path: what it is (path, or url with its pin and
+// optional) and its kind.
+var sourceOnlyKeys = []string{"path", "url", "sha256", "optional", "kind"}
+
 // inputKeys are the options an input may carry after its path, as in
 // "uk.tsv.gz;region=GB;accept=valid" or "reg.csv;prefix=NPA+NXX": the keys
-// of a [[source]] (configSource's), but its path and kind.
+// of a [[source]] (configSource's), but sourceOnlyKeys.
 var inputKeys = func() []string {
 	var keys []string
 	keyFields(reflect.ValueOf(configSource{}), map[string]reflect.Value{}, &keys)
-	return slices.DeleteFunc(keys, func(k string) bool { return k == "path" || k == "kind" })
+	return slices.DeleteFunc(keys, func(k string) bool { return slices.Contains(sourceOnlyKeys, k) })
 }()
 
 // parseInputSpec splits "PATH;key=value;…". A path without ";key=" is

@@ -167,7 +167,7 @@ func TestFrontEndOneDefinition(t *testing.T) {
 		}
 	}
 	for _, k := range sourceKeys {
-		if k != "path" && k != "kind" && !slices.Contains(inputKeys, k) {
+		if !slices.Contains(sourceOnlyKeys, k) && !slices.Contains(inputKeys, k) {
 			t.Errorf("[[source]] key %s is no inline key", k)
 		}
 	}
