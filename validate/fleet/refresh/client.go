@@ -30,10 +30,15 @@ type State struct {
 	// what a request the app did not start (the user switching the
 	// extension on) loads.
 	Jobs map[int]Request
+	// Served is, per extension, its request counter when the app's own
+	// last request ended.
+	Served map[int]uint64
 }
 
 // NewState is an app's state before its first refresh.
-func NewState() *State { return &State{Stored: map[int]string{}, Jobs: map[int]Request{}} }
+func NewState() *State {
+	return &State{Stored: map[int]string{}, Jobs: map[int]Request{}, Served: map[int]uint64{}}
+}
 
 // File is one checked file of a request, in the client's container.
 type File struct {
@@ -63,6 +68,12 @@ type Device interface {
 	Reload(ctx context.Context, r Request) (incremental bool, err error)
 	// Boot identifies the device's current boot (iOS: kern.boottime).
 	Boot() uint64
+	// Enabled is the user's switch for the extension
+	// (getEnabledStatusForExtension).
+	Enabled(ext int) bool
+	// Served is how many requests the extension has served, whoever
+	// started them (a counter it keeps in the App Group).
+	Served(ext int) uint64
 }
 
 // AbortError ends a refresh in the middle: the app did not survive.
@@ -113,6 +124,26 @@ func (c *Client) Refresh(ctx context.Context, now time.Time, st *State, dev Devi
 		return res
 	}
 
+	step("reboot")
+	if st.Boot != dev.Boot() {
+		clear(st.Stored)
+		st.Boot = dev.Boot()
+	}
+
+	step("enabled")
+	for _, ext := range c.Extensions {
+		if !dev.Enabled(ext) {
+			delete(st.Stored, ext)
+		}
+	}
+	step("foreign")
+	for _, ext := range c.Extensions {
+		if dev.Served(ext) != st.Served[ext] {
+			delete(st.Stored, ext)
+			st.Served[ext] = dev.Served(ext)
+		}
+	}
+
 	step("fetch")
 	env, err := r.get(channel.PointerName, channel.MaxPointerBytes)
 	if err != nil {
@@ -142,12 +173,6 @@ func (c *Client) Refresh(ctx context.Context, now time.Time, st *State, dev Devi
 		return fail(fmt.Errorf("pointer %d is below the highest trusted, %d", p.Sequence, st.Highest))
 	}
 	st.Highest, res.Payload = p.Sequence, payload
-
-	step("reboot")
-	if st.Boot != dev.Boot() {
-		clear(st.Stored)
-		st.Boot = dev.Boot()
-	}
 
 	step("choose")
 	var delta *shard.DeltaManifest
@@ -242,11 +267,12 @@ func (c *Client) Refresh(ctx context.Context, now time.Time, st *State, dev Devi
 				rq.Shard = build[pl.ext]
 				res.Requests++
 				inc, err := dev.Reload(ctx, rq)
+				var ab *AbortError
+				if errors.As(err, &ab) { // the app is gone: it records nothing
+					return fail(err)
+				}
+				st.Served[pl.ext] = dev.Served(pl.ext)
 				if err != nil {
-					var ab *AbortError
-					if errors.As(err, &ab) {
-						return fail(err)
-					}
 					firstErr = errors.Join(firstErr, fmt.Errorf("extension %d: delta request %d of %d: %w", pl.ext, i+1, len(reqs), err))
 					break
 				}
@@ -279,6 +305,9 @@ func (c *Client) Refresh(ctx context.Context, now time.Time, st *State, dev Devi
 			default:
 				done = true
 				res.Completes++
+			}
+			if !errors.As(err, &ab) {
+				st.Served[pl.ext] = dev.Served(pl.ext)
 			}
 		}
 		if done {

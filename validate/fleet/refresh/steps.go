@@ -3,7 +3,8 @@
 // extensions to the channel's target build (docs/EXTENSION.md §3,
 // docs/CHANNEL.md "Verifying, as an app must").
 //
-//	channel.json ──▶ signature ──▶ freeze ──▶ rollback ──▶ reboot
+//	reboot ──▶ enabled ──▶ foreign      (local: forget IDs the phone may have made wrong)
+//	  ──▶ channel.json ──▶ signature ──▶ freeze ──▶ rollback
 //	  ──▶ choose (per extension: nothing, a delta on its base, or a complete load)
 //	  ──▶ download and check every file ──▶ clear ──▶ delta requests
 //	  ──▶ complete load (fallback) ──▶ store
@@ -31,11 +32,13 @@ type Step struct {
 
 // Steps are the refresh's steps in the order Refresh runs them.
 var Steps = []Step{
+	{"reboot", "If the phone restarted since the IDs were stored, forget every stored ID: a power loss may roll back the last commit of a load the app saw succeed (docs/VERIFIER.md, power loss), so only a complete load is known to be right."},
+	{"enabled", "Forget the stored ID of an extension the user switched off (`getEnabledStatusForExtension`): the system empties a switched-off extension at its next maintenance."},
+	{"foreign", "Forget the stored ID of an extension that served a request the app did not start since the ID was stored (the extension counts the requests it serves in the App Group): switching it on loads the last job, which may be another build."},
 	{"fetch", "Download `channel.json` (at most 1 MiB, with a timeout). A failed download ends the refresh with nothing changed."},
 	{"signature", "Accept the pointer only if one signature verifies with a pinned key over DSSE's `PAE(payloadType, payload)`, before reading anything of the payload; then decode it strictly."},
 	{"freeze", "Refuse a pointer whose `expires` is not after now (the device's clock)."},
 	{"rollback", "Refuse a pointer whose `sequence` is below the highest the app trusted before; store the new highest at once."},
-	{"reboot", "If the phone restarted since the IDs were stored, forget every stored ID: a power loss may roll back the last commit of a load the app saw succeed (docs/VERIFIER.md, power loss), so only a complete load is known to be right."},
 	{"choose", "Per extension: nothing if its stored ID is the target; a delta if its stored ID is the delta's `base`, `delta.json`'s `format` and `format_version` are known and the extension's `mode` is `incremental`; the target stored without a reload if the delta does not list the extension; otherwise a complete load of the target's shards (none for an extension the target has not: the complete load of nothing empties it)."},
 	{"download", "Download what was chosen and check it before the first reload: `delta.json` or `manifest.json` against the size and SHA-256 the pointer signs, each request file or shard against `delta.json` or the manifest. A file that fails ends the refresh with nothing changed."},
 	{"clear", "Clear the extension's stored ID before its first reload: while a load runs, or after one failed, the app does not know what the extension holds."},
