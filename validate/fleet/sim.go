@@ -438,5 +438,9 @@ func (s *sim) phoneDay(ctx context.Context, ph *phone, dv *device, day, pi int, 
 		Extensions: s.hist.Exts,
 		Mutation:   s.opts.Mutation,
 	}
-	return c.Refresh(ctx, s.hist.Pointers[pi].Pointer.Published, ph.app, dv), nil
+	res := c.Refresh(ctx, s.hist.Pointers[pi].Pointer.Published, ph.app, dv)
+	if !refresh.InOrder(res.Trace) {
+		return res, fmt.Errorf("the client ran its steps out of the documented order: %v", res.Trace)
+	}
+	return res, nil
 }

@@ -93,8 +93,9 @@ type Client struct {
 
 // Result is what one refresh did.
 type Result struct {
-	Reached   string // the last step begun (a Steps name)
-	Sequence  uint64 // the pointer's, once decoded
+	Reached   string   // the last step begun (a Steps name)
+	Trace     []string // every step begun, in order (a step of each extension once per extension)
+	Sequence  uint64   // the pointer's, once decoded
 	Target    string
 	Payload   []byte // the pointer payload the client trusted (nil: none)
 	Requests  int    // reloads asked for
@@ -116,7 +117,12 @@ type run struct {
 // Refresh runs Steps once at time now.
 func (c *Client) Refresh(ctx context.Context, now time.Time, st *State, dev Device) (res Result) {
 	r := &run{c: c, ctx: ctx, res: &res}
-	step := func(name string) { res.Reached = name }
+	step := func(name string) {
+		if res.Reached != name {
+			res.Trace = append(res.Trace, name)
+		}
+		res.Reached = name
+	}
 	fail := func(err error) Result {
 		res.Err = fmt.Errorf("%s: %w", res.Reached, err)
 		var ab *AbortError
@@ -196,7 +202,6 @@ func (c *Client) Refresh(ctx context.Context, now time.Time, st *State, dev Devi
 		if delta.Format != "calldir-delta" || delta.FormatVersion != 1 || delta.Target != p.Target {
 			delta = nil // not a delta this client knows: complete loads
 		}
-		step("choose")
 	}
 	type plan struct {
 		ext       int
@@ -228,7 +233,9 @@ func (c *Client) Refresh(ctx context.Context, now time.Time, st *State, dev Devi
 		plans = append(plans, pl)
 	}
 
-	step("download")
+	if res.Reached != "download" {
+		step("download")
+	}
 	deltaFiles := map[int][]Request{}
 	for _, pl := range plans {
 		if pl.delta == nil {
@@ -502,4 +509,30 @@ func opKind(op, kind string) (plan.OpKind, error) {
 		return plan.OpBlock, nil
 	}
 	return "", fmt.Errorf("delta op %q unknown", op)
+}
+
+// InOrder says whether a trace follows Steps: the steps before clear once
+// each in the list's order, then for each extension its steps from clear
+// on in the list's order (store may come alone, for an extension a delta
+// leaves unchanged).
+func InOrder(trace []string) bool {
+	index := map[string]int{}
+	for i, s := range Steps {
+		index[s.Name] = i
+	}
+	clearAt := index["clear"]
+	last := -1
+	for _, name := range trace {
+		i, ok := index[name]
+		switch {
+		case !ok:
+			return false
+		case i > last:
+		case last >= clearAt && (i == clearAt || name == "store"):
+		default:
+			return false
+		}
+		last = i
+	}
+	return true
 }
