@@ -40,7 +40,6 @@ type phone struct {
 	served   map[int]uint64 // requests each extension served (its App Group counter)
 
 	fig         PhoneFigures
-	converged   bool
 	convergedAt int // refreshes after the faults stopped (-1 not yet)
 	violations  int
 }
