@@ -276,8 +276,8 @@ func printFleet(w io.Writer, rep *fleet.Report, _ []ed25519.PublicKey) {
 }
 
 func orDefault(s string) string {
-	if s == "" {
-		return "the daemon's defaults"
+	if s == "" || s == "default" {
+		return "the daemon's defaults (journal_mode=delete synchronous=full)"
 	}
 	return s
 }

@@ -103,12 +103,23 @@ func (s *sim) check(ctx context.Context, ph *phone, dv *device, day, pi int, cle
 	}
 	held := map[string]verifier.Content{}
 	for _, e := range s.extDefs {
-		_, c, err := d.Content(e.Name)
+		state, c, err := d.Content(e.Name)
 		if err != nil {
 			d.Close()
 			return fmt.Errorf("read %s: %w", e.Name, err)
 		}
 		held[e.Name] = c
+		if powerLoss {
+			// The switch is the extension's state in the database: a power
+			// loss may have taken back a switch-off or a switch-on. What the
+			// user sees after the reboot is what the database says.
+			switch {
+			case state == verifier.StateSwitchedOff && ph.disabled == "":
+				ph.disabled, ph.disabledUntil = e.Name, day+1
+			case state != verifier.StateSwitchedOff && ph.disabled == e.Name:
+				ph.disabled = ""
+			}
+		}
 	}
 	d.Close()
 	p := s.hist.Pointers[pi].Pointer
@@ -155,6 +166,7 @@ func (s *sim) check(ctx context.Context, ph *phone, dv *device, day, pi int, cle
 		if held[name].Entries() == 0 && target[name].Entries() > 0 {
 			out.wiped = true
 		}
+		ph.noteWipe(name, held[name], target[name]) // emptied outside a request too: maintenance
 	}
 	out.converged = atTarget
 	if clean && !atTarget {

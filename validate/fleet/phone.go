@@ -144,20 +144,24 @@ func (dv *device) Reload(ctx context.Context, rq refresh.Request) (bool, error) 
 	return incremental, nil
 }
 
-// noteWipe counts an extension left empty between two requests while the
-// target has entries for it: a transient wipe, its length in requests.
+// noteWipe reads an extension after a request and counts it empty
+// while the target has entries for it: a transient wipe.
 func (dv *device) noteWipe(name string) {
-	_, c, err := dv.d.Content(name)
-	if err != nil {
-		return
+	if _, c, err := dv.d.Content(name); err == nil {
+		dv.ph.noteWipe(name, c, dv.target[name])
 	}
-	from, wiping := dv.ph.wipeFrom[name]
+}
+
+// noteWipe starts or ends a transient wipe of an extension: one that is
+// empty while the target has entries, its length in requests.
+func (ph *phone) noteWipe(name string, c, target verifier.Content) {
+	from, wiping := ph.wipeFrom[name]
 	switch {
-	case c.Entries() == 0 && dv.target[name].Entries() > 0 && !wiping:
-		dv.ph.wipeFrom[name] = dv.ph.requests
+	case c.Entries() == 0 && target.Entries() > 0 && !wiping:
+		ph.wipeFrom[name] = ph.requests
 	case c.Entries() > 0 && wiping:
-		dv.ph.fig.Wipes = append(dv.ph.fig.Wipes, dv.ph.requests-from)
-		delete(dv.ph.wipeFrom, name)
+		ph.fig.Wipes = append(ph.fig.Wipes, ph.requests-from)
+		delete(ph.wipeFrom, name)
 	}
 }
 
