@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"sort"
 
 	"github.com/calldir/calldir/shard"
@@ -139,7 +140,7 @@ func (h *History) addOffers(root *os.Root, p *channel.Pointer, exts map[int]bool
 			full += s.Size
 			exts[s.Extension] = true
 		}
-		build, err := shard.LoadBuild(path.Join(h.Dir, channel.BuildPath(b.ID)))
+		build, err := shard.LoadBuild(filepath.Join(h.Dir, filepath.FromSlash(channel.BuildPath(b.ID))))
 		if err != nil {
 			return err
 		}
