@@ -158,6 +158,7 @@ func newApp(e *env) *cli.App {
 			publishCommand(e),
 			verifyChannelCommand(e),
 			replayCommand(e),
+			fleetCommand(e),
 			exploreCommand(e),
 			doctorCommand(e),
 			benchCommand(e),
