@@ -105,6 +105,18 @@ func TestGuardOutOnlyReplacesOwnBuild(t *testing.T) {
 			mustRefuse(t, dir, "", []string{tc.want}, "compile", "-q", "-o", out, "list.txt")
 		})
 	}
+	// A symlink given with a trailing slash ("link/") is still the symlink:
+	// the swap would replace it, so it is refused like "link", by every
+	// command that writes a whole output.
+	if err := os.Symlink("good", "link"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("delta", "dlink"); err != nil {
+		t.Fatal(err)
+	}
+	mustRefuse(t, dir, "", []string{"link: it is a symbolic link"}, "compile", "-q", "-o", "link/", "list.txt")
+	mustRefuse(t, dir, "", []string{"dlink: it is a symbolic link"}, "diff", "-q", "good", "good2", "-o", "dlink/")
+	mustRefuse(t, dir, "", []string{"dlink: it is a symbolic link"}, "compile", "-q", "-o", "good4", "--base", "good", "--delta", "dlink/", "list.txt")
 	// diff never replaces a build with a delta.
 	mustCLI(t, 0, "compile", "-q", "-o", "good3", "list.txt")
 	mustRefuse(t, dir, "", []string{"it is a calldir build, not a delta"}, "diff", "-q", "good", "good2", "-o", "good3")

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 )
 
 // An Output is a directory output (a build, a delta, an export), replaced
@@ -44,9 +45,20 @@ func (e *MountPointError) Error() string {
 	return fmt.Sprintf("refusing to replace %s: it is a mount point, which a rename cannot replace (give a directory inside it)", e.Path)
 }
 
+// inspectPath is the output's path as given, for messages, without
+// trailing separators: "link/" names the symlink link, which the swap would
+// replace, not the directory it points to (Lstat of "link/" follows it).
+func (o *Output) inspectPath() string {
+	p := strings.TrimRight(o.decl.Path, string(filepath.Separator))
+	if p == "" {
+		return o.decl.Path // "/" itself
+	}
+	return p
+}
+
 // check inspects what the output path holds now.
 func (o *Output) check() error {
-	st, err := Inspect(o.decl.Path, o.Mark)
+	st, err := Inspect(o.inspectPath(), o.Mark)
 	if err != nil {
 		return err
 	}
@@ -120,7 +132,7 @@ func Commit(stages ...*Stage) (err error) {
 	defer unlock()
 	states := make([]*State, len(stages))
 	for i, s := range stages {
-		st, err := Inspect(s.Out.decl.Path, s.Out.Mark)
+		st, err := Inspect(s.Out.inspectPath(), s.Out.Mark)
 		if err != nil {
 			return err
 		}
