@@ -63,20 +63,21 @@ refresh (convergence). A violation names the phone, the day and, with
 pointer d's publish time. docs/FLEET.md describes all of it.
 
 --channel must hold every file of the pointers it serves: publish removes
-what no live pointer offers, so simulate a mirror that keeps every publish
-(cp -Rn channel/. mirror/ after each), as a CDN's immutable cache does; the
-older pointers whose files are gone are skipped and counted.
+what no live pointer offers, so simulate a staging channel published with
+publish --keep-history (or a mirror that keeps every publish, as a CDN's
+immutable cache does); older pointers whose files are gone are skipped and
+counted.
 
 Exit status 1 on any violation or a phone that does not converge.
 
 SETTINGS (--set KEY=VALUE, the plan settings; default: the daemon's, journal_mode=delete synchronous=full):
 ` + replaySettings() + `
 EXAMPLES:
-   calldir fleet --channel mirror --pubkey keys/channel-key.pub.pem --devices 20 --days 10 --seed 1
-   calldir fleet --channel mirror --pubkey keys/channel-key.pub.pem --devices 200 --days 10 --fault all=0.05 --report fleet.html --repro repro
-   calldir fleet --channel mirror --pubkey keys/channel-key.pub.pem --devices 50 --days 9 --fault power=0.2 --set journal_mode=wal --format json`),
+   calldir fleet --channel staging --pubkey keys/channel-key.pub.pem --devices 20 --days 10 --seed 1
+   calldir fleet --channel staging --pubkey keys/channel-key.pub.pem --devices 200 --days 10 --fault all=0.05 --report fleet.html --repro repro
+   calldir fleet --channel staging --pubkey keys/channel-key.pub.pem --devices 50 --days 9 --fault power=0.2 --set journal_mode=wal --format json`),
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "channel", Usage: "the channel (or its mirror) `DIR` whose history is served", Destination: &o.channel, Required: true},
+			&cli.StringFlag{Name: "channel", Usage: "the channel `DIR` whose history is served (published with --keep-history, or a mirror)", Destination: &o.channel, Required: true},
 			&cli.StringSliceFlag{Name: "pubkey", Usage: "the key `FILE` the app pins (SPKI PEM); repeatable", Required: true},
 			&cli.IntFlag{Name: "devices", Value: 20, Usage: "phones simulated", Destination: &o.devices},
 			&cli.IntFlag{Name: "days", Value: 0, Usage: "days with faults, one pointer each: the last `N` pointers (default: all but the first)", Destination: &o.days},

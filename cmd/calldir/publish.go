@@ -25,6 +25,7 @@ type publishOpts struct {
 	expires, now, maxShrnk string
 	retain, chunk          int
 	protect                cli.StringSlice
+	keepHistory            bool
 	sequence               uint64
 	quiet                  bool
 }
@@ -74,6 +75,7 @@ EXAMPLES:
 			&cli.StringFlag{Name: "max-shrink", Value: defaultMaxShrink, Usage: "refuse a target holding more than `P%` fewer entries than the current one", Destination: &o.maxShrnk},
 			&cli.IntFlag{Name: "chunk", Value: compiler.DefaultChunk, Usage: "at most `N` entries per delta request", Destination: &o.chunk},
 			&cli.StringSliceFlag{Name: "protect", Usage: "protect list `FILE` (as compile's): a BUILD that blocks one of its numbers is refused before anything is published (repeatable)", Destination: &o.protect},
+			&cli.BoolFlag{Name: "keep-history", Usage: "keep every build and delta ever published (a staging channel calldir fleet can replay day by day); by default those no live pointer offers are removed", Destination: &o.keepHistory},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no summary", Destination: &o.quiet},
 		},
 		Action: func(c *cli.Context) error {
@@ -115,7 +117,7 @@ EXAMPLES:
 }
 
 func (o publishOpts) options(e *env) (channel.PublishOptions, error) {
-	po := channel.PublishOptions{Dir: o.channel, Name: o.name, Retain: o.retain, Sequence: o.sequence, Chunk: o.chunk, ToolVersion: Version}
+	po := channel.PublishOptions{Dir: o.channel, Name: o.name, Retain: o.retain, Sequence: o.sequence, Chunk: o.chunk, ToolVersion: Version, KeepHistory: o.keepHistory}
 	if o.retain < 0 {
 		return po, usagef("--retain %d: want 0 or more", o.retain)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -156,6 +157,28 @@ func TestPublishThreeInARow(t *testing.T) {
 		t.Errorf("builds/ holds %d builds after two --retain 1 publishes, want 3 (this pointer's two and the previous target)", len(ents))
 	}
 	s.mustVerify(t, ch)
+}
+
+// --keep-history removes nothing: every pointer of pointers/ still names
+// files that are there (what calldir fleet replays); without it, a build
+// no live pointer offers goes.
+func TestPublishKeepHistory(t *testing.T) {
+	s := newChannelSetup(t)
+	for _, keep := range []bool{false, true} {
+		ch := filepath.Join(s.dir, fmt.Sprint("ch-", keep))
+		for _, b := range s.builds {
+			args := []string{"--retain", "0", b}
+			if keep {
+				args = append([]string{"--keep-history"}, args...)
+			}
+			s.publish(t, ch, 0, args...)
+		}
+		ents, _ := os.ReadDir(filepath.Join(ch, "builds"))
+		if want := map[bool]int{false: 2, true: 3}[keep]; len(ents) != want {
+			t.Errorf("--keep-history=%v: builds/ holds %d builds, want %d", keep, len(ents), want)
+		}
+		s.mustVerify(t, ch)
+	}
 }
 
 // Every refusal leaves the channel as it was.

@@ -118,7 +118,7 @@ func runValidateBuild(ctx context.Context, o validateOpts, dir string, e *env) e
 	}
 	summary := fmt.Sprintf("%s: checked %d shard(s), %s entries, %d extension(s): manifest, headers, checksums, order, ranges, labels, per-request cap, totals, files",
 		dir, r.Shards, group(r.Entries), r.Extensions)
-	if err := printFindings(e.stdout, o.format, r, r.Findings, summary, "error"); err != nil {
+	if err := printFindings(e.stdout, "validate", o.format, r, r.Findings, summary, "error"); err != nil {
 		return err
 	}
 	if len(r.Findings) > 0 {
@@ -155,7 +155,7 @@ func runValidateDelta(ctx context.Context, o validateOpts, dir string, e *env) e
 		checked += ", base + delta == target"
 	}
 	summary := fmt.Sprintf("%s: checked %d request(s), %s entries: %s", dir, r.Requests, group(r.Entries), checked)
-	if err := printFindings(e.stdout, o.format, r, r.Findings, summary, "error"); err != nil {
+	if err := printFindings(e.stdout, "validate", o.format, r, r.Findings, summary, "error"); err != nil {
 		return err
 	}
 	if len(r.Findings) > 0 {
@@ -171,7 +171,7 @@ func runValidateLive(ctx context.Context, o validateOpts, dir string, e *env) er
 	}
 	summary := fmt.Sprintf("%s: checked %d database(s), %s rows: manifest, every row's key and value, order, duplicate keys, counts per key form, sizes, SHA-256s, PIRProcessDatabase configurations, files",
 		dir, r.Databases, group(r.Rows))
-	if err := printFindings(e.stdout, o.format, r, r.Findings, summary, "error"); err != nil {
+	if err := printFindings(e.stdout, "validate", o.format, r, r.Findings, summary, "error"); err != nil {
 		return err
 	}
 	if len(r.Findings) > 0 {
@@ -197,7 +197,7 @@ func runValidateRaw(ctx context.Context, o validateOpts, opts compiler.Options, 
 	}
 	summary := fmt.Sprintf("checked %d file(s): %s lines, %s accepted, %s rejected (%s --max-rejects %s)",
 		r.Files, group(r.Lines), group(r.Accepted), group(r.Rejected), verdict, threshold)
-	if err := printFindings(e.stdout, o.format, r, r.Findings, summary, level); err != nil {
+	if err := printFindings(e.stdout, "validate", o.format, r, r.Findings, summary, level); err != nil {
 		return err
 	}
 	if over {
@@ -206,10 +206,11 @@ func runValidateRaw(ctx context.Context, o validateOpts, opts compiler.Options, 
 	return nil
 }
 
-// printFindings writes the findings and a summary in the chosen format.
+// printFindings writes the findings and a summary in the chosen format;
+// cmd names the command on the summary line.
 // level is the GitHub annotation level: error, or warning for findings
 // that stay within a threshold.
-func printFindings(w io.Writer, format string, report any, fs []validate.Finding, summary, level string) error {
+func printFindings(w io.Writer, cmd, format string, report any, fs []validate.Finding, summary, level string) error {
 	switch format {
 	case "json":
 		enc := json.NewEncoder(w)
@@ -228,12 +229,12 @@ func printFindings(w io.Writer, format string, report any, fs []validate.Finding
 			props += ",title=" + ghProp("calldir "+string(f.Kind))
 			fmt.Fprintf(w, "::%s %s::%s\n", level, props, ghData(f.String()))
 		}
-		fmt.Fprintf(w, "calldir validate: %s; %d finding(s)\n", summary, len(fs))
+		fmt.Fprintf(w, "calldir %s: %s; %d finding(s)\n", cmd, summary, len(fs))
 	default:
 		for _, f := range fs {
 			fmt.Fprintln(w, f.String())
 		}
-		fmt.Fprintf(w, "calldir validate: %s; %d finding(s)\n", summary, len(fs))
+		fmt.Fprintf(w, "calldir %s: %s; %d finding(s)\n", cmd, summary, len(fs))
 	}
 	return nil
 }

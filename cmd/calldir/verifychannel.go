@@ -126,7 +126,7 @@ func runVerifyChannel(ctx context.Context, o verifyChannelOpts, src string, e *e
 		summary = fmt.Sprintf("%s: channel %q sequence %d, target %.12s…, expires %s; checked signature (%d key(s)), expiry, sequence >= %d, %d build(s), %d delta(s), %d shard(s), %s entries",
 			src, r.Channel, r.Sequence, r.Target, r.Expires.UTC().Format(time.RFC3339), len(vo.Keys), o.minSequence, r.Builds, r.Deltas, r.Shards, group(r.Entries))
 	}
-	if err := printFindings(e.stdout, o.format, r, r.Findings, summary, "error"); err != nil {
+	if err := printFindings(e.stdout, "verify-channel", o.format, r, r.Findings, summary, "error"); err != nil {
 		return err
 	}
 	if len(r.Findings) > 0 {

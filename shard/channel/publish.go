@@ -43,6 +43,10 @@ type PublishOptions struct {
 	MaxShrink   float64
 	Chunk       int // most entries per delta request
 	ToolVersion string
+	// KeepHistory keeps every build and delta ever published instead of
+	// removing those no live pointer offers: a staging channel whose every
+	// pointers/N.json stays servable, as calldir fleet replays them.
+	KeepHistory bool
 	// Step, when set, is called as each step of a publish completes
 	// ("locked", "validated", "build", "delta", "history", "pointer",
 	// "cleaned"): tests stop or kill a publish there.
@@ -241,7 +245,9 @@ func Publish(ctx context.Context, build string, o PublishOptions) (*Result, erro
 	}
 	res.Pointer = p
 	step("pointer")
-	removeUnoffered(dir, p, cur, res)
+	if !o.KeepHistory {
+		removeUnoffered(dir, p, cur, res)
+	}
 	step("cleaned")
 	return res, nil
 }
