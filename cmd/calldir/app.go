@@ -71,6 +71,7 @@ func exitCode(err error) int {
 	var cu *compiler.UsageError
 	var tr *compiler.TooManyRejectsError
 	var fe2 *fetch.Error
+	var lo *leftOutError
 	switch {
 	case err == nil:
 		return exitOK
@@ -80,7 +81,7 @@ func exitCode(err error) int {
 		return exitFindings
 	case errors.As(err, &ue), errors.As(err, &cu):
 		return exitUsage
-	case errors.As(err, &fe2):
+	case errors.As(err, &fe2), errors.As(err, &lo):
 		return exitFetch
 	}
 	return exitUsage // I/O and input errors

@@ -115,6 +115,9 @@ EXAMPLES:
 			if o.out == "" {
 				return usagef("compile: --out DIR is required (or out = \"DIR\" in --config)")
 			}
+			if c.IsSet("cache") && o.urls.cache == "" {
+				return usagef("--cache \"\": want a directory (leave the flag out for calldir/sources in the user's cache directory)")
+			}
 			if c.IsSet("chunk") && o.delta == "" {
 				return usagef("--chunk sizes the requests of a delta: it needs --delta DIR (and --base)")
 			}
@@ -299,8 +302,19 @@ func printOutputSummaries(w io.Writer, o compileOpts, out *compiler.Outcome, too
 // source's, so the summary says whose they are).
 func printCompileSummary(w io.Writer, o compileOpts, opts compiler.Options, out *compiler.Outcome, took time.Duration) {
 	t := out.Totals
+	// The inputs read, from the outcome: a source given by URL that was
+	// left out (optional) is not one of them.
+	sources, allowlists := 0, 0
+	for _, in := range out.Inputs {
+		switch in.Role {
+		case "source":
+			sources++
+		case "allow":
+			allowlists++
+		}
+	}
 	fmt.Fprintf(w, "calldir: %s lines from %s: %s accepted, %s rejected, %s duplicates, %s allowlisted",
-		group(t.Lines), inputsText(len(opts.Sources), len(opts.Allow)), group(t.Accepted), group(t.Rejected), group(t.Duplicates), group(t.Allowlisted))
+		group(t.Lines), inputsText(sources, allowlists), group(t.Accepted), group(t.Rejected), group(t.Duplicates), group(t.Allowlisted))
 	if t.LabelConflicts > 0 {
 		fmt.Fprintf(w, ", %s label conflicts", group(t.LabelConflicts))
 	}
@@ -315,7 +329,7 @@ func printCompileSummary(w io.Writer, o compileOpts, opts compiler.Options, out 
 		group(t.Entries), len(out.Manifest.Shards), o.out, took.Round(time.Millisecond))
 	for _, in := range out.Inputs {
 		switch {
-		case in.Role == "source" && len(opts.Sources) > 1 && opts.Kind == shard.KindBlock:
+		case in.Role == "source" && sources > 1 && opts.Kind == shard.KindBlock:
 			fmt.Fprintf(w, "  %s: %s lines, %s accepted, %s rejected, %s repeats, %s in an earlier source, %s allowlisted -> %s entries\n",
 				in.Path, group(in.Lines), group(in.Accepted), group(in.Rejected), group(in.Duplicates), group(in.Across), group(in.Allowlisted), group(in.Entries))
 		case in.Role == "allow":

@@ -30,6 +30,13 @@ const (
 // the register itself.
 func (p *opsOpts) fromConfig(f *configFile, list []configSource, o *compileOpts) error {
 	for i, s := range list {
+		if s.URL != "" || s.SHA256 != "" || s.Optional {
+			key := map[bool]string{true: "url", false: "optional"}[s.URL != ""]
+			if s.SHA256 != "" && s.URL == "" {
+				key = "sha256"
+			}
+			return f.bad("protect", i, key, "a protect list is a file in the project, never fetched: the numbers that must never be blocked cannot depend on a server")
+		}
 		if err := f.checkSource(s, "protect", i); err != nil {
 			return err
 		}
@@ -118,10 +125,11 @@ type summaryInput struct {
 type summaryFetched struct {
 	URL       string `json:"url"`
 	SHA256    string `json:"sha256,omitempty"`
-	Bytes     int64  `json:"bytes"`
+	Bytes     int64  `json:"bytes,omitempty"`
 	FetchedAt string `json:"fetched_at,omitempty"` // RFC 3339: when the server last gave or confirmed the body
-	From      string `json:"from"`                 // network, not-modified (revalidated cache) or cache (--offline)
+	From      string `json:"from,omitempty"`       // network, not-modified (revalidated cache) or cache (--offline)
 	LeftOut   string `json:"left_out,omitempty"`   // an optional source that failed: why
+	Failed    string `json:"failed,omitempty"`     // a source that failed the build (exit 3): why
 }
 
 // summaryTotal sums the build up, as the manifest's totals do.

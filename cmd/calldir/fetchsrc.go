@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/calldir/calldir/compiler"
@@ -86,9 +87,10 @@ func (u *urlSources) fetchFunc(w io.Writer, quiet bool, now func() time.Time) fu
 				if spec.Optional {
 					fmt.Fprintf(w, "calldir: warning: optional source left out: %v\n", err)
 					got[s.Name] = ""
-					u.fetched = append(u.fetched, summaryFetched{URL: s.Name, From: "network", LeftOut: err.Error()})
+					u.fetched = append(u.fetched, summaryFetched{URL: s.Name, LeftOut: err.Error()})
 					continue
 				}
+				u.fetched = append(u.fetched, summaryFetched{URL: s.Name, Failed: err.Error()})
 				return err
 			}
 			for _, m := range res.Warnings {
@@ -102,10 +104,29 @@ func (u *urlSources) fetchFunc(w io.Writer, quiet bool, now func() time.Time) fu
 			u.fetched = append(u.fetched, summaryFetched{URL: s.Name, SHA256: res.SHA256, Bytes: res.Size,
 				FetchedAt: res.FetchedAt.UTC().Format(time.RFC3339), From: fetchFrom(res)})
 		}
-		opts.Sources = fillFetched(opts.Sources, got)
-		opts.Allow = fillFetched(opts.Allow, got)
+		opts.Sources = fillFetched(w, "input", opts.Sources, got)
+		opts.Allow = fillFetched(w, "allowlist", opts.Allow, got)
+		if len(opts.Sources) == 0 && len(opts.Ranges) == 0 {
+			var left []string
+			for _, f := range u.fetched {
+				if f.LeftOut != "" {
+					left = append(left, f.URL)
+				}
+			}
+			return &leftOutError{left}
+		}
 		return nil
 	}
+}
+
+// leftOutError is a build whose every source was optional and could not
+// be fetched: nothing is left to build from, and the cause is the fetch
+// (exit status 3: keep the last build, retry later), not the
+// configuration.
+type leftOutError struct{ urls []string }
+
+func (e *leftOutError) Error() string {
+	return fmt.Sprintf("no source left to build from: every one was optional and could not be fetched (%s)", strings.Join(e.urls, ", "))
 }
 
 // fetchHow says, for the summary line, where a body came from when not
@@ -128,16 +149,25 @@ func fetchFrom(r *fetch.Result) string {
 	return "network"
 }
 
-// fillFetched gives each source fetched its cached path and leaves out
-// those that an optional failure left without one.
-func fillFetched(srcs []compiler.Source, got map[string]string) []compiler.Source {
-	out := srcs[:0]
+// fillFetched gives each source fetched its cached path, leaves out those
+// that an optional failure left without one, and reads a URL given twice
+// with the same options once, saying so (as a file given twice is). It
+// returns a new slice: the caller's is left as it was.
+func fillFetched(w io.Writer, role string, srcs []compiler.Source, got map[string]string) []compiler.Source {
+	var out []compiler.Source
+next:
 	for _, s := range srcs {
 		if p, ok := got[s.Name]; ok && s.Path == "" {
 			if p == "" {
 				continue
 			}
 			s.Path = p
+			for _, k := range out {
+				if k.Name == s.Name && sameOptions(k, s) {
+					fmt.Fprintf(w, "calldir: warning: %s %s given twice: read once\n", role, s.Name)
+					continue next
+				}
+			}
 		}
 		out = append(out, s)
 	}

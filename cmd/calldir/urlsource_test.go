@@ -158,3 +158,49 @@ func TestURLSourceFailures(t *testing.T) {
 		t.Errorf("built %d entries from %d inputs; want 3 from the one list fetched", m.Totals.Entries, len(m.Inputs))
 	}
 }
+
+// The edges a review found: every source optional and left out (exit 3,
+// not a usage error), the same URL twice (read once, with a warning), the
+// summary counting only the lists read, --cache "", a protect list by URL,
+// and --format json naming the source that failed the build.
+func TestURLSourceEdges(t *testing.T) {
+	srv, _ := listServer(t)
+	dir := t.TempDir()
+	cache := filepath.Join(dir, "cache")
+	run := func(want int, tables ...string) (string, string) {
+		t.Helper()
+		cfg := urlConfig(t, dir, tables...)
+		code, out, errs := runCLI(t, "", "compile", "--config", cfg, "--cache", cache, "--format", "json")
+		if code != want {
+			t.Fatalf("exit %d, want %d:\n%s", code, want, errs)
+		}
+		return out, errs
+	}
+	gone := fmt.Sprintf("[[source]]\nurl = %q\noptional = true\n", srv.URL+"/gone.txt")
+	_, errs := run(exitFetch, gone)
+	if !strings.Contains(errs, "no source left to build from") || !strings.Contains(errs, "/gone.txt") {
+		t.Errorf("every source left out:\n%s", errs)
+	}
+	spam := fmt.Sprintf("[[source]]\nurl = %q\n", srv.URL+"/spam.txt")
+	_, errs = run(exitOK, spam, spam, gone)
+	if !strings.Contains(errs, "input "+srv.URL+"/spam.txt given twice: read once") || !strings.Contains(errs, "3 lines from 1 file(s)") {
+		t.Errorf("the same URL twice and one left out:\n%s", errs)
+	}
+	if m := readManifest(t, filepath.Join(dir, "build")); len(m.Inputs) != 1 {
+		t.Errorf("manifest inputs %+v, want the one list", m.Inputs)
+	}
+	out, _ := run(exitFetch, fmt.Sprintf("[[source]]\nurl = %q\n", srv.URL+"/page.html"))
+	var sum compileSummary
+	if err := json.Unmarshal([]byte(out), &sum); err != nil || sum.ExitStatus != exitFetch || len(sum.Fetched) != 1 ||
+		sum.Fetched[0].URL != srv.URL+"/page.html" || !strings.Contains(sum.Fetched[0].Failed, "HTML") || sum.Fetched[0].From != "" {
+		t.Errorf("--format json of a failed fetch: %v %+v\n%s", err, sum.Fetched, out)
+	}
+	code, _, errs := runCLI(t, "", "compile", "--config", urlConfig(t, dir, spam), "--cache", "")
+	if code != exitUsage || !strings.Contains(errs, `--cache "": want a directory`) {
+		t.Errorf("--cache \"\": exit %d\n%s", code, errs)
+	}
+	code, _, errs = runCLI(t, "", "compile", "--config", urlConfig(t, dir, spam, fmt.Sprintf("[[protect]]\nurl = %q\n", srv.URL+"/more.txt")), "--cache", cache)
+	if code != exitUsage || !strings.Contains(errs, "calldir.toml:7: protect[0].url: a protect list is a file") {
+		t.Errorf("[[protect]] by url: exit %d\n%s", code, errs)
+	}
+}
