@@ -133,7 +133,7 @@ func runEnv(ctx context.Context, args []string, e *env) int {
 }
 
 func newApp(e *env) *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:                   "calldir",
 		Usage:                  "compile phone-number lists into shards for iOS Call Directory extensions",
 		Version:                Version,
@@ -179,6 +179,21 @@ func newApp(e *env) *cli.App {
 			}
 			return usagef("no command given (see calldir --help)")
 		},
+	}
+	quietUsageErrors(app.Commands)
+	return app
+}
+
+// quietUsageErrors makes a flag a command cannot parse a usage error like
+// any other: one line on stderr, exit 2. urfave/cli's default prints
+// "Incorrect Usage" and the whole help on stdout, which would corrupt the
+// output of --format json (a job's summary.json).
+func quietUsageErrors(cmds []*cli.Command) {
+	for _, c := range cmds {
+		if c.OnUsageError == nil {
+			c.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return usageError{err} }
+		}
+		quietUsageErrors(c.Subcommands)
 	}
 }
 

@@ -324,3 +324,20 @@ func TestExploreDefaultOutIsCacheDir(t *testing.T) {
 		t.Errorf("explore wrote %v into the working directory", ents)
 	}
 }
+
+// A flag a command cannot parse is one line on stderr and exit 2, with
+// nothing on stdout (where --format json writes its object).
+func TestUnparsableFlagKeepsStdoutClean(t *testing.T) {
+	for _, args := range [][]string{
+		{"compile", "--format", "json", "-q", "-o", "b", "--bogus", "x.txt"},
+		{"publish", "--sequence", "-1", "--channel", "ch", "b"},
+		{"verify-channel", "--min-sequence", "-3", "ch"},
+		{"export", "live-lookup", "--bogus"},
+		{"validate", "--format", "json", "--nosuch", "b"},
+	} {
+		code, stdout, stderr := runCLI(t, "", args...)
+		if code != exitUsage || stdout != "" || strings.Count(strings.TrimSpace(stderr), "\n") != 0 || !strings.HasPrefix(stderr, "calldir: ") {
+			t.Errorf("calldir %s: exit %d, stdout %q, stderr %q; want exit 2, one line on stderr only", strings.Join(args, " "), code, stdout, stderr)
+		}
+	}
+}
