@@ -509,7 +509,7 @@ func CheckProtected(ctx context.Context, dir string, protect []Source, norm *e16
 	}
 	for _, s := range m.Shards {
 		if s.Kind != shard.KindBlock.String() {
-			return &UsageError{fmt.Sprintf("%s: %s is a %s shard: protect lists apply to blocking builds", dir, s.File, s.Kind)}
+			return &UsageError{fmt.Sprintf("%s: %s holds %s entries: protect lists apply to blocking builds", dir, s.File, s.Kind)}
 		}
 	}
 	if norm == nil {

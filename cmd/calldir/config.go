@@ -547,7 +547,7 @@ func (f *configFile) checkURL(s configSource, table string, i int) error {
 	case s.URL == "":
 		return f.bad(table, i, "optional", "applies to a url: a file that cannot be read always fails the build")
 	case s.Path != "":
-		return f.bad(table, i, "url", "and path both given: a source is one or the other")
+		return f.bad(table, i, "url", "given with a path: a source is one or the other")
 	}
 	src := fetch.Source{URL: s.URL, SHA256: s.SHA256, Optional: s.Optional}
 	if err := src.Validate(); err != nil {

@@ -93,8 +93,8 @@ func (u *urlSources) fetchFunc(w io.Writer, quiet bool, now func() time.Time) fu
 				u.fetched = append(u.fetched, summaryFetched{URL: s.Name, Failed: err.Error()})
 				return err
 			}
-			for _, m := range res.Warnings {
-				fmt.Fprintf(w, "calldir: warning: %s: %s\n", s.Name, m)
+			for _, m := range res.Warnings { // each names the URL
+				fmt.Fprintf(w, "calldir: warning: %s\n", m)
 			}
 			if !quiet {
 				fmt.Fprintf(w, "calldir: %s: sha256 %s, %s bytes, fetched %s%s\n", s.Name, res.SHA256,

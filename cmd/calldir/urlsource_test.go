@@ -63,7 +63,7 @@ func TestURLSourceCompiles(t *testing.T) {
 		fmt.Sprintf("[[source]]\nurl = %q\n", srv.URL+"/more.txt"))
 	cache := filepath.Join(dir, "cache")
 	_, stderr := mustCLI(t, 0, "compile", "--config", cfg, "--cache", cache)
-	for _, want := range []string{srv.URL + "/spam.txt: sha256 " + sha("+14155550101\n+14155550102\n+14155550103\n"), "fetched 20", "warning: " + srv.URL + "/more.txt"} {
+	for _, want := range []string{srv.URL + "/spam.txt: sha256 " + sha("+14155550101\n+14155550102\n+14155550103\n"), "fetched 20", "warning: source " + srv.URL + "/more.txt is fetched over plain http://"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
 		}
@@ -122,7 +122,7 @@ func TestURLSourceFailures(t *testing.T) {
 		{"html", fmt.Sprintf("[[source]]\nurl = %q\n", srv.URL+"/page.html"), "HTML", exitFetch},
 		{"pin", fmt.Sprintf("[[source]]\nurl = %q\nsha256 = %q\n", srv.URL+"/spam.txt", strings.Repeat("ab", 32)), "sha256", exitFetch},
 		{"optional-shrinks", fmt.Sprintf("[[source]]\nurl = %q\n\n[[source]]\nurl = %q\noptional = true\n", srv.URL+"/more.txt", srv.URL+"/gone.txt"), "shrink", exitUsage},
-		{"url-and-path", "[[source]]\nurl = \"https://example.com/a.txt\"\npath = \"a.txt\"\n", "calldir.toml:4: source[0].url: and path both given", exitUsage},
+		{"url-and-path", "[[source]]\nurl = \"https://example.com/a.txt\"\npath = \"a.txt\"\n", "calldir.toml:4: source[0].url: given with a path", exitUsage},
 		{"pin-without-url", "[[source]]\npath = \"a.txt\"\nsha256 = \"00\"\n", "source[0].sha256: pins a url", exitUsage},
 		{"scheme", "[[source]]\nurl = \"ftp://example.com/a.txt\"\n", "source[0].url", exitUsage},
 	}
