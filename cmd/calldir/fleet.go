@@ -266,6 +266,9 @@ func printFleet(w io.Writer, rep *fleet.Report, _ []ed25519.PublicKey) {
 	} else {
 		fmt.Fprintln(w, "transient wipes: none")
 	}
+	if n := rep.Unapplied[fleet.FaultKill]; n > 0 {
+		fmt.Fprintf(w, "kill drawn %d time(s) where the refresh made fewer requests than the kill point (2-4): publish with a smaller --chunk to exercise it\n", n)
+	}
 	fmt.Fprintf(w, "delta-only checked on %d refreshes; converged: %d of %d phones within %d refresh after the faults stopped\n", rep.DeltaOnlyChecked, rep.Converged, rep.Devices, rep.Bound)
 	fmt.Fprintf(w, "violations: %d\n", len(rep.Violations))
 	for _, v := range rep.Violations {

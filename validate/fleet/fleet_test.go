@@ -71,3 +71,25 @@ func TestFleetFaults(t *testing.T) {
 		})
 	}
 }
+
+// A kill drawn for a refresh of fewer reloads than its kill point cannot
+// act: it is counted as unapplied, not as injected (a user asking for kill
+// faults on a channel of one-request deltas is told, not misled).
+func TestFleetKillUnapplied(t *testing.T) {
+	ch := mustChannel(t, 4, 100, 5000) // every delta one request
+	o := testOptions(ch, 6, 3, 1)
+	o.Rates = Rates{FaultKill: 1}
+	rep := mustRun(t, o)
+	injected := 0
+	for _, d := range rep.PerDay {
+		injected += d.Injected[FaultKill]
+	}
+	// kill=1 draws a kill for every phone on every fault day (3 days);
+	// it acts only where the refresh made 2 or more reloads.
+	if drawn := o.Devices * o.Days; rep.Unapplied[FaultKill] == 0 || injected+rep.Unapplied[FaultKill] != drawn {
+		t.Errorf("kill=1 on one-request deltas: %d injected + %d unapplied, want %d drawn with some unapplied", injected, rep.Unapplied[FaultKill], drawn)
+	}
+	for _, v := range rep.Violations {
+		t.Errorf("violation: %+v", v)
+	}
+}

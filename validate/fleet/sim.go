@@ -88,8 +88,11 @@ type Report struct {
 	Bound      int            `json:"bound"`
 	// DeltaOnlyChecked counts the refreshes the delta-only invariant
 	// applied to.
-	DeltaOnlyChecked int     `json:"delta_only_checked"`
-	Millis           float64 `json:"ms"`
+	DeltaOnlyChecked int `json:"delta_only_checked"`
+	// Unapplied counts faults drawn that the refresh gave no point to act
+	// at: an app kill before request 2–4 of a refresh that made fewer.
+	Unapplied map[Fault]int `json:"unapplied,omitempty"`
+	Millis    float64       `json:"ms"`
 }
 
 // OK says whether no invariant was broken.
@@ -205,6 +208,12 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 					for f, n := range out.injected {
 						injected[f] += n
 					}
+					for f, n := range out.unapplied {
+						if s.rep.Unapplied == nil {
+							s.rep.Unapplied = map[Fault]int{}
+						}
+						s.rep.Unapplied[f] += n
+					}
 					errMu.Unlock()
 				}
 			}()
@@ -311,13 +320,14 @@ type sessionOut struct {
 	converged, wiped bool
 	violations       int
 	injected         map[Fault]int
+	unapplied        map[Fault]int // drawn, but the refresh gave the fault no point to act at
 }
 
 // session is one phone's day: the daemon starts, the user may switch an
 // extension off or on, the app refreshes, the power may fail; then the
 // invariants are checked on the database as the reboot left it.
 func (s *sim) session(ctx context.Context, ph *phone, day, pi int, faults, stale bool) (sessionOut, error) {
-	out := sessionOut{injected: map[Fault]int{}}
+	out := sessionOut{injected: map[Fault]int{}, unapplied: map[Fault]int{}}
 	f := s.drawFaults(ph, day, faults)
 	if stale {
 		f.stale = 1
@@ -366,6 +376,8 @@ func (s *sim) session(ctx context.Context, ph *phone, day, pi int, faults, stale
 	}
 	if dv.killed {
 		out.injected[FaultKill]++
+	} else if f.kill > 0 {
+		out.unapplied[FaultKill]++ // the refresh made fewer requests than the kill point
 	}
 	log := s.srv.takeLog(ph.id)
 	for k, n := range log.Faults {
