@@ -84,6 +84,7 @@ func channelKinds() string {
 		{channel.KindManifestHash, "a manifest differs from the SHA-256 the pointer signed"},
 		{channel.KindBuildID, "a manifest of another build than the pointer offers"},
 		{channel.KindFetch, "URL: a file that could not be downloaded"},
+		{channel.KindNotRegular, "a file the channel offers is a FIFO, device or directory"},
 	}
 	var b strings.Builder
 	for _, k := range kinds {

@@ -376,7 +376,7 @@ func addTarget(ctx context.Context, dir, build string, m *shard.Manifest, mb []b
 // checkShrink refuses a target holding more than maxShrink fewer entries
 // than the current one.
 func checkShrink(dir, build string, cur *Pointer, m *shard.Manifest, maxShrink float64) error {
-	cm, err := shard.ReadManifestFile(filepath.Join(dir, filepath.FromSlash(BuildPath(cur.Target))))
+	cm, err := readManifest(dir, BuildPath(cur.Target))
 	if err != nil {
 		return fmt.Errorf("the channel's current target: %w", err)
 	}
@@ -526,4 +526,18 @@ func removeUnoffered(dir string, p, prev *Pointer, res *Result) {
 			res.Removed = append(res.Removed, rel)
 		}
 	}
+}
+
+// readManifest reads the manifest of the build at channel-relative rel.
+func readManifest(dir, rel string) (*shard.Manifest, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	b, err := readLimited(root, filepath.FromSlash(joinRel(rel, shard.ManifestName)), shard.MaxManifestBytes)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	return shard.ReadManifest(bytes.NewReader(b))
 }
