@@ -84,6 +84,7 @@ func channelKinds() string {
 		{channel.KindManifestHash, "a manifest differs from the SHA-256 the pointer signed"},
 		{channel.KindBuildID, "a manifest of another build than the pointer offers"},
 		{channel.KindFetch, "URL: a file that could not be downloaded"},
+		{channel.KindBuildKind, "the builds a pointer offers are not all of one kind (block, identify)"},
 		{channel.KindNotRegular, "a file the channel offers is a FIFO, device or directory"},
 	}
 	var b strings.Builder

@@ -31,6 +31,7 @@ const (
 	KindBuildID      validate.Kind = "build-id"      // a manifest of another build than the pointer says
 	KindFetch        validate.Kind = "fetch"         // a file that could not be downloaded
 	KindNotRegular   validate.Kind = "not-regular"   // a file the channel offers is a FIFO, device or directory
+	KindBuildKind    validate.Kind = "build-kind"    // the builds a pointer offers are not all of one kind
 )
 
 // VerifyOptions are what an app knows before it trusts a pointer.
@@ -118,6 +119,7 @@ func Verify(ctx context.Context, dir string, o VerifyOptions) (*Report, error) {
 	}
 
 	good := map[string]bool{} // builds that passed every check
+	var kind, kindOf string   // the first build's kind, and its ID
 	for _, b := range p.Builds {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -128,6 +130,13 @@ func Verify(ctx context.Context, dir string, o VerifyOptions) (*Report, error) {
 			continue
 		}
 		m, err := shard.ReadManifest(bytes.NewReader(mb))
+		if err == nil {
+			if kind == "" {
+				kind, kindOf = m.Options.Kind, b.ID
+			} else if m.Options.Kind != kind {
+				add(KindBuildKind, b.ManifestPath(), "a %s build, offered with %.12s…, a %s build: a channel carries one kind", m.Options.Kind, kindOf, kind)
+			}
+		}
 		if err == nil && !regularFiles(root, BuildPath(b.ID), buildFiles(m), add) {
 			continue
 		}
