@@ -152,6 +152,9 @@ func (o publishOpts) options(e *env) (channel.PublishOptions, error) {
 		return po, usagef("publish: no signing key: give --key FILE or set %s to its path", keyEnv)
 	}
 	if po.Key, err = channel.ReadPrivateKey(key); err != nil {
+		if o.key == "" {
+			return po, fmt.Errorf("%w (the path is from %s)", err, keyEnv)
+		}
 		return po, err
 	}
 	if s := e.getenv(pauseEnv); s != "" {

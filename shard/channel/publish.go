@@ -155,8 +155,12 @@ func Publish(ctx context.Context, build string, o PublishOptions) (*Result, erro
 	// delta, another channel): the same check as for any directory files
 	// are added to, made on its parent, where the channel is added.
 	var where outfs.Plan
-	where.WriteInto("the parent of --channel", filepath.Dir(dir))
+	where.WriteInto("channel", filepath.Dir(dir))
 	if err := where.Check(); err != nil {
+		var ie *outfs.InsideOutputError
+		if errors.As(err, &ie) {
+			return nil, fmt.Errorf("publish: --channel %s would be made inside the calldir %s %s: a file written there makes it fail validate; put the channel elsewhere", dir, ie.Kind, ie.Output)
+		}
 		return nil, err
 	}
 	if _, err := inspectChannel(dir); err != nil {

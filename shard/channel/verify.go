@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/calldir/calldir/shard"
@@ -103,7 +104,9 @@ func Verify(ctx context.Context, dir string, o VerifyOptions) (*Report, error) {
 		case errors.As(err, &se):
 			k = KindSignature
 		}
-		add(k, PointerName, "%v", err)
+		// The kind already says "envelope" or "signature": the message
+		// is the reason alone.
+		add(k, PointerName, "%s", strings.TrimPrefix(err.Error(), string(k)+": "))
 		return r, nil
 	}
 	r.Channel, r.Sequence, r.Target = p.Channel, p.Sequence, p.Target
