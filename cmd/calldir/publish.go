@@ -50,10 +50,14 @@ it with a new sequence and expiry (do it before the pointer expires).
 The channel is locked while a publish runs; every file is written and synced
 before channel.json is replaced atomically, and builds and deltas neither the
 new nor the previous pointer offers are removed only after that. Refused: a
-BUILD that fails validate, a --sequence not above the highest published, a
-target holding more than --max-shrink fewer entries than the current one, a
-BUILD that blocks a number of a --protect list, a channel signed by another
-key, and a directory calldir did not make.
+BUILD that fails validate, a --sequence not above the highest published or
+more than 1,000 above it (a typo would leave no sequence to publish with), a
+--now (or clock) before the current pointer's publish time, a target of
+another kind (block, identify) than the current one, a target holding more
+than --max-shrink fewer entries than the current one, a BUILD that blocks a
+number of a --protect list, a channel signed by another key, and a directory
+calldir did not make. A pointer that has already expired by this machine's
+clock (a past --now) is published with a warning: devices refuse it.
 
 The key is a PKCS#8 PEM Ed25519 private key (calldir keygen); without --key,
 the file named in ` + keyEnv + `.
@@ -110,6 +114,12 @@ EXAMPLES:
 				if !o.quiet {
 					printPublished(e, po.Dir, r)
 				}
+				// Allowed (tests and simulations publish as of a past
+				// --now), but channel.json now holds what devices refuse.
+				if now := time.Now(); !r.Pointer.Expires.After(now) {
+					fmt.Fprintf(e.stderr, "calldir: warning: sequence %d expires %s, not after this machine's clock (%s): devices will refuse it as a frozen channel\n",
+						r.Pointer.Sequence, r.Pointer.Expires.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+				}
 			}
 			return nil
 		},
@@ -142,6 +152,9 @@ func (o publishOpts) options(e *env) (channel.PublishOptions, error) {
 		return po, usagef("publish: no signing key: give --key FILE or set %s to its path", keyEnv)
 	}
 	if po.Key, err = channel.ReadPrivateKey(key); err != nil {
+		if o.key == "" {
+			return po, fmt.Errorf("%w (the path is from %s)", err, keyEnv)
+		}
 		return po, err
 	}
 	if s := e.getenv(pauseEnv); s != "" {

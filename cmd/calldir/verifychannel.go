@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 	"time"
@@ -84,6 +86,8 @@ func channelKinds() string {
 		{channel.KindManifestHash, "a manifest differs from the SHA-256 the pointer signed"},
 		{channel.KindBuildID, "a manifest of another build than the pointer offers"},
 		{channel.KindFetch, "URL: a file that could not be downloaded"},
+		{channel.KindBuildKind, "the builds a pointer offers are not all of one kind (block, identify)"},
+		{channel.KindNotRegular, "a file the channel offers is a FIFO, device or directory"},
 	}
 	var b strings.Builder
 	for _, k := range kinds {
@@ -111,8 +115,15 @@ func runVerifyChannel(ctx context.Context, o verifyChannelOpts, src string, e *e
 		defer cancel()
 		r, err = channel.VerifyURL(ctx, src, vo, channel.FetchOptions{})
 	} else {
+		if scheme, _, ok := strings.Cut(src, "://"); ok && !strings.ContainsAny(scheme, `/\`) {
+			return usagef("verify-channel: %s: scheme %s: want an http(s) URL or a channel directory", src, scheme)
+		}
 		if fi, serr := os.Stat(src); serr != nil {
-			return serr
+			var pe *fs.PathError
+			if errors.As(serr, &pe) {
+				serr = pe.Err
+			}
+			return fmt.Errorf("verify-channel: %s: %w", src, serr)
 		} else if !fi.IsDir() {
 			return usagef("verify-channel: %s is not a directory (a channel directory or an http(s) URL)", src)
 		}

@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/calldir/calldir/shard"
 	"github.com/calldir/calldir/shard/outfs"
@@ -171,12 +173,12 @@ func (f *fetcher) get(rel string, limit int64) ([]byte, error) {
 	}
 	resp, err := f.o.Client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", u, err)
+		return nil, fmt.Errorf("fetch %s: %w", u, netCause(err))
 	}
 	defer resp.Body.Close()
 	fail := func(format string, a ...any) ([]byte, error) {
 		if rel == PointerName {
-			return nil, fmt.Errorf("GET %s: %s", u, fmt.Sprintf(format, a...))
+			return nil, fmt.Errorf("fetch %s: %s", u, fmt.Sprintf(format, a...))
 		}
 		f.findings = append(f.findings, validate.Finding{Kind: KindFetch, File: u, Message: fmt.Sprintf(format, a...)})
 		return nil, nil
@@ -190,7 +192,7 @@ func (f *fetcher) get(rel string, limit int64) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(f.ctx.Err(), context.DeadlineExceeded) {
-			return nil, fmt.Errorf("GET %s: timed out", u)
+			return nil, fmt.Errorf("fetch %s: timed out", u)
 		}
 		return fail("read: %v", err)
 	}
@@ -218,4 +220,28 @@ func escapePath(rel string) string {
 		els[i] = url.PathEscape(e)
 	}
 	return strings.Join(els, "/")
+}
+
+// netCause says why a request failed in a few words, without the
+// *url.Error wrapper (Get "URL": …) that repeats the URL.
+func netCause(err error) error {
+	var dns *net.DNSError
+	switch {
+	case errors.Is(err, context.Canceled):
+		return err // exit 130, decided by errors.Is
+	case errors.Is(err, context.DeadlineExceeded):
+		return errors.New("timed out")
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return errors.New("connection refused")
+	case errors.As(err, &dns):
+		if dns.IsNotFound {
+			return fmt.Errorf("no such host %s", dns.Name)
+		}
+		return fmt.Errorf("cannot resolve %s: %s", dns.Name, dns.Err)
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
 }

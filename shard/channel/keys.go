@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 
 	"github.com/calldir/calldir/shard/outfs"
@@ -129,14 +130,22 @@ func ReadPublicKey(path string) (ed25519.PublicKey, error) {
 }
 
 func readKeyFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	// Stat before open: a FIFO would block the open.
+	fi, err := os.Stat(path)
 	if err != nil {
-		return nil, fmt.Errorf("read key: %w", err)
+		return nil, fmt.Errorf("read key %s: %w", path, pathCause(err))
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("read key %s: it is %s, not a key file", path, outfs.FileType(fi.Mode()))
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|nonBlock, 0)
+	if err != nil {
+		return nil, fmt.Errorf("read key %s: %w", path, pathCause(err))
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
 	if err != nil {
-		return nil, fmt.Errorf("read key %s: %w", path, err)
+		return nil, fmt.Errorf("read key %s: %w", path, pathCause(err))
 	}
 	if len(data) > maxKeyFile {
 		return nil, fmt.Errorf("%s: larger than %d bytes: not a key file", path, maxKeyFile)
@@ -157,6 +166,9 @@ func WriteKeyPair(dir string, pub ed25519.PublicKey, priv ed25519.PrivateKey) (p
 		return "", "", err
 	}
 	privPath, pubPath = dir+string(os.PathSeparator)+PrivateKeyFile, dir+string(os.PathSeparator)+PublicKeyFile
+	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+		return "", "", fmt.Errorf("keygen: --out %s is %s, not a directory: it names the directory the two key files go into", dir, outfs.FileType(fi.Mode()))
+	}
 	// Both are checked before either is written: a pair is never half new.
 	for _, p := range []string{privPath, pubPath} {
 		if _, err := os.Lstat(p); err == nil {
@@ -183,4 +195,14 @@ func writeNewFile(path string, data []byte, perm os.FileMode) error {
 	f.SetPerm(perm)
 	_, err = f.Write(data)
 	return f.Commit(err)
+}
+
+// pathCause is the cause of an *fs.PathError without its operation and
+// path, which the caller's message already gives.
+func pathCause(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }

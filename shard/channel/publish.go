@@ -73,9 +73,19 @@ type SequenceError struct {
 	Highest uint64 // the highest the channel has published
 }
 
+// MaxSequenceJump is how far above the highest published sequence an
+// explicit one may go: a typo such as 9999999999 would leave no sequence
+// to publish the next pointer with (TUF's fast-forward attack, by
+// mistake), and devices that trusted it refuse every lower one.
+const MaxSequenceJump = 1000
+
 func (e *SequenceError) Error() string {
 	if e.Given > MaxSequence {
 		return fmt.Sprintf("publish %s: sequence %d is above the largest, %d", e.Dir, e.Given, uint64(MaxSequence))
+	}
+	if e.Given > e.Highest+MaxSequenceJump {
+		return fmt.Sprintf("publish %s: sequence %d is more than %d above %d, the highest the channel has published: devices that took it would refuse every lower sequence, so the channel could not step back (give at most %d)",
+			e.Dir, e.Given, MaxSequenceJump, e.Highest, e.Highest+MaxSequenceJump)
 	}
 	return fmt.Sprintf("publish %s: sequence %d is not above %d, the highest the channel has published: devices would refuse it as a rollback", e.Dir, e.Given, e.Highest)
 }
@@ -145,8 +155,12 @@ func Publish(ctx context.Context, build string, o PublishOptions) (*Result, erro
 	// delta, another channel): the same check as for any directory files
 	// are added to, made on its parent, where the channel is added.
 	var where outfs.Plan
-	where.WriteInto("the parent of --channel", filepath.Dir(dir))
+	where.WriteInto("channel", filepath.Dir(dir))
 	if err := where.Check(); err != nil {
+		var ie *outfs.InsideOutputError
+		if errors.As(err, &ie) {
+			return nil, fmt.Errorf("publish: --channel %s would be made inside the calldir %s %s: a file written there makes it fail validate; put the channel elsewhere", dir, ie.Kind, ie.Output)
+		}
 		return nil, err
 	}
 	if _, err := inspectChannel(dir); err != nil {
@@ -196,8 +210,12 @@ func Publish(ctx context.Context, build string, o PublishOptions) (*Result, erro
 	if o.Sequence != 0 {
 		seq = o.Sequence
 	}
-	if seq <= last || seq > MaxSequence {
+	if seq <= last || seq > MaxSequence || seq-last > MaxSequenceJump {
 		return nil, &SequenceError{Dir: dir, Given: seq, Highest: last}
+	}
+	if cur != nil && now.Before(cur.Published) {
+		return nil, fmt.Errorf("publish %s: publish time %s is before %s, when the current pointer (sequence %d) was published: time may not go backwards (check --now or this machine's clock)",
+			dir, now.Format(time.RFC3339), cur.Published.UTC().Format(time.RFC3339), cur.Sequence)
 	}
 
 	m, mb, err := validBuild(ctx, build)
@@ -373,12 +391,19 @@ func addTarget(ctx context.Context, dir, build string, m *shard.Manifest, mb []b
 	return nil
 }
 
-// checkShrink refuses a target holding more than maxShrink fewer entries
-// than the current one.
+// checkShrink refuses a target of another kind than the current one, or
+// holding more than maxShrink fewer entries.
 func checkShrink(dir, build string, cur *Pointer, m *shard.Manifest, maxShrink float64) error {
-	cm, err := shard.ReadManifestFile(filepath.Join(dir, filepath.FromSlash(BuildPath(cur.Target))))
+	cm, err := readManifest(dir, BuildPath(cur.Target))
 	if err != nil {
 		return fmt.Errorf("the channel's current target: %w", err)
+	}
+	// A blocking channel never turns into an identification one (or back):
+	// the apps loading it load one kind, and a delta between kinds means
+	// nothing.
+	if cm.Options.Kind != m.Options.Kind {
+		return fmt.Errorf("publish: build %s is a %s build, the channel's current target %.12s… a %s build: a channel carries one kind (publish it to another channel)",
+			build, m.Options.Kind, cur.Target, cm.Options.Kind)
 	}
 	prev, next := cm.Totals.Entries, m.Totals.Entries
 	if prev > 0 && next < prev && float64(prev-next)/float64(prev) > maxShrink {
@@ -526,4 +551,18 @@ func removeUnoffered(dir string, p, prev *Pointer, res *Result) {
 			res.Removed = append(res.Removed, rel)
 		}
 	}
+}
+
+// readManifest reads the manifest of the build at channel-relative rel.
+func readManifest(dir, rel string) (*shard.Manifest, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	b, err := readLimited(root, filepath.FromSlash(joinRel(rel, shard.ManifestName)), shard.MaxManifestBytes)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	return shard.ReadManifest(bytes.NewReader(b))
 }

@@ -158,7 +158,12 @@ func historySeq(name string) (uint64, bool) {
 }
 
 func readMarkFile(path string) (*Pointer, error) {
-	f, err := os.Open(path)
+	root, err := os.OpenRoot(filepath.Dir(path))
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	f, err := openRegular(root, filepath.Base(path))
 	if err != nil {
 		return nil, err
 	}
@@ -170,20 +175,39 @@ func readMarkFile(path string) (*Pointer, error) {
 	return c.Value.(*Pointer), nil
 }
 
-// readLimited reads a regular file of at most limit bytes.
-func readLimited(root *os.Root, name string, limit int64) ([]byte, error) {
-	f, err := root.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
+// openRegular opens a regular file inside root. It stats before it
+// opens: opening a FIFO (or a device) a channel holds would block until a
+// writer comes, ignoring signals; a file swapped in between is caught by
+// the second check, on the open file.
+func openRegular(root *os.Root, name string) (*os.File, error) {
+	fi, err := root.Stat(name)
 	if err != nil {
 		return nil, err
 	}
 	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s is %s, not a regular file", name, outfs.FileType(fi.Mode()))
 	}
+	f, err := root.OpenFile(name, os.O_RDONLY|nonBlock, 0)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err = f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		if err == nil {
+			err = fmt.Errorf("%s is %s, not a regular file", name, outfs.FileType(fi.Mode()))
+		}
+		return nil, err
+	}
+	return f, nil
+}
+
+// readLimited reads a regular file of at most limit bytes.
+func readLimited(root *os.Root, name string, limit int64) ([]byte, error) {
+	f, err := openRegular(root, name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, err

@@ -9,9 +9,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/calldir/calldir/shard"
+	"github.com/calldir/calldir/shard/outfs"
 	"github.com/calldir/calldir/validate"
 )
 
@@ -29,6 +31,8 @@ const (
 	KindManifestHash validate.Kind = "manifest-hash" // a manifest differs from the SHA-256 the pointer signed
 	KindBuildID      validate.Kind = "build-id"      // a manifest of another build than the pointer says
 	KindFetch        validate.Kind = "fetch"         // a file that could not be downloaded
+	KindNotRegular   validate.Kind = "not-regular"   // a file the channel offers is a FIFO, device or directory
+	KindBuildKind    validate.Kind = "build-kind"    // the builds a pointer offers are not all of one kind
 )
 
 // VerifyOptions are what an app knows before it trusts a pointer.
@@ -100,7 +104,9 @@ func Verify(ctx context.Context, dir string, o VerifyOptions) (*Report, error) {
 		case errors.As(err, &se):
 			k = KindSignature
 		}
-		add(k, PointerName, "%v", err)
+		// The kind already says "envelope" or "signature": the message
+		// is the reason alone.
+		add(k, PointerName, "%s", strings.TrimPrefix(err.Error(), string(k)+": "))
 		return r, nil
 	}
 	r.Channel, r.Sequence, r.Target = p.Channel, p.Sequence, p.Target
@@ -116,6 +122,7 @@ func Verify(ctx context.Context, dir string, o VerifyOptions) (*Report, error) {
 	}
 
 	good := map[string]bool{} // builds that passed every check
+	var kind, kindOf string   // the first build's kind, and its ID
 	for _, b := range p.Builds {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -125,14 +132,24 @@ func Verify(ctx context.Context, dir string, o VerifyOptions) (*Report, error) {
 		if !ok {
 			continue
 		}
-		rep, err := validate.Build(ctx, display(BuildPath(b.ID)))
-		if err != nil {
-			return nil, err
+		m, err := shard.ReadManifest(bytes.NewReader(mb))
+		if err == nil {
+			if kind == "" {
+				kind, kindOf = m.Options.Kind, b.ID
+			} else if m.Options.Kind != kind {
+				add(KindBuildKind, b.ManifestPath(), "a %s build, offered with %.12s…, a %s build: a channel carries one kind", m.Options.Kind, kindOf, kind)
+			}
+		}
+		if err == nil && !regularFiles(root, BuildPath(b.ID), buildFiles(m), add) {
+			continue
+		}
+		rep, err2 := validate.Build(ctx, display(BuildPath(b.ID)))
+		if err2 != nil {
+			return nil, err2
 		}
 		r.Findings = append(r.Findings, rep.Findings...)
 		r.Shards += rep.Shards
 		r.Entries += rep.Entries
-		m, err := shard.ReadManifest(bytes.NewReader(mb))
 		if err == nil && m.BuildID != b.ID {
 			add(KindBuildID, b.ManifestPath(), "the manifest is of build %.12s…, the pointer offers it as %.12s…", m.BuildID, b.ID)
 			continue
@@ -159,7 +176,11 @@ func Verify(ctx context.Context, dir string, o VerifyOptions) (*Report, error) {
 			return nil, err
 		}
 		r.Deltas++
-		if _, ok := offered(root, d.ManifestPath(), d.ManifestSHA256, d.ManifestBytes, add); !ok {
+		db, ok := offered(root, d.ManifestPath(), d.ManifestSHA256, d.ManifestBytes, add)
+		if !ok {
+			continue
+		}
+		if dm, err := shard.ReadDeltaManifest(bytes.NewReader(db)); err == nil && !regularFiles(root, DeltaPath(d.Base, d.Target), deltaFiles(dm), add) {
 			continue
 		}
 		base, target := load(d.Base), load(d.Target)
@@ -193,4 +214,29 @@ func offered(root *os.Root, rel, sum string, size int64, add func(validate.Kind,
 		return nil, false
 	}
 	return b, true
+}
+
+// regularFiles checks that each file a manifest names, under rel, is a
+// regular file before validate opens it: a FIFO there would block the
+// open for good. A missing file or a bad name is left to validate.
+func regularFiles(root *os.Root, rel string, files []listed, add func(validate.Kind, string, string, ...any)) bool {
+	ok := true
+	for _, f := range files {
+		p := joinRel(rel, f.File)
+		if !filepath.IsLocal(filepath.FromSlash(f.File)) {
+			continue
+		}
+		fi, err := root.Lstat(filepath.FromSlash(p))
+		if err != nil || fi.Mode().IsRegular() || fi.Mode()&fs.ModeSymlink != 0 && statRegular(root, p) {
+			continue
+		}
+		add(KindNotRegular, p, "%s, not a regular file: not opened", outfs.FileType(fi.Mode()))
+		ok = false
+	}
+	return ok
+}
+
+func statRegular(root *os.Root, rel string) bool {
+	fi, err := root.Stat(filepath.FromSlash(rel))
+	return err != nil || fi.Mode().IsRegular()
 }

@@ -31,6 +31,13 @@ type testChannel struct {
 // returns the mirror of everything ever published.
 func mustChannel(t testing.TB, builds, entries, chunk int) testChannel {
 	t.Helper()
+	return mustChannelEvery(t, builds, entries, chunk, 24*time.Hour)
+}
+
+// mustChannelEvery is mustChannel with the builds published every apart
+// (0: all in the same second, as one publish of several builds does).
+func mustChannelEvery(t testing.TB, builds, entries, chunk int, every time.Duration) testChannel {
+	t.Helper()
 	ctx := context.Background()
 	tmp := t.TempDir()
 	pub, priv, err := channel.GenerateKey(rand.NewChaCha8([32]byte{1}))
@@ -71,7 +78,7 @@ func mustChannel(t testing.TB, builds, entries, chunk int) testChannel {
 			t.Fatal(err)
 		}
 		if _, err := channel.Publish(ctx, bdir, channel.PublishOptions{Dir: ch, Key: priv, Retain: 3, Expires: 30 * 24 * time.Hour,
-			Now: t0.Add(time.Duration(i) * 24 * time.Hour), Chunk: chunk, ToolVersion: "test", MaxShrink: 1}); err != nil {
+			Now: t0.Add(time.Duration(i) * every), Chunk: chunk, ToolVersion: "test", MaxShrink: 1}); err != nil {
 			t.Fatal(err)
 		}
 		mustMirror(t, ch, mirror)

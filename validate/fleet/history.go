@@ -13,6 +13,7 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"time"
 
 	"github.com/calldir/calldir/shard"
 	"github.com/calldir/calldir/shard/channel"
@@ -87,8 +88,11 @@ func ReadHistory(dir string, keys []ed25519.PublicKey) (*History, error) {
 		if channel.HistoryName(p.Sequence) != names[i] {
 			return nil, &HistoryError{fmt.Sprintf("%s: holds sequence %d", rel, p.Sequence)}
 		}
-		if len(kept) > 0 && !p.Published.Before(kept[len(kept)-1].Pointer.Published) {
-			return nil, &HistoryError{fmt.Sprintf("%s: published %s, not before the next pointer", rel, p.Published)}
+		// Equal times are fine: one publish of several builds signs them
+		// all within a second (publish times are whole seconds).
+		if len(kept) > 0 && p.Published.After(kept[len(kept)-1].Pointer.Published) {
+			next := kept[len(kept)-1].Pointer
+			return nil, &HistoryError{fmt.Sprintf("%s: published %s, after the next pointer (sequence %d, published %s)", rel, p.Published.UTC().Format(time.RFC3339), next.Sequence, next.Published.UTC().Format(time.RFC3339))}
 		}
 		if err := h.addOffers(root, p, exts); err != nil {
 			if errors.Is(err, fs.ErrNotExist) && len(kept) > 0 {

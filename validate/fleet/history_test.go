@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"os"
 	"path/filepath"
@@ -59,5 +60,18 @@ func truncate(t *testing.T, path string) {
 	}
 	if err := os.WriteFile(path, data[:len(data)/2], 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Several builds published in one run share their publish second: the
+// history takes them (publish refuses a time going backwards).
+func TestFleetHistorySameSecond(t *testing.T) {
+	ch := mustChannelEvery(t, 3, 100, 20, 0)
+	h, err := ReadHistory(ch.dir, []ed25519.PublicKey{ch.pub})
+	if err != nil {
+		t.Fatalf("ReadHistory: %v", err)
+	}
+	if len(h.Pointers) != 3 {
+		t.Errorf("%d pointers, want 3", len(h.Pointers))
 	}
 }

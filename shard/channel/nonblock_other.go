@@ -1,0 +1,5 @@
+//go:build !unix
+
+package channel
+
+const nonBlock = 0
