@@ -199,6 +199,10 @@ func (h *History) readSigned(root *os.Root, rel, want string, size int64) ([]byt
 }
 
 func readLimited(root *os.Root, rel string, limit int64) ([]byte, error) {
+	// A FIFO would block open(2) for good: refuse it before opening.
+	if fi, err := root.Stat(rel); err == nil && !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", rel)
+	}
 	f, err := root.Open(rel)
 	if err != nil {
 		return nil, err
