@@ -3,61 +3,31 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/calldir/calldir/shard/channel"
 	"github.com/calldir/calldir/validate/fleet"
 )
 
 // fleetChannel compiles and publishes days daily builds with calldir
-// compile and calldir publish --now, keeping a mirror of every publish,
-// and returns the mirror and the public key.
-func fleetChannel(t *testing.T, days int) (mirror, pub string) {
+// compile and calldir publish --now --keep-history, and returns the
+// channel and the public key.
+func fleetChannel(t *testing.T, days int) (ch, pub string) {
 	t.Helper()
 	s := newChannelSetup(t)
-	ch, mirror := filepath.Join(s.dir, "ch"), filepath.Join(s.dir, "mirror")
+	ch = filepath.Join(s.dir, "ch")
 	base := seqNums(14155550000, 300, 3)
 	t0 := time.Date(2026, 3, 1, 6, 0, 0, 0, time.UTC)
 	for i := 0; i < days; i++ {
 		nums := append([]int64(nil), base[i*5:]...)
 		nums = append(nums, seqNums(14155570000+int64(i)*100, 5, 7)...)
 		b := compileBuild(t, s.dir, fmt.Sprintf("day%02d", i), 160, nums...)
-		mustCLI(t, 0, "publish", "--channel", ch, "--key", s.priv, "--now", t0.Add(time.Duration(i)*24*time.Hour).Format(time.RFC3339), "--chunk", "20", "--expires", "30d", b)
-		copyMissing(t, ch, mirror)
+		mustCLI(t, 0, "publish", "--keep-history", "--channel", ch, "--key", s.priv, "--now", t0.Add(time.Duration(i)*24*time.Hour).Format(time.RFC3339), "--chunk", "20", "--expires", "30d", b)
 	}
-	return mirror, s.pub
-}
-
-// copyMissing copies every file of src that dst lacks (channel.json
-// always): cp -Rn, then the pointer.
-func copyMissing(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		out := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(out, 0o755)
-		}
-		if _, err := os.Lstat(out); err == nil && rel != channel.PointerName {
-			return nil
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(out, data, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	return ch, s.pub
 }
 
 // The CI's small fleet: no faults, every phone converged, exit 0; JSON

@@ -28,7 +28,8 @@ type testChannel struct {
 // mustChannel publishes builds daily builds of about entries blocking
 // numbers each (2% churn a day, shards of at most entries/2+1: two
 // extensions), with deltas in requests of at most chunk entries, and
-// returns the mirror of everything ever published.
+// returns the channel, published with KeepHistory (every build and delta
+// it ever offered stays).
 func mustChannel(t testing.TB, builds, entries, chunk int) testChannel {
 	t.Helper()
 	return mustChannelEvery(t, builds, entries, chunk, 24*time.Hour)
@@ -49,7 +50,7 @@ func mustChannelEvery(t testing.TB, builds, entries, chunk int, every time.Durat
 	for len(set) < entries {
 		set[14155000000+rng.Int64N(1_000_000)] = true
 	}
-	ch, mirror := filepath.Join(tmp, "channel"), filepath.Join(tmp, "mirror")
+	ch := filepath.Join(tmp, "channel")
 	t0 := time.Date(2026, 3, 1, 6, 0, 0, 0, time.UTC)
 	for i := 0; i < builds; i++ {
 		if i > 0 {
@@ -78,38 +79,11 @@ func mustChannelEvery(t testing.TB, builds, entries, chunk int, every time.Durat
 			t.Fatal(err)
 		}
 		if _, err := channel.Publish(ctx, bdir, channel.PublishOptions{Dir: ch, Key: priv, Retain: 3, Expires: 30 * 24 * time.Hour,
-			Now: t0.Add(time.Duration(i) * every), Chunk: chunk, ToolVersion: "test", MaxShrink: 1}); err != nil {
+			Now: t0.Add(time.Duration(i) * every), Chunk: chunk, ToolVersion: "test", MaxShrink: 1, KeepHistory: true}); err != nil {
 			t.Fatal(err)
 		}
-		mustMirror(t, ch, mirror)
 	}
-	return testChannel{dir: mirror, pub: pub}
-}
-
-// mustMirror copies every file of src that dst lacks.
-func mustMirror(t testing.TB, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		out := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(out, 0o755)
-		}
-		if _, err := os.Lstat(out); err == nil && rel != channel.PointerName {
-			return nil
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(out, data, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	return testChannel{dir: ch, pub: pub}
 }
 
 func testOptions(ch testChannel, devices, days int, seed uint64) Options {
@@ -127,3 +101,25 @@ func mustRun(t *testing.T, o Options) *Report {
 }
 
 var _ = refresh.Steps
+
+// copyChannel copies the channel src to dst, to damage the copy.
+func copyChannel(t testing.TB, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

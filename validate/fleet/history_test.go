@@ -35,8 +35,8 @@ func TestFleetHostileChannel(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := filepath.Join(t.TempDir(), "mirror")
-			mustMirror(t, ch.dir, dir)
+			dir := filepath.Join(t.TempDir(), "channel")
+			copyChannel(t, ch.dir, dir)
 			tc.damage(t, dir)
 			o := testOptions(testChannel{dir: dir, pub: ch.pub}, 2, 2, 1)
 			_, err := Run(context.Background(), o)
