@@ -2,10 +2,11 @@ package shard
 
 import (
 	"errors"
-	"github.com/calldir/calldir/shard/outfs"
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/calldir/calldir/shard/outfs"
 )
 
 // A build directory (or a delta directory, or a replay plan's directory) is
@@ -67,7 +68,7 @@ func OpenFileIn(root *os.Root, name string) (*os.File, error) {
 	if !fi.Mode().IsRegular() {
 		return fail("refused: "+FileType(fi.Mode())+", not a regular file", nil)
 	}
-	f, err := root.Open(name)
+	f, err := openNoWait(root, name)
 	if err != nil {
 		return fail("cannot open inside "+dir+": "+causeText(err), err)
 	}

@@ -48,7 +48,7 @@ func Build(ctx context.Context, dir string) (*BuildReport, error) {
 	add := func(f Finding) { r.Findings = append(r.Findings, f) }
 	display := func(name string) string { return filepath.Join(dir, name) }
 
-	mf, err := openRegular(root, shard.ManifestName)
+	mf, err := shard.OpenRegular(root, shard.ManifestName)
 	if err != nil {
 		add(Finding{Kind: KindManifest, File: display(shard.ManifestName), Message: "cannot open the manifest: " + errText(err) + " (not a calldir build?)"})
 		return r, nil
@@ -152,7 +152,7 @@ func checkShard(root *os.Root, file string, st *shardState) []Finding {
 	one := func(k Kind, index *int64, number int64, msg string) []Finding {
 		return []Finding{{Kind: k, File: file, Shard: s.File, Index: index, Number: number, Message: msg}}
 	}
-	f, err := openRegular(root, s.File)
+	f, err := shard.OpenRegular(root, s.File)
 	if errors.Is(err, fs.ErrNotExist) {
 		return one(KindMissingShard, nil, 0, "listed in the manifest, missing on disk")
 	}

@@ -55,7 +55,7 @@ func Delta(ctx context.Context, dir string, base, target *shard.Build) (*DeltaRe
 	r := &DeltaReport{Dir: dir, Findings: []Finding{}}
 	add := func(f Finding) { r.Findings = append(r.Findings, f) }
 	mpath := filepath.Join(dir, shard.DeltaManifestName)
-	mf, err := openRegular(root, shard.DeltaManifestName)
+	mf, err := shard.OpenRegular(root, shard.DeltaManifestName)
 	if err != nil {
 		add(Finding{Kind: KindManifest, File: mpath, Message: "cannot open the delta manifest: " + errText(err)})
 		return r, nil
@@ -177,7 +177,7 @@ func readDeltaFile(root *os.Root, display string, df shard.DeltaFile) ([]int64, 
 	if !filepath.IsLocal(name) {
 		return nil, nil, one(KindPathEscape, nil, 0, fmt.Sprintf("%q leaves the delta directory", df.File))
 	}
-	f, err := openRegular(root, name)
+	f, err := shard.OpenRegular(root, name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, one(KindMissingShard, nil, 0, "listed in the delta manifest, missing on disk")
 	}

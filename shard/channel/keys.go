@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"os"
 
+	"github.com/calldir/calldir/shard"
 	"github.com/calldir/calldir/shard/outfs"
 )
 
@@ -138,7 +139,7 @@ func readKeyFile(path string) ([]byte, error) {
 	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("read key %s: it is %s, not a key file", path, outfs.FileType(fi.Mode()))
 	}
-	f, err := os.OpenFile(path, os.O_RDONLY|nonBlock, 0)
+	f, err := os.OpenFile(path, os.O_RDONLY|shard.NoWait, 0)
 	if err != nil {
 		return nil, fmt.Errorf("read key %s: %w", path, pathCause(err))
 	}

@@ -279,7 +279,7 @@ func currentPointer(dir string, pub ed25519.PublicKey) (*Pointer, error) {
 		return nil, err
 	}
 	defer root.Close()
-	data, err := readLimited(root, PointerName, MaxPointerBytes)
+	data, err := shard.ReadRegular(root, PointerName, MaxPointerBytes)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -307,7 +307,7 @@ func validBuild(ctx context.Context, dir string) (*shard.Manifest, []byte, error
 		return nil, nil, err
 	}
 	defer root.Close()
-	mb, err := readLimited(root, shard.ManifestName, shard.MaxManifestBytes)
+	mb, err := shard.ReadRegular(root, shard.ManifestName, shard.MaxManifestBytes)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", dir, err)
 	}
@@ -440,7 +440,7 @@ func addDelta(ctx context.Context, dir, scratch string, b BuildOffer, target *sh
 		if err != nil {
 			return DeltaOffer{}, false, err
 		}
-		dmb, err := readLimited(root, shard.DeltaManifestName, shard.MaxManifestBytes)
+		dmb, err := shard.ReadRegular(root, shard.DeltaManifestName, shard.MaxManifestBytes)
 		root.Close()
 		if err != nil {
 			return DeltaOffer{}, false, err
@@ -481,7 +481,7 @@ func hashFile(dir, rel string) (string, int64, error) {
 		return "", 0, err
 	}
 	defer root.Close()
-	b, err := readLimited(root, rel, shard.MaxManifestBytes)
+	b, err := shard.ReadRegular(root, rel, shard.MaxManifestBytes)
 	if err != nil {
 		return "", 0, fmt.Errorf("%s: %w", dir, err)
 	}
@@ -560,7 +560,7 @@ func readManifest(dir, rel string) (*shard.Manifest, error) {
 		return nil, err
 	}
 	defer root.Close()
-	b, err := readLimited(root, filepath.FromSlash(joinRel(rel, shard.ManifestName)), shard.MaxManifestBytes)
+	b, err := shard.ReadRegular(root, filepath.FromSlash(joinRel(rel, shard.ManifestName)), shard.MaxManifestBytes)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -163,7 +162,7 @@ func readMarkFile(path string) (*Pointer, error) {
 		return nil, err
 	}
 	defer root.Close()
-	f, err := openRegular(root, filepath.Base(path))
+	f, err := shard.OpenRegular(root, filepath.Base(path))
 	if err != nil {
 		return nil, err
 	}
@@ -173,49 +172,6 @@ func readMarkFile(path string) (*Pointer, error) {
 		return nil, err
 	}
 	return c.Value.(*Pointer), nil
-}
-
-// openRegular opens a regular file inside root. It stats before it
-// opens: opening a FIFO (or a device) a channel holds would block until a
-// writer comes, ignoring signals; a file swapped in between is caught by
-// the second check, on the open file.
-func openRegular(root *os.Root, name string) (*os.File, error) {
-	fi, err := root.Stat(name)
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is %s, not a regular file", name, outfs.FileType(fi.Mode()))
-	}
-	f, err := root.OpenFile(name, os.O_RDONLY|nonBlock, 0)
-	if err != nil {
-		return nil, err
-	}
-	if fi, err = f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		f.Close()
-		if err == nil {
-			err = fmt.Errorf("%s is %s, not a regular file", name, outfs.FileType(fi.Mode()))
-		}
-		return nil, err
-	}
-	return f, nil
-}
-
-// readLimited reads a regular file of at most limit bytes.
-func readLimited(root *os.Root, name string, limit int64) ([]byte, error) {
-	f, err := openRegular(root, name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s is larger than %d bytes", name, limit)
-	}
-	return data, nil
 }
 
 func sha256Hex(b []byte) string {
@@ -249,7 +205,7 @@ func copyOutput(dir, rel, src string, mark *outfs.Mark, files []listed, manifest
 		if !filepath.IsLocal(f.File) {
 			return fmt.Errorf("%s: manifest names %q, outside the directory", src, f.File)
 		}
-		data, err := readLimited(root, f.File, maxFileBytes)
+		data, err := shard.ReadRegular(root, f.File, maxFileBytes)
 		if err != nil {
 			return fmt.Errorf("%s: %w", src, err)
 		}

@@ -84,7 +84,7 @@ func Verify(ctx context.Context, dir string, o VerifyOptions) (*Report, error) {
 		r.Findings = append(r.Findings, validate.Finding{Kind: k, File: display(rel), Message: fmt.Sprintf(format, a...)})
 	}
 
-	data, err := readLimited(root, PointerName, MaxPointerBytes)
+	data, err := shard.ReadRegular(root, PointerName, MaxPointerBytes)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		add(KindMissing, PointerName, "no %s: not a release channel, or its pointer was removed", PointerName)
@@ -200,7 +200,7 @@ func Verify(ctx context.Context, dir string, o VerifyOptions) (*Report, error) {
 // offered reads a manifest the pointer offers and checks it against the
 // signed SHA-256; on a problem it adds the finding and returns false.
 func offered(root *os.Root, rel, sum string, size int64, add func(validate.Kind, string, string, ...any)) ([]byte, bool) {
-	b, err := readLimited(root, filepath.FromSlash(rel), shard.MaxManifestBytes)
+	b, err := shard.ReadRegular(root, filepath.FromSlash(rel), shard.MaxManifestBytes)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		add(KindMissing, rel, "offered by the pointer, absent")

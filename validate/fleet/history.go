@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -77,7 +76,7 @@ func ReadHistory(dir string, keys []ed25519.PublicKey) (*History, error) {
 	var kept []Published
 	for i := len(names) - 1; i >= 0; i-- {
 		rel := channel.PointersDir + "/" + names[i]
-		data, err := readLimited(root, rel, channel.MaxPointerBytes)
+		data, err := shard.ReadRegular(root, rel, channel.MaxPointerBytes)
 		if err != nil {
 			return nil, &HistoryError{err.Error()}
 		}
@@ -184,7 +183,7 @@ func (h *History) readSigned(root *os.Root, rel, want string, size int64) ([]byt
 	if limit < 0 {
 		limit = 1 << 30
 	}
-	data, err := readLimited(root, rel, limit)
+	data, err := shard.ReadRegular(root, rel, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -196,33 +195,6 @@ func (h *History) readSigned(root *os.Root, rel, want string, size int64) ([]byt
 	}
 	h.Genuine[want] = true
 	return data, nil
-}
-
-func readLimited(root *os.Root, rel string, limit int64) ([]byte, error) {
-	// A FIFO would block open(2) for good: refuse it before opening.
-	if fi, err := root.Stat(rel); err == nil && !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", rel)
-	}
-	f, err := root.Open(rel)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", rel)
-	}
-	if fi.Size() > limit {
-		return nil, fmt.Errorf("%s: %d bytes, more than %d", rel, fi.Size(), limit)
-	}
-	buf := make([]byte, fi.Size())
-	if _, err := io.ReadFull(f, buf); err != nil {
-		return nil, fmt.Errorf("%s: %w", rel, err)
-	}
-	return buf, nil
 }
 
 func sum(b []byte) string {

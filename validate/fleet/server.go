@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/calldir/calldir/shard"
 	"github.com/calldir/calldir/shard/channel"
 )
 
@@ -122,7 +123,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.NotFound(w, r)
 			return
 		}
-		body, err = readLimited(s.root, rel, 1<<30)
+		body, err = shard.ReadRegular(s.root, rel, 1<<30)
 		if err != nil {
 			http.NotFound(w, r)
 			return

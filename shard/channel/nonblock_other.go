@@ -1,5 +1,0 @@
-//go:build !unix
-
-package channel
-
-const nonBlock = 0
