@@ -67,6 +67,17 @@ func (d *Driver) Content(name string) (state int, c Content, err error) {
 // extension the build has not is empty.
 func BuildContents(b *shard.Build) map[string]Content {
 	out := map[string]Content{}
+	for name, d := range buildDigests(b) {
+		out[name] = contentOf(d[0], d[1])
+	}
+	return out
+}
+
+// buildDigests are the blocking and identification digests of each of a
+// build's extensions, by plan name: what the database of a device that
+// loaded it must hold (expectBuild, BuildContents).
+func buildDigests(b *shard.Build) map[string][2]digest {
+	out := map[string][2]digest{}
 	for ext, e := range b.Exts {
 		var bd, id digest
 		for i, n := range e.Numbers {
@@ -76,7 +87,7 @@ func BuildContents(b *shard.Build) map[string]Content {
 				bd.add(blockHash(n))
 			}
 		}
-		out[extName(ext)] = contentOf(bd, id)
+		out[extName(ext)] = [2]digest{bd, id}
 	}
 	return out
 }

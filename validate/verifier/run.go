@@ -371,18 +371,7 @@ func expectBuild(d *Driver, dir string) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, err
 	}
-	want := map[string][2]digest{}
-	for ext, e := range b.Exts {
-		var bd, id digest
-		for i, n := range e.Numbers {
-			if e.Kind == shard.KindIdentify {
-				id.add(identHash(n, e.Labels[i]))
-			} else {
-				bd.add(blockHash(n))
-			}
-		}
-		want[extName(ext)] = [2]digest{bd, id}
-	}
+	want := buildDigests(b)
 	var diffs []string
 	for _, name := range d.ledger.order {
 		bd, id, err := dbDigests(d.ctx, d.conn, d.ledger.exts[name].id)
