@@ -12,10 +12,13 @@ import (
 	"github.com/calldir/calldir/shard"
 )
 
-// BenchmarkCompile1M compiles a generated 1,000,000-line input (mixed
-// formats, 20% repeats, 1% bad lines) with every core, shards written.
-func BenchmarkCompile1M(b *testing.B) {
-	dir := b.TempDir()
+// bench1M writes the benchmarks' generated 1,000,000-line input (mixed
+// formats, 20% repeats, 1% bad lines) into a temporary dir and returns
+// the dir, the options that compile it (region US, every core) and its
+// size in bytes.
+func bench1M(b *testing.B) (dir string, opts Options, size int64) {
+	b.Helper()
+	dir = b.TempDir()
 	in := filepath.Join(dir, "in.txt")
 	f, err := os.Create(in)
 	if err != nil {
@@ -27,11 +30,18 @@ func BenchmarkCompile1M(b *testing.B) {
 	f.Close()
 	fi, _ := os.Stat(in)
 	norm, _ := e164.New("US", e164.PolicyPossible)
-	b.SetBytes(fi.Size())
+	return dir, Options{Sources: []Source{{Path: in}}, Kind: shard.KindBlock, Normalizer: norm, MaxPerShard: shard.DefaultMaxPerShard, TempDir: dir}, fi.Size()
+}
+
+// BenchmarkCompile1M compiles bench1M's input with every core, shards
+// written.
+func BenchmarkCompile1M(b *testing.B) {
+	dir, opts, size := bench1M(b)
+	b.SetBytes(size)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		res, err := Compile(context.Background(), Options{Sources: []Source{{Path: in}}, Kind: shard.KindBlock, Normalizer: norm, MaxPerShard: shard.DefaultMaxPerShard, TempDir: dir})
+		res, err := Compile(context.Background(), opts)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/calldir/calldir/compiler/bench/gen"
-	"github.com/calldir/calldir/e164"
 	"github.com/calldir/calldir/shard"
 )
 
@@ -18,22 +16,10 @@ import (
 // every entry and stops near every protected number (its worst case).
 // Compare it with BenchmarkCompile1M for the check's cost.
 func BenchmarkCompile1MProtect1000(b *testing.B) {
-	dir := b.TempDir()
-	in := filepath.Join(dir, "in.txt")
-	f, err := os.Create(in)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := gen.Lines(f, 1_000_000, 1, gen.Mixed); err != nil {
-		b.Fatal(err)
-	}
-	f.Close()
-	fi, _ := os.Stat(in)
-	norm, _ := e164.New("US", e164.PolicyPossible)
-	opts := Options{Sources: []Source{{Path: in}}, Kind: shard.KindBlock, Normalizer: norm, MaxPerShard: shard.DefaultMaxPerShard, TempDir: dir}
+	dir, opts, size := bench1M(b)
 	protect := benchProtectList(b, dir, opts, 1000)
 	ctx := context.Background()
-	b.SetBytes(fi.Size())
+	b.SetBytes(size)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -102,18 +88,7 @@ func benchProtectList(b *testing.B, dir string, opts Options, k int) []Source {
 // entries (packed, as a compile holds them) with its 1,000-line protect
 // list: the walk over every entry.
 func BenchmarkProtectCheck1M(b *testing.B) {
-	dir := b.TempDir()
-	in := filepath.Join(dir, "in.txt")
-	f, err := os.Create(in)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := gen.Lines(f, 1_000_000, 1, gen.Mixed); err != nil {
-		b.Fatal(err)
-	}
-	f.Close()
-	norm, _ := e164.New("US", e164.PolicyPossible)
-	opts := Options{Sources: []Source{{Path: in}}, Kind: shard.KindBlock, Normalizer: norm, MaxPerShard: shard.DefaultMaxPerShard, TempDir: dir}
+	dir, opts, _ := bench1M(b)
 	ctx := context.Background()
 	ps, err := readProtect(ctx, opts, benchProtectList(b, dir, opts, 1000))
 	if err != nil {
