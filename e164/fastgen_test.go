@@ -280,17 +280,7 @@ func (gen *generator) next() (region string, kind genKind) {
 // input (phonenumbers' Parse alone is about 10), so 10 million inputs take
 // about 90 s on two cores.
 func TestNormalizeBytesGenerated(t *testing.T) {
-	total := 100_000
-	if long {
-		total = 10_000_000
-	}
-	if v := os.Getenv("FASTGEN_N"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n <= 0 {
-			t.Fatalf("FASTGEN_N=%q: want a positive count", v)
-		}
-		total = n
-	}
+	total := sweepCount(t, 100_000, 10_000_000, "FASTGEN_N")
 	start := time.Now()
 	// Normalize allocates about 2 KB per input and the live heap is small:
 	// collect less often.
@@ -390,4 +380,23 @@ func TestNormalizeBytesCanFail(t *testing.T) {
 		}
 		t.Logf("%s: %d differences in 3000 inputs", wrong.name, diffs)
 	}
+}
+
+// sweepCount is how many inputs a generated sweep runs: short without
+// -tags long, full with it, or the count the environment variable env
+// gives.
+func sweepCount(t *testing.T, short, full int, env string) int {
+	t.Helper()
+	total := short
+	if long {
+		total = full
+	}
+	if v := os.Getenv(env); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			t.Fatalf("%s=%q: want a positive count", env, v)
+		}
+		total = n
+	}
+	return total
 }

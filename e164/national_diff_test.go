@@ -3,7 +3,6 @@ package e164
 import (
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"runtime"
 	"slices"
 	"strconv"
@@ -258,17 +257,7 @@ func (g *nationalGen) next() (int64, int, bool) {
 // phonenumbers, the reference, is what takes the time: 12 to 30 µs a
 // number.
 func TestNationalGenerated(t *testing.T) {
-	total := 100_000
-	if long {
-		total = 1_000_000
-	}
-	if v := os.Getenv("NATIONAL_N"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n <= 0 {
-			t.Fatalf("NATIONAL_N=%q: want a positive count", v)
-		}
-		total = n
-	}
+	total := sweepCount(t, 100_000, 1_000_000, "NATIONAL_N")
 	start := time.Now()
 	workers := runtime.GOMAXPROCS(0)
 	var counts [6][2]atomic.Int64 // by kind: numbers, decided
