@@ -28,18 +28,9 @@ func TestCompileJSONDocumented(t *testing.T) {
 	for _, f := range jsonFields(reflect.TypeOf(compileSummary{})) {
 		top[f] = true
 	}
-	in := false
-	for _, l := range strings.Split(doc, "\n") {
-		switch {
-		case strings.HasPrefix(l, "| field | type | meaning |"):
-			in = true
-		case in && strings.HasPrefix(l, "| `"):
-			name := strings.Trim(strings.TrimSpace(strings.Split(l, "|")[1]), "`")
-			if !top[name] {
-				t.Errorf("docs/OPS.md's summary table lists %q, which compile --format json does not print", name)
-			}
-		case in && !strings.HasPrefix(l, "|"):
-			in = false
+	for _, cell := range firstCells(doc, "| field | type | meaning |") {
+		if name := strings.Trim(cell, "`"); !top[name] {
+			t.Errorf("docs/OPS.md's summary table lists %q, which compile --format json does not print", name)
 		}
 	}
 }

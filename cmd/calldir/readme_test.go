@@ -414,19 +414,7 @@ func underAny(pkg string, dirs []string) bool {
 // exitCode can return (exitMeanings).
 func TestReadmeExitTable(t *testing.T) {
 	readme := mustRead(t, filepath.Join(repoRoot(t), "README.md"))
-	var got []string
-	in := false
-	for _, l := range strings.Split(readme, "\n") {
-		switch {
-		case strings.HasPrefix(l, "| Code | Meaning |"):
-			in = true
-		case in && strings.HasPrefix(l, "|---"):
-		case in && strings.HasPrefix(l, "| "):
-			got = append(got, strings.TrimSpace(strings.Split(l, "|")[1]))
-		case in:
-			in = false
-		}
-	}
+	got := firstCells(readme, "| Code | Meaning |")
 	var want []string
 	for _, e := range exitMeanings {
 		want = append(want, strconv.Itoa(e.code))
@@ -434,4 +422,23 @@ func TestReadmeExitTable(t *testing.T) {
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("README's exit-status table lists codes %v; the CLI has %v", got, want)
 	}
+}
+
+// firstCells are the first cells, trimmed, of the rows of the markdown
+// table whose header line starts with header (its |---| line skipped).
+func firstCells(doc, header string) []string {
+	var cells []string
+	in := false
+	for _, l := range strings.Split(doc, "\n") {
+		switch {
+		case strings.HasPrefix(l, header):
+			in = true
+		case in && strings.HasPrefix(l, "|---"):
+		case in && strings.HasPrefix(l, "|"):
+			cells = append(cells, strings.TrimSpace(strings.Split(l, "|")[1]))
+		case in:
+			in = false
+		}
+	}
+	return cells
 }
