@@ -164,7 +164,7 @@ next:
 			s.Path = p
 			for _, k := range out {
 				if k.Name == s.Name && sameOptions(k, s) {
-					fmt.Fprintf(w, "calldir: warning: %s %s given twice: read once\n", role, s.Name)
+					warnGivenTwice(w, role, s.Name)
 					continue next
 				}
 			}

@@ -233,7 +233,7 @@ func readOnce(w io.Writer, role string, srcs []compiler.Source) []compiler.Sourc
 		}
 		switch {
 		case dup >= 0 && s.Path == kept[dup].Path:
-			fmt.Fprintf(w, "calldir: warning: %s %s given twice: read once\n", role, s.Path)
+			warnGivenTwice(w, role, s.Path)
 			continue
 		case dup >= 0:
 			fmt.Fprintf(w, "calldir: warning: %s %s is the same file as %s: read once\n", role, s.Path, kept[dup].Path)
@@ -242,6 +242,11 @@ func readOnce(w io.Writer, role string, srcs []compiler.Source) []compiler.Sourc
 		kept, infos = append(kept, s), append(infos, fi)
 	}
 	return kept
+}
+
+// warnGivenTwice says an input (a file, or a URL) given twice is read once.
+func warnGivenTwice(w io.Writer, role, name string) {
+	fmt.Fprintf(w, "calldir: warning: %s %s given twice: read once\n", role, name)
 }
 
 // sameOptions reports whether two sources are read alike: all but their
